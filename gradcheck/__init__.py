@@ -1,0 +1,26 @@
+"""gradcheck: check derivatives of plain numpy code, and grade derivative exercises.
+
+>>> import numpy as np
+>>> from gradcheck import check
+>>> check(np.sin, np.cos, 0.5).passed
+True
+"""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"
+
+__all__ = ["__version__", "check", "check_vjp", "CheckResult"]
+
+
+def __getattr__(name: str):
+    # Imported lazily so that `gradcheck --help` and the worker start fast.
+    if name in ("check", "check_vjp"):
+        from gradcheck import check as _check_module
+
+        return getattr(_check_module, name)
+    if name == "CheckResult":
+        from gradcheck.results import CheckResult
+
+        return CheckResult
+    raise AttributeError(f"module 'gradcheck' has no attribute {name!r}")

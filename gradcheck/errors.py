@@ -1,0 +1,69 @@
+"""Exception types of gradcheck.
+
+Library code raises these; only ``cli.py`` turns them into messages and exit codes.
+A student's mistake is never one of these: it is a graded result (see ``results.py``).
+"""
+
+from __future__ import annotations
+
+
+class GradcheckError(Exception):
+    """Base class of every error gradcheck raises on purpose."""
+
+
+class SpecError(GradcheckError):
+    """A malformed exercise spec: names the file, the line and the key.
+
+    >>> str(SpecError("points must be positive", file="sheet.yaml", line=12, key="points"))
+    'sheet.yaml:12: points: points must be positive'
+    """
+
+    def __init__(self, message: str, *, file: str | None = None, line: int | None = None,
+                 key: str | None = None):
+        self.message = message
+        self.file = file
+        self.line = line
+        self.key = key
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        where = self.file or "<spec>"
+        if self.line is not None:
+            where += f":{self.line}"
+        prefix = f"{where}: "
+        if self.key:
+            prefix += f"{self.key}: "
+        return prefix + self.message
+
+
+class ExpressionError(GradcheckError):
+    """An expression that does not parse or uses something outside the allow-list.
+
+    The message quotes the expression and says what is allowed.
+    """
+
+    def __init__(self, message: str, expression: str = ""):
+        self.message = message
+        self.expression = expression
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        if self.expression:
+            return f"{self.message} in expression {self.expression!r}"
+        return self.message
+
+
+class EvaluationError(GradcheckError):
+    """An expression that parsed but cannot be evaluated on the given inputs (shapes, size)."""
+
+
+class SubmissionError(GradcheckError):
+    """A submission that cannot be graded at all: the file does not exist or is not .py/.ipynb."""
+
+
+class SandboxError(GradcheckError):
+    """The isolated worker could not be started (a grader-side problem, not the student's)."""
+
+
+class UsageError(GradcheckError):
+    """Arguments that do not fit together (e.g. ``--github`` outside GitHub Actions)."""
