@@ -1,0 +1,259 @@
+"""Grading: a sheet and a submission -> ``SheetResult``. The only module that combines the
+others: spec and sampling (what to ask), sandbox (the student's answers, from a child
+process), compare (the verdicts, decided here in the grader's process).
+
+>>> from gradcheck.spec import load_sheet
+>>> result = grade(load_sheet("sheet01"), Path("solutions/sheet01.py"))  # doctest: +SKIP
+>>> result.score, result.max_score                                        # doctest: +SKIP
+(64.0, 64.0)
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from gradcheck import __version__, compare, numeric
+from gradcheck.errors import SubmissionError
+from gradcheck.results import (
+    ERROR,
+    FAIL,
+    MANUAL,
+    NODE,
+    NOT_IMPLEMENTED,
+    PASS,
+    TIMEOUT,
+    CheckResult,
+    ExerciseResult,
+    PointResult,
+    SheetResult,
+)
+from gradcheck.sampling import TestPoint, sample_points
+from gradcheck.sandbox import CallOutcome, Limits, Sandbox, Session
+from gradcheck.spec import Exercise, Sheet
+
+DEFAULT_TIMEOUT = 5.0
+SUBMISSION_SUFFIXES = (".py", ".ipynb")
+# Worst status first: an exercise shows the worst status among its test points.
+_STATUS_ORDER = (NOT_IMPLEMENTED, TIMEOUT, ERROR, FAIL, PASS)
+
+
+@dataclass(frozen=True)
+class PreparedSheet:
+    """A sheet with its test points and reference answers for one seed, computed once and
+    reused for every submission (batch grading)."""
+
+    sheet: Sheet
+    seed: int
+    points: Mapping[str, tuple[TestPoint, ...]]
+
+
+def prepare(sheet: Sheet, seed: int | None = None) -> PreparedSheet:
+    """Draw every exercise's test points and compute their reference answers."""
+    seed = sheet.seed if seed is None else seed
+    points = {e.id: tuple(sample_points(e, seed)) for e in sheet.automatic}
+    return PreparedSheet(sheet=sheet, seed=seed, points=points)
+
+
+def find_submission(sheet: Sheet, submission: str | Path | None, folder: Path = Path(".")
+                    ) -> Path:
+    """The file to grade: the given path, else ``<module>.py``, else ``<module>.ipynb``."""
+    if submission is not None:
+        path = Path(submission)
+        if not path.is_file():
+            raise SubmissionError(f"submission {path} does not exist")
+        if path.suffix not in SUBMISSION_SUFFIXES:
+            raise SubmissionError(f"submission {path} is not a .py file or an .ipynb notebook")
+        return path
+    for suffix in SUBMISSION_SUFFIXES:
+        path = folder / f"{sheet.module}{suffix}"
+        if path.is_file():
+            return path
+    raise SubmissionError(
+        f"no submission found: expected {sheet.module}.py or {sheet.module}.ipynb in "
+        f"{folder.resolve()} (or pass --submission FILE; `gradcheck init {sheet.name}` writes "
+        "a template)")
+
+
+def grade(sheet: Sheet | PreparedSheet, submission: Path, *, seed: int | None = None,
+          timeout: float | None = None, sandbox: Sandbox | None = None) -> SheetResult:
+    """Grade one submission in an isolated worker and return the full result."""
+    started = time.monotonic()
+    prepared = sheet if isinstance(sheet, PreparedSheet) else prepare(sheet, seed)
+    own_sandbox = sandbox is None
+    if own_sandbox:
+        sandbox = Sandbox(limits=Limits(), forbid=prepared.sheet.forbid)
+    try:
+        session = sandbox.open(Path(submission), module=prepared.sheet.module)
+        try:
+            return _grade_session(prepared, Path(submission), session, timeout, started)
+        finally:
+            session.close()
+    finally:
+        if own_sandbox:
+            sandbox.close()
+
+
+def _grade_session(prepared: PreparedSheet, submission: Path, session: Session,
+                   timeout: float | None, started: float) -> SheetResult:
+    sheet = prepared.sheet
+    timeout = timeout or sheet.timeout or DEFAULT_TIMEOUT
+    load = session.load
+    exercises = []
+    for exercise in sheet.exercises:
+        if not exercise.automatic:
+            exercises.append(_result(exercise, MANUAL, "scored by hand"))
+        elif not load.ok:
+            exercises.append(_result(exercise, ERROR,
+                                     f"{submission.name} did not load: {load.error}"))
+        else:
+            grader = _ExerciseGrader(exercise, prepared.points[exercise.id], session,
+                                     submission, timeout)
+            exercises.append(grader.run(load.defs))
+    score = round(sum(e.score for e in exercises), 6)
+    return SheetResult(
+        sheet=sheet.name, title=sheet.title, module=sheet.module, submission=str(submission),
+        score=score, max_score=sheet.max_score, manual_points=sheet.manual_points,
+        seed=prepared.seed, spec_sha256=sheet.sha256, gradcheck_version=__version__,
+        exercises=tuple(exercises), warnings=tuple(load.warnings),
+        load_error=None if load.ok else load.error, output=load.output,
+        duration=round(time.monotonic() - started, 4))
+
+
+def _result(exercise: Exercise, status: str, message: str, **extra) -> ExerciseResult:
+    return ExerciseResult(id=exercise.id, title=exercise.title, kind=exercise.kind,
+                          student=exercise.student, points=exercise.points, score=0.0,
+                          status=status, message=message, **extra)
+
+
+class _ExerciseGrader:
+    """Asks the student's function at every test point and judges each answer."""
+
+    def __init__(self, exercise: Exercise, points: tuple[TestPoint, ...], session: Session,
+                 submission: Path, timeout: float):
+        self.exercise = exercise
+        self.points = points
+        self.session = session
+        self.submission = submission
+        self.timeout = timeout
+
+    def run(self, defs: Mapping[str, Mapping]) -> ExerciseResult:
+        ex = self.exercise
+        where = defs.get(ex.student)
+        location = dict(filename=self.submission.name,
+                        line_no=where.get("line") if where else None)
+        if where is None:
+            return _result(ex, NOT_IMPLEMENTED, f"{self.submission.name} defines no "
+                           f"{'class' if ex.kind == NODE else 'function'} {ex.student}",
+                           **location)
+        expected_kind = "class" if ex.kind == NODE else "function"
+        if where.get("kind") != expected_kind:
+            return _result(ex, ERROR, f"{ex.student} should be a {expected_kind}, but it is "
+                           f"a {where.get('kind', 'value')}", **location)
+        started = time.monotonic()
+        results: list[PointResult] = []
+        output: list[str] = []
+        for point in self.points:
+            stop = results and results[-1].status in (TIMEOUT, NOT_IMPLEMENTED)
+            if stop:
+                results.append(PointResult(status=results[-1].status,
+                                           inputs=_inputs(point),
+                                           message=f"not run after {results[-1].status}"))
+                continue
+            outcome = self._ask(point)
+            if outcome.output:
+                output.append(outcome.output)
+            results.append(self._judge(point, outcome))
+        passed = sum(1 for r in results if r.passed)
+        status = min((r.status for r in results), key=_STATUS_ORDER.index)
+        score = round(ex.points * passed / len(results), 6)
+        message = _summary(results, passed)
+        return ExerciseResult(
+            id=ex.id, title=ex.title, kind=ex.kind, student=ex.student, points=ex.points,
+            score=score, status=status, message=message, checks=tuple(results),
+            duration=round(time.monotonic() - started, 4), output="".join(output), **location)
+
+    def _ask(self, point: TestPoint) -> CallOutcome:
+        if self.exercise.kind == NODE:
+            return self.session.node(self.exercise.student, point.args(), point.grad_output,
+                                     timeout=self.timeout)
+        arity = len(self.exercise.wrt) if self.exercise.multi else None
+        return self.session.call(self.exercise.student, point.args(), arity=arity,
+                                 timeout=self.timeout)
+
+    def _judge(self, point: TestPoint, outcome: CallOutcome) -> PointResult:
+        inputs = _inputs(point)
+        if outcome.status != "ok":
+            status = {"timeout": TIMEOUT, "not implemented": NOT_IMPLEMENTED}.get(
+                outcome.status, ERROR)
+            return PointResult(status=status, inputs=inputs, message=outcome.message,
+                               duration=outcome.duration)
+        received = _flatten(outcome.value)
+        if len(received) != len(point.expected):
+            return PointResult(status=ERROR, inputs=inputs, duration=outcome.duration,
+                               message=f"returned {len(received)} values, expected "
+                               f"{len(point.expected)}")
+        checks = tuple(
+            self._compare(point, k, expected, answer)
+            for k, (expected, answer) in enumerate(zip(point.expected, received, strict=True)))
+        passed = all(c.passed for c in checks)
+        failing = next((c for c in checks if not c.passed), None)
+        message = "" if failing is None else f"{failing.label}: {failing.diagnosis}"
+        return PointResult(status=PASS if passed else FAIL, inputs=inputs, checks=checks,
+                           message=message, duration=outcome.duration)
+
+    def _compare(self, point: TestPoint, k: int, expected: np.ndarray,
+                 received: np.ndarray) -> CheckResult:
+        tol = self.exercise.tolerance
+        options = dict(rtol=tol.rtol, atol=tol.atol, label=point.labels[k])
+        result = compare.compare(expected, received, **options)
+        if result.passed or result.code not in ("values", "close"):
+            return result
+        candidates = self._difference_quotients(point, k)
+        if not candidates:
+            return result
+        return compare.compare(expected, received, candidates=candidates, **options)
+
+    def _difference_quotients(self, point: TestPoint, k: int) -> dict[str, np.ndarray]:
+        """What a student's numerical 'derivative' would be, to recognise one."""
+        ex = self.exercise
+        if ex.kind == NODE:
+            if k == 0:
+                return {}
+            name, g = ex.input_names[k - 1], point.grad_output
+
+            def f(v: np.ndarray) -> np.ndarray:
+                return np.sum(g * ex.evaluate({**point.inputs, name: v}))
+        else:
+            name = ex.wrt[k]
+
+            def f(v: np.ndarray) -> np.ndarray:
+                return ex.evaluate({**point.inputs, name: v})
+        return numeric.difference_quotients(f, point.inputs[name])
+
+
+def _flatten(value: object) -> tuple[np.ndarray, ...]:
+    """The worker's reply as one array per expected answer (node: forward, then gradients)."""
+    if isinstance(value, tuple):
+        items: list[np.ndarray] = []
+        for v in value:
+            items.extend(_flatten(v) if isinstance(v, tuple) else (v,))
+        return tuple(items)
+    return (value,)
+
+
+def _inputs(point: TestPoint) -> dict[str, object]:
+    return {k: (float(v) if v.ndim == 0 else v.tolist()) for k, v in point.inputs.items()}
+
+
+def _summary(results: list[PointResult], passed: int) -> str:
+    total = len(results)
+    if passed == total:
+        return f"all {total} test points passed"
+    worst = min(results, key=lambda r: _STATUS_ORDER.index(r.status))
+    return f"{worst.message} ({total - passed} of {total} test points failed)"
+

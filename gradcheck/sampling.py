@@ -1,0 +1,213 @@
+"""Test points of an exercise, with their reference answers.
+
+Points come from the spec: fixed points (``{x: 1.0}``) and seeded random ones (``{random: 4}``)
+drawn from each input's shape and domain. A point is used only where the function is finite,
+the constraints hold, and central finite differences agree with the reference backprop;
+anywhere else it is redrawn (random points) or reported as a spec error (fixed points), never
+graded.
+
+>>> from gradcheck.spec import load_sheet
+>>> points = sample_points(load_sheet("sheet01").exercise("1d"), seed=1)
+>>> len(points), points[0].expected[0].shape
+(5, (2, 3))
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+
+from gradcheck import engine, numeric
+from gradcheck.errors import EvaluationError, ExpressionError, SpecError
+from gradcheck.results import NODE
+from gradcheck.spec import Exercise
+
+MAX_ATTEMPTS = 200          # redraws per random point before the spec is declared unusable
+AGREEMENT_RTOL = 1e-6       # finite differences vs reference backprop, relative to the scale
+MAX_MAGNITUDE = 1e8         # values and derivatives beyond this are badly conditioned points
+PROBES = 2                  # random directions for the finite-difference agreement check
+
+
+@dataclass(frozen=True)
+class TestPoint:
+    """Inputs of one test point and what the student must answer there.
+
+    derivative exercises: ``expected`` holds one derivative per ``wrt`` input.
+    node exercises: ``expected`` is (forward value, gradient of each input) for the upstream
+    gradient ``grad_output``.
+    """
+
+    inputs: Mapping[str, np.ndarray]
+    expected: tuple[np.ndarray, ...]
+    labels: tuple[str, ...]
+    grad_output: np.ndarray | None = None
+    fixed: bool = False
+
+    def args(self) -> list[np.ndarray]:
+        return list(self.inputs.values())
+
+
+def sample_points(exercise: Exercise, seed: int) -> list[TestPoint]:
+    """All test points of ``exercise`` for ``seed`` (deterministic)."""
+    points: list[TestPoint] = []
+    stream = zlib.crc32(exercise.id.encode("utf-8"))
+    for entry_index, entry in enumerate(exercise.points_at):
+        if "random" in entry:
+            for _ in range(entry["random"]):
+                points.append(_random_point(exercise, seed, stream, len(points)))
+        else:
+            rng = np.random.default_rng([seed, stream, len(points), 0])
+            point, problem = _make_point(exercise, rng, dict(entry), is_fixed=True)
+            if point is None:
+                raise SpecError(f"fixed test point {entry_index + 1} of exercise "
+                                f"{exercise.id} cannot be graded: {problem}",
+                                file=None, line=exercise.line_of("points_at"), key="points_at")
+            points.append(point)
+    return points
+
+
+def _random_point(exercise: Exercise, seed: int, stream: int, index: int) -> TestPoint:
+    problems: dict[str, int] = {}
+    for attempt in range(MAX_ATTEMPTS):
+        rng = np.random.default_rng([seed, stream, index, attempt])
+        point, problem = _make_point(exercise, rng, {}, is_fixed=False)
+        if point is not None:
+            return point
+        problems[problem] = problems.get(problem, 0) + 1
+    worst = max(problems, key=problems.get)
+    raise SpecError(f"exercise {exercise.id}: no usable random test point in {MAX_ATTEMPTS} "
+                    f"draws (most often: {worst})", line=exercise.line, key="inputs")
+
+
+def _make_point(exercise: Exercise, rng: np.random.Generator, fixed: dict[str, np.ndarray],
+                *, is_fixed: bool) -> tuple[TestPoint | None, str]:
+    try:
+        values = _draw_inputs(exercise, rng, fixed)
+        env = exercise.environment(values)
+        for constraint in exercise.where:
+            if not np.all(constraint.evaluate(env)):
+                return None, f"the constraint {constraint.text!r} does not hold"
+        if exercise.kind == NODE:
+            point = _node_point(exercise, rng, values)
+        else:
+            point = _derivative_point(exercise, values)
+    except (EvaluationError, ExpressionError) as exc:
+        raise SpecError(f"exercise {exercise.id}: {exc}", line=exercise.line_of("function"),
+                        key="function") from None
+    problem = _conditioning_problem(point) or _agreement_problem(exercise, point, rng)
+    if problem:
+        return None, problem
+    return TestPoint(point.inputs, point.expected, point.labels, point.grad_output,
+                     fixed=is_fixed), ""
+
+
+def _draw_inputs(exercise: Exercise, rng: np.random.Generator,
+                 fixed: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+    sizes: dict[str, int] = {}
+    chosen: dict[str, tuple[int | str, ...]] = {}
+    shapes: dict[str, tuple[int | str, ...]] = {}
+    for spec in exercise.inputs:
+        if isinstance(spec.shape, str):
+            if spec.shape not in chosen:
+                options = exercise.shapes[spec.shape]
+                if spec.name in fixed:
+                    matching = [o for o in options if len(o) == fixed[spec.name].ndim]
+                    options = tuple(matching) or options
+                chosen[spec.shape] = options[int(rng.integers(len(options)))]
+            shapes[spec.name] = chosen[spec.shape]
+        else:
+            shapes[spec.name] = spec.shape
+        if spec.name in fixed:
+            _bind_sizes(exercise, spec.name, shapes[spec.name], fixed[spec.name].shape, sizes)
+    values = {}
+    for spec in exercise.inputs:
+        shape = tuple(_size(d, exercise, sizes, rng) for d in shapes[spec.name])
+        if spec.name in fixed:
+            values[spec.name] = np.array(fixed[spec.name], dtype=float)
+            continue
+        weights = np.array([high - low for low, high in spec.domain])
+        which = rng.choice(len(spec.domain), size=shape, p=weights / weights.sum())
+        low = np.array([d[0] for d in spec.domain])[which]
+        high = np.array([d[1] for d in spec.domain])[which]
+        values[spec.name] = np.asarray(low + (high - low) * rng.random(shape), dtype=float)
+    return values
+
+
+def _bind_sizes(exercise: Exercise, name: str, dims: tuple[int | str, ...],
+                actual: tuple[int, ...], sizes: dict[str, int]) -> None:
+    if len(dims) != len(actual):
+        raise SpecError(f"exercise {exercise.id}: fixed value of {name!r} has shape {actual}, "
+                        f"expected {len(dims)} dimension(s)", line=exercise.line_of("points_at"),
+                        key="points_at")
+    for dim, n in zip(dims, actual, strict=True):
+        if isinstance(dim, int) and dim != n or isinstance(dim, str) and sizes.get(dim, n) != n:
+            raise SpecError(f"exercise {exercise.id}: fixed value of {name!r} has shape "
+                            f"{actual}, which does not fit {list(dims)}",
+                            line=exercise.line_of("points_at"), key="points_at")
+        if isinstance(dim, str):
+            sizes[dim] = n
+
+
+def _size(dim: int | str, exercise: Exercise, sizes: dict[str, int],
+          rng: np.random.Generator) -> int:
+    if isinstance(dim, int):
+        return dim
+    if dim not in sizes:
+        low, high = exercise.sizes[dim]
+        sizes[dim] = int(rng.integers(low, high + 1))
+    return sizes[dim]
+
+
+def _derivative_point(exercise: Exercise, values: dict[str, np.ndarray]) -> TestPoint:
+    _, jacobians = engine.jacobian(exercise.build, values, list(exercise.wrt))
+    labels = tuple(f"d/d{name}" for name in exercise.wrt)
+    return TestPoint(values, tuple(jacobians), labels)
+
+
+def _node_point(exercise: Exercise, rng: np.random.Generator,
+                values: dict[str, np.ndarray]) -> TestPoint:
+    value = np.asarray(exercise.evaluate(values), dtype=float)
+    grad_output = rng.standard_normal(value.shape)
+    _, grads = engine.vjp(exercise.build, values, list(exercise.input_names), grad_output)
+    labels = ("forward",) + tuple(f"backward: gradient of {n}" for n in exercise.input_names)
+    return TestPoint(values, (value, *grads), labels, grad_output=np.asarray(grad_output))
+
+
+def _conditioning_problem(point: TestPoint) -> str:
+    for array in (*point.inputs.values(), *point.expected):
+        if not np.all(np.isfinite(array)):
+            return "the function or its derivative is not finite there"
+        if array.size and np.max(np.abs(array)) > MAX_MAGNITUDE:
+            return "the function or its derivative is too large there"
+    return ""
+
+
+def _agreement_problem(exercise: Exercise, point: TestPoint, rng: np.random.Generator) -> str:
+    """Finite differences along random directions must agree with the reference backprop."""
+    names = exercise.input_names if exercise.kind == NODE else exercise.wrt
+    for k, name in enumerate(names):
+        x = point.inputs[name]
+        if exercise.kind == NODE:
+            g = point.grad_output
+
+            def f(v, name=name, g=g):
+                return np.sum(g * exercise.evaluate({**point.inputs, name: v}))
+
+            reference = point.expected[1 + k]
+        else:
+            def f(v, name=name):
+                return exercise.evaluate({**point.inputs, name: v})
+
+            reference = point.expected[k]
+        directions = numeric.random_directions(x.shape, PROBES, rng)
+        estimate = numeric.directional(f, x, directions)
+        expected = np.stack([np.tensordot(reference, d, axes=x.ndim) for d in directions])
+        scale = max(float(np.max(np.abs(expected))) if expected.size else 0.0, 1e-12)
+        err = np.abs(estimate.value - expected)
+        if np.any(err > AGREEMENT_RTOL * scale + 10 * estimate.error):
+            return ("finite differences disagree with the reference derivative (not "
+                    "differentiable there?)")
+    return ""

@@ -1,0 +1,398 @@
+"""Validation of spec data: located YAML -> ``Sheet``, every error with file, line and key.
+
+>>> from gradcheck.spec_yaml import load_located
+>>> text = "sheet: s\ntitle: t\nexercises:\n  - {id: a, title: t, points: 0, kind: manual}\n"
+>>> SheetReader("s.yaml").sheet(load_located(text, "s.yaml"), "")
+Traceback (most recent call last):
+gradcheck.errors.SpecError: s.yaml:4: points: must be positive, not 0
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+import re
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from gradcheck import expr
+from gradcheck.errors import ExpressionError, SpecError
+from gradcheck.results import DERIVATIVE, KINDS, MANUAL, NODE
+from gradcheck.spec import DEFAULT_POINTS_AT, Exercise, InputSpec, Sheet, Tolerance
+from gradcheck.spec_yaml import LocatedDict, LocatedList
+
+SHEET_KEYS = ("sheet", "title", "module", "seed", "timeout", "forbid", "tolerance",
+              "description", "exercises")
+EXERCISE_KEYS = {
+    DERIVATIVE: ("id", "title", "points", "kind", "description", "returns", "student", "function",
+                 "inputs", "sizes", "shapes", "constants", "let", "wrt", "where", "points_at",
+                 "tolerance"),
+    NODE: ("id", "title", "points", "kind", "description", "returns", "student", "function",
+           "inputs", "sizes", "shapes", "constants", "let", "where", "points_at", "tolerance"),
+    MANUAL: ("id", "title", "points", "kind", "description"),
+}
+INPUT_KEYS = ("shape", "domain")
+TOLERANCE_KEYS = ("rtol", "atol")
+DEFAULT_DOMAIN = ((-2.0, 2.0),)
+MAX_RANDOM_POINTS = 100
+MAX_SIZE = 64
+_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_SHEET_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+
+
+
+class SheetReader:
+    """Turns located YAML data into a Sheet, raising SpecError with file, line and key."""
+
+    def __init__(self, file: str):
+        self.file = file
+
+    def error(self, message: str, where: Any = None, key: str | None = None,
+              line: int | None = None) -> SpecError:
+        if line is None and isinstance(where, (LocatedDict, LocatedList)):
+            line = where.line_of(key) if key is not None else where.line
+        return SpecError(message, file=self.file, line=line, key=key)
+
+    def check_keys(self, mapping: Any, allowed: tuple[str, ...], what: str) -> None:
+        for key in mapping:
+            if key not in allowed:
+                close = difflib.get_close_matches(str(key), allowed, n=1)
+                hint = f"; did you mean {close[0]!r}?" if close else ""
+                raise self.error(f"unknown key in {what}{hint} (allowed: {', '.join(allowed)})",
+                                 mapping, str(key), line=mapping.line_of(key))
+
+    def mapping(self, value: Any, where: Any, key: str) -> LocatedDict:
+        if not isinstance(value, dict):
+            raise self.error(f"must be a mapping, not {_type_name(value)}", where, key)
+        return value
+
+    def require(self, mapping: LocatedDict, key: str, what: str) -> Any:
+        if key not in mapping or mapping[key] is None:
+            raise self.error(f"missing (every {what} needs {key!r})", mapping, key,
+                             line=mapping.line)
+        return mapping[key]
+
+    def string(self, mapping: LocatedDict, key: str, what: str, *, pattern: re.Pattern | None
+               = None, required: bool = True, default: str = "") -> str:
+        if not required and mapping.get(key) is None:
+            return default
+        value = self.require(mapping, key, what)
+        if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+            raise self.error(f"must be text, not {_type_name(value)}", mapping, key)
+        value = str(value)
+        if pattern is not None and not pattern.match(value):
+            raise self.error(f"{value!r} is not a valid name", mapping, key)
+        return value
+
+    def number(self, value: Any, where: Any, key: str) -> float:
+        if isinstance(value, str):
+            try:
+                value = float(value)
+            except ValueError:
+                raise self.error(f"must be a number, not {value!r}", where, key) from None
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise self.error(f"must be a number, not {_type_name(value)}", where, key)
+        if not math.isfinite(value):
+            raise self.error("must be a finite number", where, key)
+        return float(value)
+
+    def positive(self, mapping: LocatedDict, key: str) -> float:
+        value = self.number(mapping[key], mapping, key)
+        if value <= 0:
+            raise self.error(f"must be positive, not {value:g}", mapping, key)
+        return value
+
+    def expression(self, text: Any, where: Any, key: str, variables: set[str],
+                   line: int | None = None) -> expr.Expression:
+        if not isinstance(text, (str, int, float)) or isinstance(text, bool):
+            raise self.error(f"must be an expression (text), not {_type_name(text)}", where,
+                             key, line=line)
+        try:
+            return expr.parse(str(text), variables=sorted(variables))
+        except ExpressionError as exc:
+            raise self.error(str(exc), where, key, line=line) from None
+
+    # --- the sheet
+
+    def sheet(self, data: Any, sha256: str) -> Sheet:
+        if not isinstance(data, dict):
+            raise self.error("a spec must be a mapping with the keys "
+                             f"{', '.join(SHEET_KEYS)}", line=1)
+        self.check_keys(data, SHEET_KEYS, "the sheet")
+        name = self.string(data, "sheet", "sheet", pattern=_SHEET_NAME)
+        module = self.string(data, "module", "sheet", pattern=_IDENTIFIER, required=False,
+                             default=name if _IDENTIFIER.match(name) else "")
+        if not module:
+            raise self.error("missing (the sheet name is not a module name)", data, "module")
+        seed = 0
+        if data.get("seed") is not None:
+            if isinstance(data["seed"], bool) or not isinstance(data["seed"], int) \
+                    or data["seed"] < 0:
+                raise self.error("must be a non-negative integer", data, "seed")
+            seed = data["seed"]
+        timeout = self.positive(data, "timeout") if data.get("timeout") is not None else None
+        forbid = tuple(self.names(data, "forbid")) if data.get("forbid") is not None else ()
+        default_tolerance = self.tolerance(data, Tolerance())
+        exercises_data = self.require(data, "exercises", "sheet")
+        if not isinstance(exercises_data, list) or not exercises_data:
+            raise self.error("must be a non-empty list of exercises", data, "exercises")
+        exercises: list[Exercise] = []
+        for item in exercises_data:
+            ex = self.exercise(self.mapping(item, data, "exercises"), default_tolerance)
+            for other in exercises:
+                if other.id == ex.id:
+                    raise self.error(f"duplicate exercise id {ex.id!r} (first on line "
+                                     f"{other.line})", item, "id")
+                if ex.student and other.student == ex.student:
+                    raise self.error(f"{ex.student!r} is already the student name of "
+                                     f"exercise {other.id}", item, "student")
+            exercises.append(ex)
+        return Sheet(name=name, title=self.string(data, "title", "sheet"), module=module,
+                     seed=seed, exercises=tuple(exercises), timeout=timeout, forbid=forbid,
+                     description=self.string(data, "description", "sheet", required=False),
+                     path=self.file, sha256=sha256)
+
+    def names(self, mapping: LocatedDict, key: str) -> list[str]:
+        value = mapping[key]
+        if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+            raise self.error("must be a list of names", mapping, key)
+        return list(value)
+
+    def tolerance(self, mapping: LocatedDict, default: Tolerance) -> Tolerance:
+        if mapping.get("tolerance") is None:
+            return default
+        tol = self.mapping(mapping["tolerance"], mapping, "tolerance")
+        self.check_keys(tol, TOLERANCE_KEYS, "tolerance")
+        values = {k: self.positive(tol, k) for k in TOLERANCE_KEYS if tol.get(k) is not None}
+        return Tolerance(rtol=values.get("rtol", default.rtol),
+                         atol=values.get("atol", default.atol))
+
+    # --- one exercise
+
+    def exercise(self, data: LocatedDict, default_tolerance: Tolerance) -> Exercise:
+        kind = self.string(data, "kind", "exercise", required=False, default=DERIVATIVE)
+        if kind not in KINDS:
+            raise self.error(f"unknown kind {kind!r} (allowed: {', '.join(KINDS)})", data,
+                             "kind")
+        self.check_keys(data, EXERCISE_KEYS[kind], f"a {kind} exercise")
+        ex_id = self.string(data, "id", "exercise")
+        self.require(data, "points", "exercise")
+        common = dict(id=ex_id, title=self.string(data, "title", "exercise"),
+                      points=self.positive(data, "points"), kind=kind,
+                      description=self.string(data, "description", "exercise", required=False),
+                      line=data.line, lines=dict(data.lines))
+        if kind == MANUAL:
+            return Exercise(**common)
+        student = self.string(data, "student", "exercise", pattern=_IDENTIFIER)
+        sizes = self.sizes(data)
+        shapes = self.shapes(data, sizes)
+        inputs = self.inputs(data, sizes, shapes)
+        names = {i.name for i in inputs}
+        constants = self.constants(data, names)
+        known = names | set(constants)
+        let = self.lets(data, known)
+        known |= {name for name, _ in let}
+        function = self.expression(self.require(data, "function", "exercise"), data,
+                                   "function", known)
+        where = self.constraints(data, known)
+        wrt, multi = self.wrt(data, kind, names)
+        return Exercise(**common, student=student, function=function, inputs=inputs,
+                        sizes=sizes, shapes=shapes, constants=constants, let=let, wrt=wrt,
+                        multi=multi, where=where, points_at=self.points_at(data, names),
+                        tolerance=self.tolerance(data, default_tolerance),
+                        returns=self.string(data, "returns", "exercise", required=False))
+
+    def sizes(self, data: LocatedDict) -> dict[str, tuple[int, int]]:
+        if data.get("sizes") is None:
+            return {}
+        sizes = self.mapping(data["sizes"], data, "sizes")
+        result = {}
+        for name, value in sizes.items():
+            if not isinstance(name, str) or not _IDENTIFIER.match(name):
+                raise self.error(f"{name!r} is not a valid size name", sizes, str(name))
+            bounds = value if isinstance(value, list) else [value, value]
+            if len(bounds) != 2 or not all(isinstance(b, int) and not isinstance(b, bool)
+                                           for b in bounds):
+                raise self.error("a size is an integer or a range [low, high] of integers",
+                                 sizes, name)
+            low, high = bounds
+            if not 1 <= low <= high <= MAX_SIZE:
+                raise self.error(f"size range must satisfy 1 <= low <= high <= {MAX_SIZE}",
+                                 sizes, name)
+            result[name] = (low, high)
+        return result
+
+    def shape(self, value: Any, where: Any, key: str, sizes: Mapping[str, Any]
+              ) -> tuple[int | str, ...]:
+        if not isinstance(value, list):
+            raise self.error("a shape is a list of sizes, e.g. [] or [3] or [m, n]", where, key)
+        dims: list[int | str] = []
+        for dim in value:
+            if isinstance(dim, int) and not isinstance(dim, bool) and 1 <= dim <= MAX_SIZE:
+                dims.append(dim)
+            elif isinstance(dim, str) and dim in sizes:
+                dims.append(dim)
+            else:
+                known = ", ".join(sizes) or "none declared"
+                raise self.error(f"dimension {dim!r} is neither an integer in 1..{MAX_SIZE} "
+                                 f"nor a size declared under 'sizes' ({known})", where, key)
+        return tuple(dims)
+
+    def shapes(self, data: LocatedDict, sizes: Mapping[str, Any]
+               ) -> dict[str, tuple[tuple[int | str, ...], ...]]:
+        if data.get("shapes") is None:
+            return {}
+        shapes = self.mapping(data["shapes"], data, "shapes")
+        result = {}
+        for name, choices in shapes.items():
+            if not isinstance(choices, list) or not choices:
+                raise self.error("must be a non-empty list of shapes", shapes, str(name))
+            result[str(name)] = tuple(self.shape(c, shapes, str(name), sizes) for c in choices)
+        return result
+
+    def inputs(self, data: LocatedDict, sizes: Mapping[str, Any],
+               shapes: Mapping[str, Any]) -> tuple[InputSpec, ...]:
+        inputs = self.mapping(self.require(data, "inputs", "exercise"), data, "inputs")
+        if not inputs:
+            raise self.error("needs at least one input", data, "inputs")
+        result = []
+        for name, spec in inputs.items():
+            if not isinstance(name, str) or not _IDENTIFIER.match(name) or name in ("pi", "e"):
+                raise self.error(f"{name!r} is not a valid input name", inputs, str(name))
+            if spec is None:
+                spec = LocatedDict()
+                spec.line, spec.lines = inputs.line_of(name), {}
+            spec = self.mapping(spec, inputs, name)
+            self.check_keys(spec, INPUT_KEYS, f"input {name!r}")
+            raw_shape = spec.get("shape", [])
+            if isinstance(raw_shape, str):
+                if raw_shape not in shapes:
+                    raise self.error(f"shape {raw_shape!r} is not declared under 'shapes'",
+                                     spec, "shape")
+                shape: tuple[int | str, ...] | str = raw_shape
+            else:
+                shape = self.shape(raw_shape, spec, "shape", sizes)
+            result.append(InputSpec(name=name, shape=shape, domain=self.domain(spec),
+                                    line=inputs.line_of(name)))
+        return tuple(result)
+
+    def domain(self, spec: LocatedDict) -> tuple[tuple[float, float], ...]:
+        if spec.get("domain") is None:
+            return DEFAULT_DOMAIN
+        value = spec["domain"]
+        intervals = value if value and isinstance(value[0], list) else [value]
+        result = []
+        for interval in intervals:
+            if not isinstance(interval, list) or len(interval) != 2:
+                raise self.error("a domain is [low, high] or a list of such intervals",
+                                 spec, "domain")
+            low, high = (self.number(v, spec, "domain") for v in interval)
+            if not low < high:
+                raise self.error(f"empty domain [{low:g}, {high:g}]: low must be below high",
+                                 spec, "domain")
+            result.append((low, high))
+        return tuple(result)
+
+    def constants(self, data: LocatedDict, inputs: set[str]) -> dict[str, np.ndarray]:
+        if data.get("constants") is None:
+            return {}
+        constants = self.mapping(data["constants"], data, "constants")
+        result = {}
+        for name, value in constants.items():
+            if not isinstance(name, str) or not _IDENTIFIER.match(name) or name in inputs:
+                raise self.error(f"{name!r} is not a valid constant name (or clashes with an "
+                                 "input)", constants, str(name))
+            try:
+                array = np.array(value, dtype=float)
+            except (TypeError, ValueError):
+                raise self.error("a constant is a number or a (nested) list of numbers",
+                                 constants, name) from None
+            if not np.all(np.isfinite(array)):
+                raise self.error("a constant must be finite", constants, name)
+            result[name] = array
+        return result
+
+    def lets(self, data: LocatedDict, known: set[str]) -> tuple[tuple[str, expr.Expression], ...]:
+        if data.get("let") is None:
+            return ()
+        lets = self.mapping(data["let"], data, "let")
+        result = []
+        known = set(known)
+        for name, text in lets.items():
+            if not isinstance(name, str) or not _IDENTIFIER.match(name) or name in known:
+                raise self.error(f"{name!r} is not a valid new name", lets, str(name))
+            result.append((name, self.expression(text, lets, name, known)))
+            known.add(name)
+        return tuple(result)
+
+    def constraints(self, data: LocatedDict, known: set[str]) -> tuple[expr.Expression, ...]:
+        if data.get("where") is None:
+            return ()
+        where = data["where"]
+        items = where if isinstance(where, list) else [where]
+        lines = where.lines if isinstance(where, LocatedList) else {}
+        return tuple(self.expression(text, data, "where", known,
+                                     line=lines.get(i, data.line_of("where")))
+                     for i, text in enumerate(items))
+
+    def wrt(self, data: LocatedDict, kind: str, names: set[str]) -> tuple[tuple[str, ...], bool]:
+        if kind == NODE:
+            return (), True
+        value = self.require(data, "wrt", "derivative exercise")
+        multi = isinstance(value, list)
+        items = value if multi else [value]
+        if not items:
+            raise self.error("must name at least one input", data, "wrt")
+        for item in items:
+            if item not in names:
+                raise self.error(f"{item!r} is not an input (inputs: {', '.join(sorted(names))})",
+                                 data, "wrt")
+        if len(set(items)) != len(items):
+            raise self.error("names an input twice", data, "wrt")
+        return tuple(items), multi
+
+    def points_at(self, data: LocatedDict, names: set[str]) -> tuple[Mapping[str, Any], ...]:
+        if data.get("points_at") is None:
+            return DEFAULT_POINTS_AT
+        value = data["points_at"]
+        if not isinstance(value, list) or not value:
+            raise self.error("must be a non-empty list of points ({x: 1.0}) or {random: N}",
+                             data, "points_at")
+        result = []
+        for i, point in enumerate(value):
+            line = value.line_of(i)
+            if not isinstance(point, dict) or not point:
+                raise self.error("each entry is a mapping: input values, or {random: N}",
+                                 data, "points_at", line=line)
+            if "random" in point:
+                count = point["random"]
+                if len(point) != 1 or isinstance(count, bool) or not isinstance(count, int) \
+                        or not 1 <= count <= MAX_RANDOM_POINTS:
+                    raise self.error(f"random: N needs an integer N in 1..{MAX_RANDOM_POINTS} "
+                                     "and nothing else in that entry", data, "points_at",
+                                     line=line)
+                result.append({"random": count})
+                continue
+            fixed = {}
+            for name, v in point.items():
+                if name not in names:
+                    raise self.error(f"{name!r} is not an input (inputs: "
+                                     f"{', '.join(sorted(names))})", data, "points_at",
+                                     line=line)
+                try:
+                    fixed[name] = np.array(v, dtype=float)
+                except (TypeError, ValueError):
+                    raise self.error(f"value of {name!r} must be numbers", data, "points_at",
+                                     line=line) from None
+            result.append(fixed)
+        return tuple(result)
+
+
+def _type_name(value: Any) -> str:
+    for kind, name in ((type(None), "nothing"), (bool, "true/false"), (dict, "a mapping"),
+                       (list, "a list"), (str, "text")):
+        if isinstance(value, kind):
+            return name
+    return type(value).__name__
