@@ -1,14 +1,20 @@
-"""Hand-built SheetResults for the renderer tests.
+"""Hand-built SheetResults for the renderer tests, and the golden-file check.
 
 ``full_sheet()`` has every status (pass, partial credit, NaN, exception, timeout, not
 implemented, node exercise, manual), a long message and hostile student output;
 ``load_error_sheet()`` is a submission that did not load; ``perfect_sheet()`` scores full
 marks. Totals are the sums of the exercises, as the grader reports them.
+
+Golden files live in tests/golden/. After an intended change of a renderer's output,
+regenerate them with ``GRADCHECK_UPDATE_GOLDEN=1 python -m pytest tests/test_render_*.py``
+and review the diff before committing.
 """
 
 from __future__ import annotations
 
 import math
+import os
+from pathlib import Path
 
 from gradcheck.results import (
     ERROR,
@@ -170,3 +176,19 @@ def perfect_sheet() -> SheetResult:
                  line_no=14),
     )
     return _sheet(exercises)
+
+
+GOLDEN = Path(__file__).parent / "golden"
+UPDATE_ENV = "GRADCHECK_UPDATE_GOLDEN"
+
+
+def check_golden(name: str, text: str) -> None:
+    """Assert ``text`` equals tests/golden/<name>; rewrite the file when UPDATE_ENV is set."""
+    path = GOLDEN / name
+    if os.environ.get(UPDATE_ENV) == "1":
+        path.parent.mkdir(exist_ok=True)
+        path.write_text(text, encoding="utf-8", newline="")
+    assert path.exists(), f"{path} is missing; run the tests with {UPDATE_ENV}=1 to create it"
+    expected = path.read_bytes().decode("utf-8")
+    assert text == expected, (f"{name} differs from the golden file; if the change is "
+                              f"intended, rerun with {UPDATE_ENV}=1 and review the diff")

@@ -32,11 +32,16 @@ def _safe(text: str) -> str:
 
 def _columns(results: Sequence[tuple[str, SheetResult]]) -> tuple[list[str], list[str],
                                                                     dict[str, float]]:
-    """Automatic and manual exercise ids in sheet order (first seen first), with points."""
+    """Automatic and manual exercise ids in sheet order, with their points.
+
+    The order is that of the result with the most exercises (ties: smallest id); ids only
+    other results have follow in the order met, so the columns do not depend on the order
+    of ``results``.
+    """
     automatic: list[str] = []
     manual: list[str] = []
     points: dict[str, float] = {}
-    for _, result in results:
+    for _, result in sorted(results, key=lambda item: (-len(item[1].exercises), item[0])):
         for exercise in result.exercises:
             if exercise.id in points:
                 continue
