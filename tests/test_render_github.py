@@ -22,6 +22,8 @@ from gradcheck.render.github import (
     escape_property,
     neutralise_commands,
     protect_log,
+    protected_table,
+    require_github,
     write_github,
 )
 from gradcheck.render.markdown import SUMMARY_LIMIT, to_markdown
@@ -180,6 +182,14 @@ LOG_TEXT = st.lists(st.sampled_from(["::", ":", "##[", "#", "[", "\n", "\r", " "
                    | st.text(max_size=3)).map("".join)
 
 
+def test_the_table_for_the_actions_log_is_protected():
+    for sheet in (full_sheet(), load_error_sheet()):
+        log = protected_table(sheet, verbose=True)
+        assert runner_commands(log) == ["stop-commands", "resume"]
+        assert "Total " in log and "\x1b" not in log
+    assert "all tests passed" in protected_table(full_sheet(), verbose=True)
+
+
 @given(LOG_TEXT)
 def test_no_text_escapes_protection(text):
     assert runner_commands(protect_log(text)) == ["stop-commands", "resume"]
@@ -230,3 +240,6 @@ def test_write_github_outside_actions_is_a_usage_error(actions, tmp_path):
         write_github(full_sheet(), {**actions, "GITHUB_OUTPUT": str(tmp_path / "missing")},
                      markdown="")
     assert (tmp_path / "output").read_text() == "earlier=1"
+    assert require_github(actions) == tmp_path / "output"
+    with pytest.raises(UsageError, match="GITHUB_OUTPUT"):
+        require_github({"GITHUB_ACTIONS": "true", "GITHUB_OUTPUT": ""})

@@ -8,7 +8,7 @@ Each renderer is a pure function of the result (it reads, never grades or re-che
 ``to_junit``                JUnit XML (:mod:`gradcheck.render.junit`)
 ``to_markdown``             job summary / feedback file (:mod:`gradcheck.render.markdown`)
 ``to_gradescope``           Gradescope ``results.json`` (:mod:`gradcheck.render.gradescope`)
-``classroom_result``, ``encoded_result``, ``write_github``, ``protect_log``
+``classroom_result``, ``encoded_result``, ``write_github``, ``protect_log``, ``protected_table``
                             GitHub Actions and Classroom (:mod:`gradcheck.render.github`)
 ``gradebook_rows``, ``write_gradebook``  gradebook CSV (:mod:`gradcheck.render.csv`)
 ==========================  ===============================================================
@@ -32,6 +32,8 @@ _WHERE = {
     "encoded_result": "github",
     "write_github": "github",
     "protect_log": "github",
+    "protected_table": "github",
+    "require_github": "github",
     "annotation_lines": "github",
     "gradebook_rows": "csv",
     "gradebook_csv": "csv",

@@ -17,6 +17,7 @@ defused, annotation properties and data are escaped as ``@actions/core`` does, a
 from __future__ import annotations
 
 import base64
+import io
 import json
 import math
 import os
@@ -24,6 +25,8 @@ import secrets
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
+
+from rich.console import Console
 
 from gradcheck.errors import UsageError
 from gradcheck.render.common import (
@@ -37,10 +40,9 @@ from gradcheck.render.common import (
     worst_point,
 )
 from gradcheck.render.markdown import SUMMARY_LIMIT
+from gradcheck.render.table import print_sheet
 from gradcheck.results import ERROR, PASS, TIMEOUT, ExerciseResult, SheetResult
 
-RUNNER_ID = "gradcheck"          # the grading step's id and the reporter's `runners` value
-RESULTS_ENV = "GRADCHECK_RESULTS"  # the env variable the reporter reads for that runner
 OUTPUT_NAME = "result"           # the step output holding the base64 JSON
 MAX_ANNOTATIONS = 10
 # The reporter receives the result through an environment variable; Linux limits one
@@ -103,6 +105,23 @@ def protect_log(text: str, *, token: str | None = None) -> str:
     body = neutralise_commands(printable(text).rstrip("\n"))
     token = token or secrets.token_hex(16)
     return f"::stop-commands::{token}\n{body}\n::{token}::"
+
+
+def protected_table(result: SheetResult, *, verbose: bool = False, width: int = 120) -> str:
+    """The terminal table as plain text inside a :func:`protect_log` block, for the log of
+    an Actions step (the table quotes messages and, verbose, output the student controls).
+
+    >>> from gradcheck.results import SheetResult
+    >>> empty = SheetResult(sheet="s", title="", module="s", submission="s.py", score=0.0,
+    ...                     max_score=0.0, manual_points=0.0, seed=1, spec_sha256="",
+    ...                     gradcheck_version="0.1.0", exercises=())
+    >>> protected_table(empty).splitlines()[-2]
+    'Total 0/0 automatic points'
+    """
+    console = Console(file=io.StringIO(), width=width, color_system=None,
+                      force_terminal=False)
+    print_sheet(result, console, verbose=verbose)
+    return protect_log(console.file.getvalue())
 
 
 # -- paths -------------------------------------------------------------------------------
@@ -271,6 +290,28 @@ def _fit_summary(markdown: str, budget: int) -> str:
     return head + note if head else ""
 
 
+def require_github(environ: Mapping[str, str]) -> Path:
+    """The ``$GITHUB_OUTPUT`` file, or :class:`UsageError` saying why ``--github`` cannot
+    work here. Call it before grading to fail fast; :func:`write_github` calls it too.
+
+    >>> require_github({"GITHUB_ACTIONS": "true"})  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    gradcheck.errors.UsageError: --github needs GITHUB_OUTPUT...
+    """
+    if environ.get("GITHUB_ACTIONS") != "true":
+        raise UsageError("--github works only inside a GitHub Actions job (GITHUB_ACTIONS="
+                         "true, GITHUB_OUTPUT set); elsewhere use --format json or markdown")
+    output = environ.get("GITHUB_OUTPUT")
+    if not output:
+        raise UsageError("--github needs GITHUB_OUTPUT, the step-output file GitHub Actions "
+                         "provides to each step, but it is not set")
+    path = Path(output)
+    if not path.is_file():
+        raise UsageError(f"GITHUB_OUTPUT is {output!r}, which is not a file; --github writes "
+                         "there and runs only in the GitHub Actions step that provides it")
+    return path
+
+
 def write_github(result: SheetResult, environ: Mapping[str, str], *, markdown: str) -> list[str]:
     """Publish a graded sheet to GitHub Actions; return the annotation lines to print.
 
@@ -283,15 +324,9 @@ def write_github(result: SheetResult, environ: Mapping[str, str], *, markdown: s
     Traceback (most recent call last):
     gradcheck.errors.UsageError: --github works only inside a GitHub Actions job...
     """
-    if environ.get("GITHUB_ACTIONS") != "true":
-        raise UsageError("--github works only inside a GitHub Actions job (GITHUB_ACTIONS="
-                         "true, GITHUB_OUTPUT set); elsewhere use --format json or markdown")
-    output = environ.get("GITHUB_OUTPUT")
-    if not output:
-        raise UsageError("--github needs GITHUB_OUTPUT, the step-output file GitHub Actions "
-                         "provides to each step, but it is not set")
+    output = require_github(environ)
     workspace = environ.get("GITHUB_WORKSPACE")
-    _append(Path(output), f"{OUTPUT_NAME}={encoded_result(result, workspace=workspace)}\n",
+    _append(output, f"{OUTPUT_NAME}={encoded_result(result, workspace=workspace)}\n",
             "GITHUB_OUTPUT")
     summary = environ.get("GITHUB_STEP_SUMMARY")
     if summary:
