@@ -1,0 +1,274 @@
+"""Formatting shared by the renderers: numbers, points, errors, one-line texts, worst points.
+
+Everything here only reads results; nothing is graded or re-checked. Non-finite errors
+(NaN from a received NaN) count as the worst possible error wherever errors are ranked.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable
+from typing import Any
+
+from gradcheck.results import (
+    ERROR,
+    FAIL,
+    MANUAL,
+    NOT_IMPLEMENTED,
+    PASS,
+    TIMEOUT,
+    CheckResult,
+    ExerciseResult,
+    PointResult,
+    SheetResult,
+)
+
+DASH = "\u2014"  # shown where a value does not exist (no error measured, manual points)
+ELLIPSIS = "\u2026"
+
+STATUS_EMOJI = {
+    PASS: "\u2705",             # white heavy check mark
+    FAIL: "\u274c",             # cross mark
+    ERROR: "\U0001f4a5",        # collision
+    TIMEOUT: "\u23f1\ufe0f",    # stopwatch
+    NOT_IMPLEMENTED: "\U0001f6a7",  # construction sign
+    MANUAL: "\u270d\ufe0f",     # writing hand
+}
+
+# Control characters other than tab and newline (C0, DEL, C1): they would move the cursor,
+# change colours or clear the screen when a student's text is printed.
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def printable(text: str) -> str:
+    """``text`` with carriage returns turned into newlines and other control characters removed.
+
+    >>> printable("a\\r\\nb\\x1b[31mc")
+    'a\\nb[31mc'
+    """
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return _CONTROL.sub("", text)
+
+
+def fmt_num(value: float, digits: int = 2) -> str:
+    """A score or point count without trailing zeros: 1.2, 2, 0.67.
+
+    >>> fmt_num(1.2), fmt_num(2.0), fmt_num(2 / 3), fmt_num(5.333333, 4)
+    ('1.2', '2', '0.67', '5.3333')
+    """
+    if not math.isfinite(value):
+        return str(value)
+    text = f"{value:.{digits}f}".rstrip("0").rstrip(".")
+    return "0" if text in ("-0", "") else text
+
+
+def fmt_points(exercise: ExerciseResult) -> str:
+    """``score/points`` of an exercise; a manual exercise shows a dash for its score.
+
+    >>> ex = ExerciseResult(id="1b", title="", kind="derivative", student="d_1b",
+    ...                     points=2.0, score=1.2, status="fail")
+    >>> fmt_points(ex)
+    '1.2/2'
+    """
+    if not exercise.automatic:
+        return f"{DASH}/{fmt_num(exercise.points)}"
+    return f"{fmt_num(exercise.score)}/{fmt_num(exercise.points)}"
+
+
+def fmt_error(value: float | None) -> str:
+    """A relative error in two significant digits, or a dash when none was measured.
+
+    >>> fmt_error(0.3125), fmt_error(None), fmt_error(float("nan"))
+    ('3.1e-01', '—', 'nan')
+    """
+    if value is None:
+        return DASH
+    if math.isnan(value):
+        return "nan"
+    if math.isinf(value):
+        return "inf" if value > 0 else "-inf"
+    return f"{value:.1e}"
+
+
+def fmt_value(value: float | None) -> str:
+    """An expected or received entry with up to 10 significant digits."""
+    if value is None:
+        return DASH
+    return f"{value:.10g}"
+
+
+def one_line(text: str, limit: int = 120) -> str:
+    """The first non-empty line of ``text``, whitespace collapsed, cut to ``limit`` characters.
+
+    >>> one_line("\\n  sign   flipped\\nmore")
+    'sign flipped'
+    >>> one_line("x" * 10, limit=5)
+    'xxxx…'
+    """
+    for line in printable(text).split("\n"):
+        line = " ".join(line.split())
+        if line:
+            return line if len(line) <= limit else line[: max(limit - 1, 0)] + ELLIPSIS
+    return ""
+
+
+def shorten(text: str, limit: int) -> str:
+    """``text`` cut to at most ``limit`` characters, marking the cut."""
+    return text if len(text) <= limit else text[: max(limit - 1, 0)] + ELLIPSIS
+
+
+def _shape(data: Any) -> tuple[int, ...]:
+    shape = []
+    while isinstance(data, list):
+        shape.append(len(data))
+        data = data[0] if data else None
+    return tuple(shape)
+
+
+def short_value(data: Any, *, max_items: int = 4) -> str:
+    """A short text for one input (JSON data): a number, a few entries, or an array's shape.
+
+    >>> short_value(0.5), short_value([1.0, 2.5]), short_value([[1.0, 2.0], [3.0, 4.0]])
+    ('0.5', '[1, 2.5]', 'array(2×2)')
+    """
+    if isinstance(data, bool) or data is None:
+        return str(data)
+    if isinstance(data, (int, float)):
+        return f"{data:.4g}"
+    if isinstance(data, str):
+        return data
+    if isinstance(data, list):
+        shape = _shape(data)
+        if len(shape) == 1 and len(data) <= max_items:
+            return "[" + ", ".join(short_value(v) for v in data) + "]"
+        return "array(" + "\u00d7".join(str(n) for n in shape) + ")"
+    return str(data)
+
+
+def short_inputs(inputs: dict[str, Any], limit: int = 60) -> str:
+    """The inputs of a test point as ``name=value`` pairs, cut to ``limit`` characters.
+
+    >>> short_inputs({"x": 1.0, "mu": [0.5, -1.0]})
+    'x=1, mu=[0.5, -1]'
+    """
+    text = ", ".join(f"{name}={short_value(value)}" for name, value in inputs.items())
+    return shorten(text, limit)
+
+
+def _error_key(value: float | None) -> float:
+    if value is None:
+        return -1.0
+    return math.inf if math.isnan(value) else value
+
+
+def nan_max(values: Iterable[float | None]) -> float | None:
+    """The largest of ``values`` where NaN beats everything; None when there is no value.
+
+    >>> nan_max([0.5, float("nan"), 2.0])
+    nan
+    >>> nan_max([None, 0.5]), nan_max([])
+    (0.5, None)
+    """
+    best: float | None = None
+    for value in values:
+        if value is None:
+            continue
+        if best is None or _error_key(value) > _error_key(best):
+            best = value
+    return best
+
+
+def exercise_error(exercise: ExerciseResult) -> float | None:
+    """The worst relative error over every check of an exercise (NaN when any is NaN)."""
+    return nan_max(c.max_rel_error for p in exercise.checks for c in p.checks)
+
+
+def point_error(point: PointResult) -> float | None:
+    """The worst relative error over the checks of one test point."""
+    return nan_max(c.max_rel_error for c in point.checks)
+
+
+def worst_point(exercise: ExerciseResult) -> PointResult | None:
+    """The failing test point with the largest error (the first of equals), or None.
+
+    A failing point that was measured beats one that was not (an exception, a timeout).
+    """
+    failing = [p for p in exercise.checks if not p.passed]
+    if not failing:
+        return None
+    return max(failing, key=lambda p: _error_key(point_error(p)))
+
+
+def worst_check(point: PointResult) -> CheckResult | None:
+    """The failed check of a point with the largest error, else its worst check, or None."""
+    failed = [c for c in point.checks if not c.passed] or list(point.checks)
+    if not failed:
+        return None
+    return max(failed, key=lambda c: _error_key(c.max_rel_error))
+
+
+def point_diagnosis(point: PointResult) -> str:
+    """What went wrong at a test point: its message, else its worst failed check's diagnosis."""
+    if point.message:
+        return point.message
+    check = worst_check(point)
+    if check is not None and not check.passed:
+        return check.diagnosis
+    return ""
+
+
+def exercise_diagnosis(exercise: ExerciseResult) -> str:
+    """The sentence shown for an exercise: its message, or "scored by a TA" when manual."""
+    if not exercise.automatic:
+        return exercise.message or "scored by a TA"
+    return exercise.message
+
+
+def point_details(point: PointResult) -> list[tuple[str, str]]:
+    """Labelled facts about a (failing) test point: inputs, entries, error, shapes, diagnosis.
+
+    >>> point_details(PointResult(status="timeout", inputs={"x": 1.0}, message="took 5 s"))
+    [('inputs', 'x=1'), ('diagnosis', 'took 5 s')]
+    """
+    rows: list[tuple[str, str]] = [("inputs", short_inputs(point.inputs, limit=200) or DASH)]
+    check = worst_check(point)
+    if check is not None and not check.passed:
+        what = check.label or "derivative"
+        if check.worst_index:
+            what += f", entry {list(check.worst_index)}"
+        if check.worst_index is not None and check.expected is not None:
+            rows.append((what,
+                         f"expected {fmt_value(check.expected)}, "
+                         f"received {fmt_value(check.received)}"))
+        if check.received_shape is not None and check.received_shape != check.expected_shape:
+            rows.append(("shape", f"expected {check.expected_shape}, "
+                                  f"received {check.received_shape}"))
+        rows.append(("error", f"relative {fmt_error(check.max_rel_error)}, "
+                              f"absolute {fmt_error(check.max_abs_error)}, "
+                              f"tolerance {fmt_error(check.tolerance)}"))
+    diagnosis = point_diagnosis(point)
+    if diagnosis:
+        rows.append(("diagnosis", diagnosis))
+    return rows
+
+
+def total_line(result: SheetResult) -> str:
+    """The one-line total: automatic points, and the manual points left to a TA.
+
+    >>> s = SheetResult(sheet="s", title="", module="s", submission="s.py", score=62.4,
+    ...                 max_score=64.0, manual_points=36.0, seed=1, spec_sha256="",
+    ...                 gradcheck_version="", exercises=())
+    >>> total_line(s)
+    'Total 62.4/64 automatic points (+36 manual, scored by a TA)'
+    """
+    text = f"Total {fmt_num(result.score)}/{fmt_num(result.max_score)} automatic points"
+    if result.manual_points:
+        text += f" (+{fmt_num(result.manual_points)} manual, scored by a TA)"
+    return text
+
+
+def exercise_name(exercise: ExerciseResult) -> str:
+    """``"<id> <title>"`` on one line (just the id when there is no title)."""
+    title = one_line(exercise.title, limit=200)
+    return f"{exercise.id} {title}" if title else exercise.id

@@ -1,0 +1,131 @@
+"""The gradebook: one CSV row per submission, for an LMS import or a spreadsheet.
+
+Columns: the id column (``student`` by default), one per automatic exercise (its score;
+header ``"<id> (<points>)"``), ``automatic (<max>)`` with the total, one empty column per
+manual exercise for the TA (header ``"<id> (manual, <points>)"``), ``status`` (``graded``,
+``graded with errors`` when an exercise crashed or timed out, ``load error``) and ``note``
+(the load error, shortened). Rows are sorted by id. Scores keep up to 4 decimals.
+
+Text cells that a spreadsheet would run as a formula (starting with ``=``, ``+``, ``-``,
+``@``, tab or carriage return) get a leading apostrophe.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import stat
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+from gradcheck.render.common import fmt_num, one_line
+from gradcheck.results import ERROR, TIMEOUT, SheetResult
+
+GRADED, GRADED_WITH_ERRORS, LOAD_ERROR = "graded", "graded with errors", "load error"
+
+
+def _safe(text: str) -> str:
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+def _columns(results: Sequence[tuple[str, SheetResult]]) -> tuple[list[str], list[str],
+                                                                    dict[str, float]]:
+    """Automatic and manual exercise ids in sheet order, with their points.
+
+    The order is that of the result with the most exercises (ties: smallest id); ids only
+    other results have follow in the order met, so the columns do not depend on the order
+    of ``results``.
+    """
+    automatic: list[str] = []
+    manual: list[str] = []
+    points: dict[str, float] = {}
+    for _, result in sorted(results, key=lambda item: (-len(item[1].exercises), item[0])):
+        for exercise in result.exercises:
+            if exercise.id in points:
+                continue
+            points[exercise.id] = exercise.points
+            (automatic if exercise.automatic else manual).append(exercise.id)
+    return automatic, manual, points
+
+
+def _status(result: SheetResult) -> str:
+    if result.load_error:
+        return LOAD_ERROR
+    if any(e.status in (ERROR, TIMEOUT) for e in result.automatic):
+        return GRADED_WITH_ERRORS
+    return GRADED
+
+
+def gradebook_rows(results: Sequence[tuple[str, SheetResult]], *,
+                   id_column: str = "student") -> tuple[list[str], list[list[str]]]:
+    """The gradebook's header and rows (all cells are text), rows sorted by id.
+
+    >>> from gradcheck.results import ExerciseResult, SheetResult
+    >>> ex = ExerciseResult(id="1a", title="", kind="derivative", student="d_1a",
+    ...                     points=2.0, score=1.5, status="fail")
+    >>> sheet = SheetResult(sheet="s", title="", module="s", submission="s.py", score=1.5,
+    ...                     max_score=2.0, manual_points=0.0, seed=1, spec_sha256="",
+    ...                     gradcheck_version="", exercises=(ex,))
+    >>> header, rows = gradebook_rows([("bob", sheet)])
+    >>> header
+    ['student', '1a (2)', 'automatic (2)', 'status', 'note']
+    >>> rows
+    [['bob', '1.5', '1.5', 'graded', '']]
+    """
+    automatic, manual, points = _columns(results)
+    max_score = sum(points[i] for i in automatic)
+    header = ([id_column] + [f"{i} ({fmt_num(points[i], 4)})" for i in automatic]
+              + [f"automatic ({fmt_num(max_score, 4)})"]
+              + [f"{i} (manual, {fmt_num(points[i], 4)})" for i in manual]
+              + ["status", "note"])
+    rows = []
+    for student, result in sorted(results, key=lambda item: item[0]):
+        scores = {e.id: e.score for e in result.exercises if e.automatic}
+        row = [_safe(student)]
+        row += [fmt_num(scores[i], 4) if i in scores else "" for i in automatic]
+        row.append(fmt_num(result.score, 4))
+        row += [""] * len(manual)
+        row += [_status(result), _safe(one_line(result.load_error or "", 200))]
+        rows.append(row)
+    return header, rows
+
+
+def gradebook_csv(results: Sequence[tuple[str, SheetResult]], *,
+                  id_column: str = "student") -> str:
+    """The gradebook as CSV text (``\\n`` line ends, minimal quoting)."""
+    header, rows = gradebook_rows(results, id_column=id_column)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(header)
+    writer.writerows(rows)
+    return buffer.getvalue()
+
+
+def write_gradebook(path: str | os.PathLike[str], results: Sequence[tuple[str, SheetResult]],
+                    *, id_column: str = "student") -> Path:
+    """Write the gradebook CSV atomically: a temporary file beside ``path``, then a rename.
+
+    A reader (or a crash halfway) never sees a half-written gradebook: ``path`` holds the
+    old file or the complete new one. Returns ``path``.
+    """
+    path = Path(path)
+    text = gradebook_csv(results, id_column=id_column)
+    fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp",
+                                     dir=path.parent if str(path.parent) else ".")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        # mkstemp makes the file private; keep the old gradebook's mode, else rw-r--r--.
+        os.chmod(temporary, stat.S_IMODE(path.stat().st_mode) if path.exists() else 0o644)
+        os.replace(temporary, path)
+    except BaseException:
+        try:
+            os.unlink(temporary)
+        except FileNotFoundError:
+            pass
+        raise
+    return path
