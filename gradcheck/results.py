@@ -49,6 +49,16 @@ def decode_float(value: float | str | None) -> float | None:
     return float(value)
 
 
+def worst(values: Any) -> float | None:
+    """The largest of some errors, NaN counting as the worst; None when there are none."""
+    values = [float(v) for v in values if v is not None]
+    if not values:
+        return None
+    if any(math.isnan(v) for v in values):
+        return math.nan
+    return max(values)
+
+
 def _index(value: Any) -> tuple[int, ...] | None:
     return None if value is None else tuple(int(i) for i in value)
 
@@ -150,8 +160,7 @@ class PointResult:
 
     @property
     def max_rel_error(self) -> float | None:
-        errors = [c.max_rel_error for c in self.checks if c.max_rel_error is not None]
-        return max(errors) if errors else None
+        return worst(c.max_rel_error for c in self.checks)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -211,8 +220,7 @@ class ExerciseResult:
 
     @property
     def worst_error(self) -> float | None:
-        errors = [p.max_rel_error for p in self.checks if p.max_rel_error is not None]
-        return max(errors) if errors else None
+        return worst(p.max_rel_error for p in self.checks)
 
     def to_dict(self) -> dict[str, Any]:
         return {

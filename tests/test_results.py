@@ -56,3 +56,12 @@ def test_check_result_str_names_worst_entry():
     assert "FAILED: sign flipped" in text
     assert "[1, 0]" in text and "expected 2" in text and "got -2" in text
     assert str(_check()).startswith("df/dx: ok")
+
+
+def test_worst_error_counts_nan_as_worst_whatever_the_order():
+    sheet = _sheet()
+    ex = sheet.exercises[0]
+    assert math.isnan(ex.worst_error)
+    reordered = type(ex)(**{**ex.__dict__, "checks": tuple(reversed(ex.checks))})
+    assert math.isnan(reordered.worst_error)
+    assert ex.checks[0].max_rel_error == 1e-9

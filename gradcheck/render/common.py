@@ -162,33 +162,6 @@ def _error_key(value: float | None) -> float:
     return math.inf if math.isnan(value) else value
 
 
-def nan_max(values: Iterable[float | None]) -> float | None:
-    """The largest of ``values`` where NaN beats everything; None when there is no value.
-
-    >>> nan_max([0.5, float("nan"), 2.0])
-    nan
-    >>> nan_max([None, 0.5]), nan_max([])
-    (0.5, None)
-    """
-    best: float | None = None
-    for value in values:
-        if value is None:
-            continue
-        if best is None or _error_key(value) > _error_key(best):
-            best = value
-    return best
-
-
-def exercise_error(exercise: ExerciseResult) -> float | None:
-    """The worst relative error over every check of an exercise (NaN when any is NaN)."""
-    return nan_max(c.max_rel_error for p in exercise.checks for c in p.checks)
-
-
-def point_error(point: PointResult) -> float | None:
-    """The worst relative error over the checks of one test point."""
-    return nan_max(c.max_rel_error for c in point.checks)
-
-
 def worst_point(exercise: ExerciseResult) -> PointResult | None:
     """The failing test point with the largest error (the first of equals), or None.
 
@@ -197,7 +170,7 @@ def worst_point(exercise: ExerciseResult) -> PointResult | None:
     failing = [p for p in exercise.checks if not p.passed]
     if not failing:
         return None
-    return max(failing, key=lambda p: _error_key(point_error(p)))
+    return max(failing, key=lambda p: _error_key(p.max_rel_error))
 
 
 def worst_check(point: PointResult) -> CheckResult | None:

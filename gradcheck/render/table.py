@@ -15,12 +15,10 @@ from rich.text import Text
 
 from gradcheck.render.common import (
     exercise_diagnosis,
-    exercise_error,
     fmt_error,
     fmt_points,
     one_line,
     point_diagnosis,
-    point_error,
     printable,
     short_inputs,
     total_line,
@@ -76,7 +74,7 @@ def _exercise_rows(table: Table, exercise: ExerciseResult, verbose: bool) -> Non
         Text(one_line(exercise.title, 200)),
         fmt_points(exercise),
         _status(exercise.status),
-        fmt_error(exercise_error(exercise)),
+        fmt_error(exercise.worst_error),
         Text(one_line(exercise_diagnosis(exercise), DIAGNOSIS_CHARS)),
     )
     if not verbose:
@@ -87,7 +85,7 @@ def _exercise_rows(table: Table, exercise: ExerciseResult, verbose: bool) -> Non
             Text(f"  {number}. {short_inputs(point.inputs, limit=80)}", style="dim"),
             "",
             _status(point.status),
-            fmt_error(point_error(point)),
+            fmt_error(point.max_rel_error),
             Text(one_line(point_diagnosis(point), DIAGNOSIS_CHARS)),
         )
     table.rows[-1].end_section = True

@@ -1,0 +1,178 @@
+"""Grading sheet01 end to end through the real CLI: the reference solution, the template, and
+deliberately wrong submissions that must lose exactly the points of what they get wrong."""
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from gradcheck.cli import main
+
+ROOT = Path(__file__).resolve().parent.parent
+SOLUTION = ROOT / "solutions" / "sheet01.py"
+SUBMISSIONS = Path(__file__).resolve().parent / "submissions"
+AUTOMATIC = ["1a", "1b", "1c", "1d", "1e", "1f1", "1f2", "1f3", "1g", "1h", "3a-add", "3a-sub",
+             "3a-mul", "3a-div", "3a-square", "3a-sqrt", "3a-log", "3a-sum", "3b-A", "3b-B"]
+
+
+def grade(*args, cwd=None):
+    runner = CliRunner()
+    if cwd is None:
+        return runner.invoke(main, ["grade", "sheet01", *args])
+    with runner.isolated_filesystem(temp_dir=cwd):
+        return runner.invoke(main, ["grade", "sheet01", *args])
+
+
+def grade_json(submission, *args):
+    result = grade("--submission", str(submission), "--format", "json", *args)
+    assert result.exit_code in (0, 1), result.output
+    return result.exit_code, json.loads(result.output)
+
+
+def wrong_submission(tmp_path, override: str) -> Path:
+    """The reference solution with one deliberate mistake appended (later definitions win)."""
+    text = SOLUTION.read_text() + "\n\n" + (SUBMISSIONS / override).read_text()
+    path = tmp_path / "sheet01.py"
+    path.write_text(text)
+    return path
+
+
+@pytest.fixture(scope="module")
+def reference():
+    return grade_json(SOLUTION)
+
+
+def by_id(report):
+    return {e["id"]: e for e in report["exercises"]}
+
+
+def test_reference_solution_scores_full_marks(reference):
+    code, report = reference
+    assert code == 0
+    assert (report["score"], report["max_score"]) == (64, 64)
+    exercises = by_id(report)
+    assert [e["id"] for e in report["exercises"] if e["kind"] != "manual"] == AUTOMATIC
+    assert all(exercises[i]["status"] == "pass" for i in AUTOMATIC)
+    assert {e["status"] for e in report["exercises"] if e["kind"] == "manual"} == {"manual"}
+    for key in ("sheet", "seed", "spec_sha256", "gradcheck_version"):
+        assert report[key] not in (None, "")
+    for e in report["exercises"]:
+        for key in ("id", "title", "kind", "student", "points", "score", "status", "message",
+                    "checks"):
+            assert key in e
+    assert all(len(exercises[i]["checks"]) >= 5 for i in AUTOMATIC)
+
+
+def test_table_output_shows_total(reference):
+    result = grade("--submission", str(SOLUTION))
+    assert result.exit_code == 0, result.output
+    assert "64/64" in result.output.replace(" ", "") or "64 / 64" in result.output
+
+
+def test_template_scores_zero_not_implemented(tmp_path):
+    runner = CliRunner()
+    assert runner.invoke(main, ["init", "sheet01", "-d", str(tmp_path)]).exit_code == 0
+    again = runner.invoke(main, ["init", "sheet01", "-d", str(tmp_path)])
+    assert again.exit_code == 2 and "already exists" in again.output
+    code, report = grade_json(tmp_path / "sheet01.py")
+    assert code == 1 and report["score"] == 0
+    assert {by_id(report)[i]["status"] for i in AUTOMATIC} == {"not implemented"}
+
+
+@pytest.mark.parametrize("override, losers", [
+    ("transposed_1d.py", {"1d"}),
+    ("mul_swapped.py", {"3a-mul", "3b-A", "3b-B"}),
+    ("sum_ignores_upstream.py", {"3a-sum"}),
+    ("factor_two_1h_sign_1c.py", {"1h", "1c"}),
+    ("numerical_1a.py", {"1a"}),
+])
+def test_wrong_submissions_lose_exactly_their_points(tmp_path, override, losers):
+    code, report = grade_json(wrong_submission(tmp_path, override))
+    exercises = by_id(report)
+    assert code == 1
+    for exercise_id in AUTOMATIC:
+        e = exercises[exercise_id]
+        if exercise_id in losers:
+            assert e["status"] == "fail" and e["score"] == 0, e
+        else:
+            assert e["status"] == "pass" and e["score"] == e["points"], e
+    assert report["score"] == 64 - sum(exercises[i]["points"] for i in losers)
+
+
+@pytest.mark.parametrize("override, exercise_id, phrase", [
+    ("transposed_1d.py", "1d", "transpose"),
+    ("factor_two_1h_sign_1c.py", "1h", "factor 2"),
+    ("factor_two_1h_sign_1c.py", "1c", "sign"),
+    ("numerical_1a.py", "1a", "difference quotient"),
+])
+def test_wrong_submissions_are_diagnosed(tmp_path, override, exercise_id, phrase):
+    _, report = grade_json(wrong_submission(tmp_path, override))
+    assert phrase in by_id(report)[exercise_id]["message"]
+
+
+def test_syntax_error_scores_zero_and_shows_the_line():
+    result = grade("--submission", str(SUBMISSIONS / "syntax_error.py"))
+    assert result.exit_code == 1, result.output
+    assert "line 8" in result.output
+    assert "Traceback" not in result.output
+    code, report = grade_json(SUBMISSIONS / "syntax_error.py")
+    assert report["score"] == 0 and "line 8" in report["load_error"]
+    assert {by_id(report)[i]["status"] for i in AUTOMATIC} == {"error"}
+
+
+def test_function_that_never_returns_times_out_and_the_rest_is_graded(tmp_path):
+    code, report = grade_json(wrong_submission(tmp_path, "loops_forever_1c.py"),
+                              "--timeout", "0.5")
+    exercises = by_id(report)
+    assert exercises["1c"]["status"] == "timeout" and exercises["1c"]["score"] == 0
+    assert report["score"] == 62
+
+
+def test_notebook_with_the_reference_code_scores_full_marks(tmp_path):
+    code = SOLUTION.read_text()
+    parts = code.split("\n\n\n")
+    cells = [{"cell_type": "markdown", "metadata": {}, "source": ["# Sheet 01"]},
+             {"cell_type": "code", "metadata": {}, "execution_count": None, "outputs": [],
+              "source": ["%matplotlib inline\n", "!pip install numpy\n", "import numpy as np"]}]
+    cells += [{"cell_type": "code", "metadata": {}, "execution_count": None, "outputs": [],
+               "source": part.splitlines(keepends=True)} for part in parts]
+    notebook = {"cells": cells, "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+    path = tmp_path / "sheet01.ipynb"
+    path.write_text(json.dumps(notebook))
+    code, report = grade_json(path)
+    assert code == 0 and report["score"] == 64, report
+
+
+def _without_timings(value):
+    if isinstance(value, dict):
+        return {k: _without_timings(v) for k, v in value.items() if k != "duration"}
+    if isinstance(value, list):
+        return [_without_timings(v) for v in value]
+    return value
+
+
+def test_same_seed_same_json(tmp_path):
+    path = wrong_submission(tmp_path, "factor_two_1h_sign_1c.py")
+    _, first = grade_json(path, "--seed", "11")
+    _, second = grade_json(path, "--seed", "11")
+    _, other = grade_json(path, "--seed", "12")
+    assert first["seed"] == 11
+    assert _without_timings(first) == _without_timings(second)
+    assert _without_timings(first) != _without_timings(other)
+
+
+def test_missing_submission_is_a_usage_error(tmp_path):
+    result = grade("--submission", str(tmp_path / "nope.py"))
+    assert result.exit_code == 2 and "does not exist" in result.output
+    result = grade(cwd=tmp_path)
+    assert result.exit_code == 2 and "sheet01.py" in result.output
+
+
+def test_default_submission_is_found_in_the_current_folder(tmp_path):
+    runner = CliRunner()
+    with runner.isolated_filesystem(temp_dir=tmp_path):
+        Path("sheet01.py").write_text(SOLUTION.read_text())
+        result = runner.invoke(main, ["grade", "sheet01", "--format", "json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["submission"] == "sheet01.py"
