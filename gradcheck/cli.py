@@ -40,28 +40,69 @@ def _load(sheet: str):
         raise _fail(exc) from None
 
 
+FORMATS = ("table", "json", "junit", "markdown", "gradescope")
+
+
+def _min_score(value: str | None) -> tuple[float, bool] | None:
+    """``--min-score``: points ("50") or a percentage of the automatic points ("80%")."""
+    if value is None:
+        return None
+    text = value.strip()
+    percent = text.endswith("%")
+    try:
+        number = float(text.rstrip("%"))
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is neither points (50) nor a percentage (80%)",
+                                 param_hint="--min-score") from None
+    if number < 0 or (percent and number > 100):
+        raise click.BadParameter(f"{value!r} is out of range", param_hint="--min-score")
+    return number, percent
+
+
+def _exit_code(result, min_score: tuple[float, bool] | None) -> int:
+    if min_score is None:
+        return EXIT_OK if result.passed else EXIT_FAILED
+    number, percent = min_score
+    needed = number / 100 * result.max_score if percent else number
+    return EXIT_OK if result.score >= needed - 1e-9 else EXIT_FAILED
+
+
 @main.command()
 @click.argument("sheet")
 @click.option("--submission", "-s", type=click.Path(dir_okay=False),
               help="The file to grade (default: <module>.py, else <module>.ipynb, here).")
-@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table",
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="table",
               show_default=True, help="Output format.")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True),
               help="Write the report to this file instead of standard output.")
 @click.option("--seed", type=int, help="Seed for the random test points (default: the spec's).")
 @click.option("--timeout", type=click.FloatRange(min=0, min_open=True),
               help="Seconds allowed per call of a student function (default: the spec's, or 5).")
+@click.option("--min-score", "min_score",
+              help="Exit 0 from this score on: points (50) or percent of the automatic points "
+                   "(80%). Default: all automatic points.")
+@click.option("--github", is_flag=True,
+              help="In GitHub Actions: report points to GitHub Classroom (step output "
+                   "`result`), write the job summary and annotations.")
 @click.option("--verbose", "-v", is_flag=True, help="Show every test point in the table.")
-def grade(sheet, submission, fmt, output, seed, timeout, verbose):
+def grade(sheet, submission, fmt, output, seed, timeout, min_score, github, verbose):
     """Grade a submission of SHEET (a bundled sheet name or a spec file).
 
-    Exit code 0 when every automatic point is scored, 1 when points are lost, 2 for usage or
-    spec errors and a submission file that does not exist.
+    Exit code 0 when every automatic point is scored (or at least --min-score), 1 when points
+    are lost, 2 for usage or spec errors and a submission file that does not exist.
     """
     from gradcheck import grader
     from gradcheck.errors import GradcheckError
     from gradcheck.sandbox import Sandbox
 
+    threshold = _min_score(min_score)
+    if github:
+        from gradcheck.render.github import require_github
+
+        try:
+            require_github(os.environ)
+        except GradcheckError as exc:
+            raise _fail(exc) from None
     spec = _load(sheet)
     try:
         path = grader.find_submission(spec, submission)
@@ -70,34 +111,48 @@ def grade(sheet, submission, fmt, output, seed, timeout, verbose):
             result = grader.grade(prepared, path, timeout=timeout, sandbox=sandbox)
     except GradcheckError as exc:
         raise _fail(exc) from None
-    _emit(result, fmt, output, verbose)
-    sys.exit(EXIT_OK if result.passed else EXIT_FAILED)
+    if github:
+        _emit_github(result, verbose)
+    if not github or output or fmt != "table":
+        _emit(result, fmt, output, verbose)
+    sys.exit(_exit_code(result, threshold))
+
+
+def _emit_github(result, verbose: bool) -> None:
+    from gradcheck.render.github import protected_table, write_github
+    from gradcheck.render.markdown import to_markdown
+
+    click.echo(protected_table(result, verbose=verbose))
+    for line in write_github(result, os.environ, markdown=to_markdown(result)):
+        click.echo(line)
+
+
+def _render_text(result, fmt: str) -> str:
+    from gradcheck import render
+
+    return {"json": render.to_json, "junit": render.to_junit, "markdown": render.to_markdown,
+            "gradescope": render.to_gradescope}[fmt](result)
 
 
 def _emit(result, fmt: str, output: str | None, verbose: bool) -> None:
-    from gradcheck.render import json as render_json
-    from gradcheck.render import table
-
-    if fmt == "json":
-        text = render_json.to_json(result)
+    if fmt != "table":
+        text = _render_text(result, fmt)
         if output:
             _write(output, text)
         else:
-            click.echo(text)
+            click.echo(text.rstrip("\n"))
         return
-    console = _console(output)
-    table.print_sheet(result, console, verbose=verbose)
-    if output:
-        _write(output, console.export_text())
-
-
-def _console(output: str | None):
     from rich.console import Console
 
+    from gradcheck.render.table import print_sheet
+
     if output:
-        return Console(record=True, width=120, color_system=None, force_terminal=False,
-                       file=open(os.devnull, "w"))  # noqa: SIM115
-    return Console()
+        with open(os.devnull, "w") as sink:
+            console = Console(record=True, width=120, color_system=None, file=sink)
+            print_sheet(result, console, verbose=verbose)
+        _write(output, console.export_text())
+    else:
+        print_sheet(result, Console(), verbose=verbose)
 
 
 def _write(path: str, text: str) -> None:
@@ -144,3 +199,33 @@ def init(sheet, directory, force):
         raise _fail(exc) from None
     click.echo(f"wrote {path}: {len(spec.automatic)} exercises to implement; check your work "
                f"with `gradcheck grade {spec.name}`")
+
+
+@main.group()
+def classroom():
+    """GitHub Classroom: set up a template repository."""
+
+
+@classroom.command(name="init")
+@click.argument("sheet")
+@click.option("--directory", "-d", type=click.Path(file_okay=False), default=".",
+              show_default=True, help="Root of the template repository.")
+@click.option("--python", "python_version", default="3.11", show_default=True,
+              help="Python version the workflow sets up.")
+@click.option("--package-spec", default="gradcheck", show_default=True,
+              help="What the workflow pip-installs (pin a version, e.g. gradcheck==0.1.0).")
+@click.option("--force", is_flag=True, help="Overwrite an existing workflow.")
+def classroom_init(sheet, directory, python_version, package_spec, force):
+    """Write .github/workflows/classroom.yml that grades SHEET on every push."""
+    from gradcheck.classroom import write_classroom
+    from gradcheck.errors import GradcheckError
+
+    _load(sheet)  # the workflow must grade a sheet that exists
+    try:
+        paths = write_classroom(Path(directory), sheet, python=python_version,
+                                package_spec=package_spec, force=force)
+    except GradcheckError as exc:
+        raise _fail(exc) from None
+    for path in paths:
+        click.echo(f"wrote {path}")
+    click.echo("See docs/classroom.md for the template repository layout and re-grading.")
