@@ -276,7 +276,8 @@ def power(a: Operand, b: Operand) -> Node:
     def backward(g):
         ga = gb = None
         if a.requires_grad:
-            slope = np.where(b.value == 0, 0.0, b.value * a.value ** (b.value - 1))
+            with np.errstate(divide="ignore", invalid="ignore"):  # 0 * 0**-1 is masked out
+                slope = np.where(b.value == 0, 0.0, b.value * a.value ** (b.value - 1))
             ga = unbroadcast(g * slope, a.shape)
         if b.requires_grad:
             positive = a.value > 0
