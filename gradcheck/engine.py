@@ -17,7 +17,9 @@ both and adds the three ways to take derivatives:
 [array([ 5.437, 22.167])]
 
 ``backward`` is a topological sort and one reversed loop (no recursion, so graphs of any depth
-work); gradients of a node used several times accumulate.
+work); gradients of a node used several times accumulate. No op creates an array of more than
+``engine_node.MAX_ELEMENTS`` entries: each one that can grow an array checks the result's size
+before allocating it and raises ``EvaluationError`` instead.
 """
 
 from __future__ import annotations
@@ -28,7 +30,6 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from gradcheck.engine_node import (
-    MAX_ELEMENTS,
     Node,
     Operand,
     _lift,
@@ -80,7 +81,7 @@ from gradcheck.engine_ops import (
 from gradcheck.errors import EvaluationError
 
 __all__ = [
-    "MAX_ELEMENTS", "Node", "Operand", "abs", "add", "arctan", "backward", "broadcast_shape",
+    "Node", "Operand", "abs", "add", "arctan", "backward", "broadcast_shape",
     "check_size", "concatenate", "constant", "cos", "cosh", "diag", "div", "dot", "exp",
     "getitem", "jacobian", "log", "log1p", "logsumexp", "matmul", "maximum", "mean", "minimum",
     "mul", "neg", "norm", "outer", "power", "relu", "reshape", "sigmoid", "sin", "sinh",

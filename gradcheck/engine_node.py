@@ -351,9 +351,10 @@ def transpose(x: Operand, axes: Sequence[int] | None = None) -> Node:
     if axes is None:
         axes = tuple(reversed(range(x.ndim)))
     else:
-        axes = tuple(int(a) % x.ndim if x.ndim else int(a) for a in axes)
-        if sorted(axes) != list(range(x.ndim)):
-            raise EvaluationError(f"transpose: axes {axes} are not a permutation of the "
+        given = tuple(int(a) for a in axes)
+        axes = tuple(a % x.ndim for a in given if -x.ndim <= a < x.ndim)
+        if len(axes) != len(given) or sorted(axes) != list(range(x.ndim)):
+            raise EvaluationError(f"transpose: axes {given} are not a permutation of the "
                                   f"{x.ndim} axes of shape {x.shape}")
     inverse = tuple(np.argsort(axes))
     return _make(np.transpose(x.value, axes), (x,), lambda g: (np.transpose(g, inverse),))

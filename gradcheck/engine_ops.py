@@ -228,7 +228,7 @@ def logsumexp(x: Operand, axis: Axis = None, keepdims: bool = False) -> Node:
     """
     x = _lift(x)
     axes = _axes(axis, x.ndim, "logsumexp")
-    shift = np.max(x.value, axis=axes, keepdims=True)
+    shift = np.max(x.value, axis=axes, keepdims=True, initial=-np.inf)  # -inf if empty
     shift = np.where(np.isfinite(shift), shift, 0.0)
     kept = np.log(np.sum(np.exp(x.value - shift), axis=axes, keepdims=True)) + shift
     out = kept if keepdims else np.squeeze(kept, axis=axes)
@@ -242,7 +242,7 @@ def softmax(x: Operand, axis: Axis = -1) -> Node:
     """
     x = _lift(x)
     axes = _axes(axis, x.ndim, "softmax")
-    e = np.exp(x.value - np.max(x.value, axis=axes, keepdims=True))
+    e = np.exp(x.value - np.max(x.value, axis=axes, keepdims=True, initial=-np.inf))
     out = e / np.sum(e, axis=axes, keepdims=True)
     return _make(out, (x,), lambda g: (out * (g - np.sum(g * out, axis=axes, keepdims=True)),))
 

@@ -90,6 +90,12 @@ _COMPARE = {ast.Lt: np.less, ast.LtE: np.less_equal, ast.Gt: np.greater,
 _SYMBOLS = {ast.FloorDiv: "//", ast.Mod: "%", ast.LShift: "<<", ast.RShift: ">>",
             ast.BitOr: "|", ast.BitAnd: "&", ast.BitXor: "^", ast.Invert: "~",
             ast.Is: "is", ast.IsNot: "is not", ast.In: "in", ast.NotIn: "not in"}
+
+
+def _symbol(op: ast.AST) -> str:
+    return _SYMBOLS.get(type(op), type(op).__name__)
+
+
 _OPTION_KINDS = {"axis": "an integer, a tuple of integers or None", "int": "an integer",
                  "bool": "True or False", "axes": "a tuple of integers or None"}
 
@@ -214,7 +220,7 @@ class Translator:
             operand = self.compile(node.operand, "condition")
             return _Code(self.guarded(node, np.logical_not, operand.run), "condition")
         if not isinstance(node.op, (ast.USub, ast.UAdd)):
-            raise self.error(f"the operator {_SYMBOLS[type(node.op)]!r} is not allowed; "
+            raise self.error(f"the operator {_symbol(node.op)!r} is not allowed; "
                              f"{_ALLOWED}", node)
         operand = self.compile(node.operand)
         if isinstance(node.op, ast.UAdd):
@@ -225,7 +231,7 @@ class Translator:
     def _binary(self, node: ast.BinOp) -> _Code:
         op = type(node.op)
         if op not in _BINARY:
-            raise self.error(f"the operator {_SYMBOLS[op]!r} is not allowed; {_ALLOWED}", node)
+            raise self.error(f"the operator {_symbol(node.op)!r} is not allowed; {_ALLOWED}", node)
         left, right = self.compile(node.left), self.compile(node.right)
         if op is ast.Pow and right.const is not None and not abs(right.const) <= self.max_exponent:
             raise self.error(f"the constant exponent {right.const:g} is too large (at most "
@@ -238,7 +244,7 @@ class Translator:
     def _compare(self, node: ast.Compare) -> _Code:
         bad = [op for op in node.ops if type(op) not in _COMPARE]
         if bad:
-            raise self.error(f"the comparison {_SYMBOLS[type(bad[0])]!r} is not allowed; use "
+            raise self.error(f"the comparison {_symbol(bad[0])!r} is not allowed; use "
                              "< <= > >= == !=", node)
         runs = [self.compile(part).run for part in (node.left, *node.comparators)]
         tests = [_COMPARE[type(op)] for op in node.ops]

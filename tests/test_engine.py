@@ -371,6 +371,7 @@ def test_documented_rules_at_kinks():
     (lambda: E.diag(engine.variable(T234)), "vector or a matrix"),
     (lambda: E.dot(engine.variable(T234), np.ones(4)), "matmul"),
     (lambda: E.transpose(engine.variable(M23), (0, 0)), "permutation"),
+    (lambda: E.transpose(engine.variable(V3), (5,)), "permutation"),
     (lambda: engine.variable("abc"), "real numbers"),
     (lambda: E.outer(np.ones(4000), engine.variable(np.ones(4000))), "limit"),
 ])
