@@ -333,9 +333,15 @@ class SheetReader:
         where = data["where"]
         items = where if isinstance(where, list) else [where]
         lines = where.lines if isinstance(where, LocatedList) else {}
-        return tuple(self.expression(text, data, "where", known,
-                                     line=lines.get(i, data.line_of("where")))
-                     for i, text in enumerate(items))
+        result = []
+        for i, text in enumerate(items):
+            line = lines.get(i, data.line_of("where"))
+            constraint = self.expression(text, data, "where", known, line=line)
+            if not constraint.is_condition:
+                raise self.error(f"{constraint.text!r} is not a condition (use a comparison "
+                                 "such as 'x @ x > 0.1')", data, "where", line=line)
+            result.append(constraint)
+        return tuple(result)
 
     def wrt(self, data: LocatedDict, kind: str, names: set[str]) -> tuple[tuple[str, ...], bool]:
         if kind == NODE:

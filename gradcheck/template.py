@@ -34,7 +34,7 @@ def render_template(sheet: Sheet) -> str:
         header += ["", "Not allowed on this sheet: importing " + ", ".join(sheet.forbid) + "."]
     header += ['"""', "", "import numpy as np", ""]
     blocks = [_block(e) for e in sheet.automatic]
-    return "\n".join(header) + "\n" + "\n\n".join(blocks)
+    return "\n".join(header) + "\n" + "\n".join(blocks)
 
 
 def write_template(sheet: Sheet, folder: Path, *, force: bool = False) -> Path:
@@ -52,6 +52,7 @@ def _block(exercise: Exercise) -> str:
     if exercise.kind == NODE:
         params = ", ".join(["self", *exercise.input_names])
         grads = ", ".join(f"d{name}" for name in exercise.input_names)
+        grads += "," if len(exercise.input_names) == 1 else ""
         return (
             f"\nclass {exercise.student}:\n"
             f"{_indent(doc, 4)}\n\n"
@@ -59,7 +60,7 @@ def _block(exercise: Exercise) -> str:
             f'        """Return the output; remember what backward will need."""\n'
             f"        raise NotImplementedError\n\n"
             f"    def backward(self, grad_output):\n"
-            f'        """Return a tuple ({grads},) with one gradient per input, each with '
+            f'        """Return a tuple ({grads}) with one gradient per input, each with '
             f'its input\'s shape."""\n'
             f"        raise NotImplementedError\n"
         )
@@ -82,7 +83,7 @@ def _docstring(exercise: Exercise) -> str:
         lines += ["", "Returns:", f"    {exercise.returns or 'the derivative'}"
                   + ("" if exercise.returns else f" with respect to {wrt}")]
         if exercise.multi:
-            lines.append(f"    as a tuple in the order ({wrt})")
+            lines.append(f"    in the order ({wrt})")
     text = "\n".join(lines).replace('"""', "'''")
     return f'"""{text}\n"""'
 

@@ -90,6 +90,7 @@ def test_the_documented_example_is_a_valid_spec():
     (MINIMAL + "  - {id: a, title: again, points: 1, kind: manual}\n", 12, "id", "duplicate"),
     (MINIMAL + "    kind: nodes\n", 12, "kind", "unknown kind"),
     (MINIMAL + "    where: ['x >']\n", 12, "where", "x >"),
+    (MINIMAL + "    where: ['x + 1']\n", 12, "where", "not a condition"),
     (MINIMAL + "    points_at: [{random: 0}]\n", 12, "points_at", "random"),
     (MINIMAL + "    points_at: [{y: 1.0}]\n", 12, "points_at", "not an input"),
     (MINIMAL + "    tolerance: {rtol: -1}\n", 12, "rtol", "positive"),
