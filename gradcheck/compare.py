@@ -19,7 +19,7 @@ wrong, close but not exact, wrong values.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
@@ -75,6 +75,30 @@ def as_numeric(value: Any) -> tuple[np.ndarray | None, str]:
     return arr, ""
 
 
+def screen(expected_shape: tuple[int, ...], received: Any, *, label: str = "",
+           out_ndim: int | None = None) -> tuple[np.ndarray | None, CheckResult | None]:
+    """Checks of ``received`` that need no expected values: numeric, shape, finite.
+
+    Returns ``(array, None)`` (dtype kept) when they pass, else ``(None, failing result)``.
+    Used where only projections of the expected derivative are known (directional checks).
+
+    >>> screen((2, 3), [[1.0, 2.0, 3.0]])[1].diagnosis
+    'wrong shape (1, 3) — expected (2, 3)'
+    """
+    expected_shape = tuple(expected_shape)
+    arr, problem = as_numeric(received)
+    if arr is None:
+        return None, _fail("invalid", problem, expected_shape, None, label)
+    if arr.shape != expected_shape:
+        ndim = len(expected_shape) // 2 if out_ndim is None else out_ndim
+        return None, _fail("shape", _shape_story(expected_shape, arr, ndim), expected_shape,
+                           arr.shape, label)
+    bad = ~np.isfinite(arr)
+    if bad.any():
+        return None, _nonfinite(None, arr, bad, default_rtol(arr.dtype), label)
+    return arr, None
+
+
 def compare(expected: Any, received: Any, *, error: Any = None, rtol: float | None = None,
             atol: float | None = None, label: str = "",
             candidates: Mapping[str, Any] | None = None, out_ndim: int | None = None,
@@ -111,7 +135,8 @@ def compare(expected: Any, received: Any, *, error: Any = None, rtol: float | No
     if out_ndim is None:
         out_ndim = expected.ndim // 2
     if got.shape != expected.shape:
-        story = _shape_story(expected, got, tol, out_ndim)
+        story = _shape_story(expected.shape, got, out_ndim,
+                             lambda turned: _fits(expected, turned, tol))
         return _fail("shape", story, expected.shape, got.shape, label)
     bad = ~np.isfinite(got)
     if bad.any():
@@ -142,7 +167,7 @@ def _fail(code: str, story: str, expected_shape: tuple[int, ...],
                        received_shape=received_shape, label=label)
 
 
-def _nonfinite(expected: np.ndarray, got: np.ndarray, bad: np.ndarray, rtol: float,
+def _nonfinite(expected: np.ndarray | None, got: np.ndarray, bad: np.ndarray, rtol: float,
                label: str) -> CheckResult:
     where = np.argwhere(bad)
     first = tuple(int(i) for i in where[0])
@@ -154,8 +179,9 @@ def _nonfinite(expected: np.ndarray, got: np.ndarray, bad: np.ndarray, rtol: flo
     return CheckResult(passed=False, code="nonfinite",
                        diagnosis=f"received {kinds}{place}{more}", max_abs_error=math.inf,
                        max_rel_error=math.inf, tolerance=rtol, worst_index=first,
-                       expected=float(expected[first]), received=float(got[first]),
-                       expected_shape=expected.shape, received_shape=got.shape, label=label)
+                       expected=None if expected is None else float(expected[first]),
+                       received=float(got[first]), expected_shape=got.shape,
+                       received_shape=got.shape, label=label)
 
 
 def _fits(expected: np.ndarray, candidate: np.ndarray, tol: np.ndarray) -> bool:
@@ -166,20 +192,23 @@ def _shape_text(shape: tuple[int, ...]) -> str:
     return "() (a scalar)" if shape == () else str(shape)
 
 
-def _shape_story(expected: np.ndarray, got: np.ndarray, tol: np.ndarray, out_ndim: int) -> str:
-    e, r = expected.shape, got.shape
+def _shape_story(expected_shape: tuple[int, ...], got: np.ndarray, out_ndim: int,
+                 fits: Callable[[np.ndarray], bool] | None = None) -> str:
+    """Says how the shapes differ; ``fits(array)`` (if given) tells whether values match."""
+    e, r = tuple(expected_shape), got.shape
     for axes in _transpositions(got.shape, out_ndim):
         if tuple(r[a] for a in axes) == e:
-            matches = _fits(expected, np.transpose(got, axes), tol)
             story = f"shape {r} is the transpose of the expected {e}"
+            matches = fits is not None and fits(np.transpose(got, axes))
             return story + ("; its transpose matches" if matches else "")
     story = f"wrong shape {_shape_text(r)} — expected {_shape_text(e)}"
-    if got.size == expected.size:
-        if _fits(expected, got.reshape(e), tol):
-            squeezed = [n for n in r if n != 1] == [n for n in e if n != 1]
-            return story + f"; the same entries {'squeezed' if squeezed else 'reshaped'} " \
-                           f"to {e} match"
-        return story + " (same number of entries)"
+    if got.size == math.prod(e):
+        squeezed = [n for n in r if n != 1] == [n for n in e if n != 1]
+        how = "squeezed" if squeezed else "reshaped"
+        if fits is not None and fits(got.reshape(e)):
+            return story + f"; the same entries {how} to {e} match"
+        return story + (" (only axes of length 1 differ)" if squeezed
+                        else " (same number of entries)")
     return story
 
 
@@ -207,9 +236,13 @@ def _diagnose(expected: np.ndarray, got: np.ndarray, tol: np.ndarray, wrong: np.
     if not got.any():
         return "values", "received is zero everywhere"
     factor = float(np.vdot(got, expected) / np.vdot(expected, expected))
-    if abs(factor - 1) > 0.02 and _fits(factor * expected, got, abs(factor) * tol):
-        return "factor", f"off by a constant factor {_nice(factor)}: received = " \
-                         f"{_nice(factor)} x the expected derivative"
+    nice = _nice(factor)
+    # with a single nonzero entry any value is "a factor": only name nice ones there
+    telling = nice is not None or int(np.count_nonzero(np.abs(expected) > tol)) >= 2
+    if telling and abs(factor - 1) > 0.02 and _fits(factor * expected, got, abs(factor) * tol):
+        name = nice or f"{factor:.4g}"
+        return "factor", f"off by a constant factor {name}: received = {name} x the " \
+                         "expected derivative"
     match = _closest_candidate(expected, got, candidates)
     if match:
         return "difference-quotient", f"matches a difference quotient ({match}), " \
@@ -221,8 +254,9 @@ def _diagnose(expected: np.ndarray, got: np.ndarray, tol: np.ndarray, wrong: np.
     if rel < TOLERANCES["close"]:
         return "close", f"close but not exact: relative error {rel:.1e} — a rounded " \
                         "constant such as 3.14 for π, or an approximation?"
-    count = int(wrong.sum())
-    return "values", f"wrong values: {count} of {wrong.size} entries differ"
+    if wrong.size == 1:
+        return "values", "wrong value"
+    return "values", f"wrong values: {int(wrong.sum())} of {wrong.size} entries differ"
 
 
 def _closest_candidate(expected: np.ndarray, got: np.ndarray,
@@ -244,7 +278,7 @@ def _closest_candidate(expected: np.ndarray, got: np.ndarray,
 def _where_wrong(expected: np.ndarray, got: np.ndarray, wrong: np.ndarray,
                  out_ndim: int) -> tuple[str, str] | None:
     bad = np.argwhere(wrong)
-    if len(bad) == 1:
+    if len(bad) == 1 and wrong.size > 1:
         at = tuple(int(i) for i in bad[0])
         return "entry", (f"one entry is wrong: {list(at)} (expected {expected[at]:.6g}, "
                          f"got {got[at]:.6g}); all others match")
@@ -263,8 +297,8 @@ def _where_wrong(expected: np.ndarray, got: np.ndarray, wrong: np.ndarray,
     return None
 
 
-def _nice(value: float) -> str:
-    """A factor as a short, exact-looking number: 2, -1/2, 2/3, π, 1/(2π), or 4 digits."""
+def _nice(value: float) -> str | None:
+    """A factor as a short exact number (2, -1/2, 2/3, π, 1/(2π)), or None."""
     close = TOLERANCES["nice"]
     for unit, suffix in ((1.0, ""), (math.pi, "π"), (1 / math.pi, "/π")):
         scaled = value / unit
@@ -280,4 +314,4 @@ def _nice(value: float) -> str:
             if suffix == "/π":
                 return f"{p}/π" if q == 1 else f"{p}/({q}π)"
             return str(p) if q == 1 else f"{p}/{q}"
-    return f"{value:.4g}"
+    return None
