@@ -193,7 +193,8 @@ def jacobian(f: Callable[[Any], Any], x: Any, *, base_step: float | None = None,
             def at(t: float, i: int = i, xi: float = xi) -> tuple[np.ndarray, float]:
                 point = flat.copy()
                 point[i] = xi + t
-                return counter(point), point[i] - xi
+                offset = point[i] - xi  # before f sees (and perhaps changes) the point
+                return counter(point), offset
 
             value[:, i], error[:, i] = _best([
                 _along(at, steps, opts) for steps in _ladders(abs(xi), opts)])
