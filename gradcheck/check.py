@@ -56,7 +56,7 @@ def check(f: Callable[..., Any], df: Callable[..., Any], *args: Any, wrt: int = 
     >>> result.code, result.diagnosis
     ('sign', 'sign flipped: received is -1 x the expected derivative')
     """
-    values, x, label = _prepare(f, args, wrt, mode)
+    values, x, label, wrt = _prepare(f, args, wrt, mode)
     g = _partial(f, values, wrt)
     f0 = _reference_value(g, x)
     received, failure = _call_derivative(df, values, label, f0.shape + x.shape)
@@ -90,7 +90,7 @@ def check_vjp(f: Callable[..., Any], vjp: Callable[..., Any], *args: Any, wrt: i
     >>> check_vjp(mul, lambda u, a, b: (u * a, u * b), [1.0, 2.0], [3.0, -1.0]).passed
     False
     """
-    values, x, label = _prepare(f, args, wrt, mode)
+    values, x, label, wrt = _prepare(f, args, wrt, mode)
     label = f"backward of {label}"
     g = _partial(f, values, wrt)
     f0 = _reference_value(g, x)
@@ -157,7 +157,7 @@ def difference_quotients(g: Callable[[Any], Any], x: np.ndarray, f0: np.ndarray,
 
 
 def _prepare(f: Callable[..., Any], args: tuple[Any, ...], wrt: int,
-             mode: str) -> tuple[list[Any], np.ndarray, str]:
+             mode: str) -> tuple[list[Any], np.ndarray, str, int]:
     if mode not in MODES:
         raise UsageError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
     if not args:
@@ -171,7 +171,7 @@ def _prepare(f: Callable[..., Any], args: tuple[Any, ...], wrt: int,
     x = np.array(values[wrt], dtype=np.float64)
     if not np.all(np.isfinite(x)):
         raise UsageError(f"argument {wrt} is not finite")
-    return values, x, _label(f, wrt, len(args))
+    return values, x, _label(f, wrt, len(args)), wrt
 
 
 def _as_input(value: Any) -> Any:
