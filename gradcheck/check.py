@@ -94,8 +94,7 @@ def check_vjp(f: Callable[..., Any], vjp: Callable[..., Any], *args: Any, wrt: i
     label = f"backward of {label}"
     g = _partial(f, values, wrt)
     f0 = _reference_value(g, x)
-    rng = np.random.default_rng(seed)
-    upstream = rng.standard_normal((probes,) + f0.shape)
+    upstream = numeric.probe_generator(seed + 1).standard_normal((probes,) + f0.shape)
     if _directional(mode, x):
         directions = numeric.random_directions(x.shape, probes, seed)
         est = _finite(numeric.directional(g, x, directions))
@@ -203,7 +202,8 @@ def _label(f: Callable[..., Any], wrt: int, nargs: int) -> str:
 
 def _partial(f: Callable[..., Any], values: list[Any], wrt: int) -> Callable[[Any], Any]:
     def g(x: Any) -> Any:
-        others = [v.copy() if isinstance(v, np.ndarray) else v for v in values]
+        others = [v.copy() if isinstance(v, np.ndarray) and i != wrt else v
+                  for i, v in enumerate(values)]
         return f(*others[:wrt], x, *others[wrt + 1:])
     return g
 
@@ -244,8 +244,10 @@ def _directional(mode: str, x: np.ndarray) -> bool:
 
 def _finite(est: numeric.Estimate) -> numeric.Estimate:
     if not np.all(np.isfinite(est.value)):
-        raise EvaluationError("finite differences of f are not finite here: f is not "
-                              "differentiable at this point or not defined next to it")
+        raise EvaluationError("finite differences do not settle here: f is not "
+                              "differentiable at this point, not defined next to it, too flat "
+                              "for its rounding noise, or varying on a much smaller scale "
+                              "than x")
     return est
 
 

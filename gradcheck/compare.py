@@ -2,8 +2,9 @@
 
 An entry passes when ``|received - expected| <= rtol * scale + atol + error_factor * error``
 where ``scale = max|expected|`` (the scale of the whole derivative, so tiny entries beside
-large ones do not fail on noise) and ``error`` is the per-entry error estimate of ``expected``
-(finite differences; ``None`` when it is exact). Defaults live in ``TOLERANCES``: ``rtol``
+large ones do not fail on noise; 1 when the derivative is zero within its error) and
+``error`` is the per-entry error estimate of ``expected`` (finite differences; ``None`` when
+it is exact). Defaults live in ``TOLERANCES``: ``rtol``
 depends on the received dtype and sits between a float32-precision correct answer (relative
 error ~1e-7) and a difference-quotient "derivative" (~1e-5 and worse).
 
@@ -127,11 +128,13 @@ def compare(expected: Any, received: Any, *, error: Any = None, rtol: float | No
         return _fail("invalid", problem, expected.shape, None, label)
     rtol = default_rtol(arr.dtype) if rtol is None else float(rtol)
     got = arr.astype(np.float64)
+    error = None if error is None else np.broadcast_to(np.abs(error), expected.shape)
     scale = float(np.max(np.abs(expected))) if expected.size else 0.0
-    scale = scale if scale > 0 else 1.0
+    if scale == 0 or (error is not None and scale <= float(np.max(error))):
+        scale = 1.0  # the derivative is zero (within its error): compare absolutely
     tol = np.full(expected.shape, rtol * scale + (TOLERANCES["atol"] if atol is None else atol))
     if error is not None:
-        tol = tol + TOLERANCES["error_factor"] * np.broadcast_to(np.abs(error), expected.shape)
+        tol = tol + TOLERANCES["error_factor"] * error
     if out_ndim is None:
         out_ndim = expected.ndim // 2
     if got.shape != expected.shape:
@@ -235,10 +238,12 @@ def _diagnose(expected: np.ndarray, got: np.ndarray, tol: np.ndarray, wrong: np.
         return "sign", "sign flipped: received is -1 x the expected derivative"
     if not got.any():
         return "values", "received is zero everywhere"
-    factor = float(np.vdot(got, expected) / np.vdot(expected, expected))
+    norm = float(np.vdot(expected, expected))
+    significant = int(np.count_nonzero(np.abs(expected) > tol))
+    factor = float(np.vdot(got, expected)) / norm if significant else 1.0
     nice = _nice(factor)
     # with a single nonzero entry any value is "a factor": only name nice ones there
-    telling = nice is not None or int(np.count_nonzero(np.abs(expected) > tol)) >= 2
+    telling = nice is not None or significant >= 2
     if telling and abs(factor - 1) > 0.02 and _fits(factor * expected, got, abs(factor) * tol):
         name = nice or f"{factor:.4g}"
         return "factor", f"off by a constant factor {name}: received = {name} x the " \
@@ -252,11 +257,15 @@ def _diagnose(expected: np.ndarray, got: np.ndarray, tol: np.ndarray, wrong: np.
         if found:
             return found
     if rel < TOLERANCES["close"]:
+        if out_ndim is None:  # projections: a few wrong entries look the same
+            return "close", f"close but not exact: relative error {rel:.1e} (a few wrong " \
+                            "entries, or a rounded constant such as 3.14 for π?)"
         return "close", f"close but not exact: relative error {rel:.1e} — a rounded " \
                         "constant such as 3.14 for π, or an approximation?"
     if wrong.size == 1:
         return "values", "wrong value"
-    return "values", f"wrong values: {int(wrong.sum())} of {wrong.size} entries differ"
+    what = "entries" if out_ndim is not None else "projections"
+    return "values", f"wrong values: {int(wrong.sum())} of {wrong.size} {what} differ"
 
 
 def _closest_candidate(expected: np.ndarray, got: np.ndarray,
@@ -304,7 +313,7 @@ def _nice(value: float) -> str | None:
         scaled = value / unit
         for q in (1, 2, 3, 4, 5, 6, 8, 10):
             p = round(scaled * q)
-            if p == 0 or abs(scaled - p / q) > close * abs(scaled):
+            if not 0 < abs(p) <= 16 or abs(scaled - p / q) > close * abs(scaled):
                 continue
             g = math.gcd(p, q)
             p, q = p // g, q // g

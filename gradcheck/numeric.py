@@ -43,12 +43,15 @@ DEFAULTS: dict[str, dict[str, float]] = {
     "directional": {
         "base_step": 0.5,
         "step_ratio": 4.0,
-        "num_steps": 6,
+        "num_steps": 5,
         "terms": 2,
         "rounding": 2.0,
     },
 }
 TINY = 1e-150  # entries smaller than this have no usable relative step
+CONVERGED = 0.1  # a window looks converged when its error is below this fraction of its value
+NOISE = 4.0  # unconverged windows agreeing within this many rounding errors: a zero derivative
+PROBE_STREAM = 0x67726164  # mixed into probe seeds: probes differ from data drawn with the seed
 
 
 @dataclass(frozen=True, eq=False)
@@ -84,8 +87,10 @@ def _options(kind: str, given: dict[str, Any]) -> dict[str, float]:
 def _ladders(magnitude: float, opts: dict[str, float]) -> list[np.ndarray]:
     """Geometric step ladders for an entry of the given magnitude (relative and absolute)."""
     base, ratio, count = opts["base_step"], opts["step_ratio"], int(opts["num_steps"])
-    if magnitude >= 1.0 or magnitude < TINY:
-        top, extra = max(magnitude, 1.0), 0
+    if magnitude < TINY:
+        top, extra = 1.0, 0
+    elif magnitude >= 1.0 / ratio:  # within one step of the absolute ladder: relative only
+        top, extra = magnitude, 0
     else:
         top, extra = 1.0, math.ceil(math.log(1.0 / magnitude, ratio))
         if extra > count:  # far apart: two separate ladders are cheaper than one long one
@@ -121,40 +126,57 @@ class _Counter:
 
 
 def _along(evaluate: Callable[[float], tuple[np.ndarray, float]], steps: np.ndarray,
-           opts: dict[str, float]) -> tuple[np.ndarray, np.ndarray]:
-    """Best Richardson estimate (and error) of the derivative at offset 0 over one ladder.
+           opts: dict[str, float], spread: float = 0.0
+           ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Richardson estimates and their errors, one row per window of one step ladder.
 
     ``evaluate(t)`` returns the flat values of ``f`` at offset ``t`` and the offset actually
     taken (the rounded ``(x + t) - x``), so the difference quotient divides by the true step.
+    A window's error is the larger difference to its neighbours plus the propagated rounding
+    error (returned too); ``inf`` where ``f`` was not finite or no neighbour is finite.
+    ``spread``: relative rounding of the perturbation per unit step (directional steps
+    ``x + t v`` are rounded entry by entry, which adds ``spread * |D| / t`` of noise).
     """
     rows, noise = [], []
     for h in steps:
         (plus, t_plus), (minus, t_minus) = evaluate(h), evaluate(-h)
         width = t_plus - t_minus
         rows.append((plus - minus) / width)
-        noise.append(opts["rounding"] * EPS * (np.abs(plus) + np.abs(minus)) / width)
+        noise.append((opts["rounding"] * EPS * (np.abs(plus) + np.abs(minus))
+                      + spread * np.abs(plus - minus) / (width / 2)) / width)
     diffs, noise_arr = np.array(rows), np.array(noise)
     terms = int(opts["terms"])
     w = _weights(opts["step_ratio"], terms)
     windows = len(steps) - terms
     est = sum(w[j] * diffs[j:j + windows] for j in range(terms + 1))
     rnd = sum(abs(w[j]) * noise_arr[j:j + windows] for j in range(terms + 1))
+    # A neighbour certifies a window only down to the neighbour's own rounding error.
     gap = np.abs(np.diff(est, axis=0))           # |E_k - E_{k+1}|, NaN if either is bad
-    gap = np.where(np.isfinite(gap), gap, -np.inf)
-    left = np.vstack([np.full((1,) + est.shape[1:], -np.inf), gap])
-    right = np.vstack([gap, np.full((1,) + est.shape[1:], -np.inf)])
-    trunc = np.maximum(left, right)
+    up = np.where(np.isfinite(gap), gap + rnd[1:], -np.inf)      # seen from window k
+    down = np.where(np.isfinite(gap), gap + rnd[:-1], -np.inf)   # seen from window k + 1
+    none = np.full((1,) + est.shape[1:], -np.inf)
+    trunc = np.maximum(np.vstack([none, down]), np.vstack([up, none]))
     err = np.where(np.isfinite(est) & np.isfinite(trunc), trunc + rnd, np.inf)
-    best = np.argmin(err, axis=0)
+    return est, err, rnd
+
+
+def _best(ladders: list[tuple[np.ndarray, ...]]) -> tuple[np.ndarray, np.ndarray]:
+    """Per output entry, the window with the smallest error among those that look converged
+    (error below ``CONVERGED`` times the estimate). Where none does, the derivative is zero
+    within rounding noise if all windows agree to within ``NOISE`` times their rounding error
+    (the error then covers their spread); otherwise the steps never reached a region where f
+    is smooth at their scale, and the entry is NaN with error inf: not resolved."""
+    est, err, rnd = (np.concatenate(parts) for parts in zip(*ladders, strict=True))
+    finite = np.isfinite(err)
+    converged = finite & (err <= CONVERGED * np.abs(est))
+    any_converged = converged.any(axis=0)
+    pick = np.argmin(np.where(any_converged, np.where(converged, err, np.inf), err), axis=0)
     cols = np.arange(est.shape[1])
-    return est[best, cols], err[best, cols]
-
-
-def _best(candidates: list[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:
-    value, error = candidates[0]
-    for v, e in candidates[1:]:
-        better = e < error
-        value, error = np.where(better, v, value), np.where(better, e, error)
+    value, error = est[pick, cols], err[pick, cols]
+    spread = np.max(np.where(finite, np.abs(est - value), 0.0), axis=0)
+    noise = np.max(np.where(finite, rnd, 0.0), axis=0)
+    zero = ~any_converged & (spread <= NOISE * noise)
+    error = np.where(any_converged, error, np.where(zero, np.maximum(error, spread), np.inf))
     value = np.where(np.isfinite(error), value, np.nan)
     return value, error
 
@@ -230,6 +252,9 @@ def directional(f: Callable[[Any], Any], x: Any, directions: Any, *,
     if not (np.all(np.isfinite(x)) and np.all(np.isfinite(directions))):
         raise ValueError("x and directions must be finite")
     magnitude = float(np.sqrt(np.mean(x * x))) if x.size else 0.0
+    ladders = _ladders(magnitude, opts)
+    if magnitude >= opts["step_ratio"]:  # large x: f may still vary on a scale of 1
+        ladders += _ladders(1.0, opts)
 
     def call(point: np.ndarray) -> Any:
         return f(point if point.ndim else np.float64(point))
@@ -239,7 +264,7 @@ def directional(f: Callable[[Any], Any], x: Any, directions: Any, *,
         counter = _Counter(call, f0.size, f0.shape)
         values, errors = [], []
         for v in directions:
-            length = float(np.sqrt(np.mean(v * v))) if v.size else 0.0
+            length = float(np.max(np.abs(v))) if v.size else 0.0
             if length == 0.0:
                 values.append(np.zeros(f0.size))
                 errors.append(np.zeros(f0.size))
@@ -248,8 +273,8 @@ def directional(f: Callable[[Any], Any], x: Any, directions: Any, *,
             def at(t: float, v: np.ndarray = v) -> tuple[np.ndarray, float]:
                 return counter(x + t * v), t
 
-            val, err = _best([_along(at, steps / length, opts)
-                              for steps in _ladders(magnitude, opts)])
+            spread = EPS * magnitude / float(np.sqrt(np.mean(v * v)))
+            val, err = _best([_along(at, steps / length, opts, spread) for steps in ladders])
             values.append(val)
             errors.append(err)
     shape = (len(directions),) + f0.shape
@@ -261,15 +286,26 @@ def random_directions(shape: tuple[int, ...] | int, count: int, seed: int | None
                       ) -> np.ndarray:
     """``count`` random directions of the given shape, each scaled to root-mean-square 1.
 
-    Drawn from a seeded ``numpy.random.Generator`` (standard normal entries), so the same
-    seed gives the same probes. Shape of the result: ``(count,) + shape``.
+    Drawn from :func:`probe_generator` (standard normal entries), so the same seed gives the
+    same probes. Shape of the result: ``(count,) + shape``.
 
     >>> random_directions((2, 3), 4, seed=1).shape
     (4, 2, 3)
     """
     shape = (shape,) if isinstance(shape, int) else tuple(shape)
-    draws = np.random.default_rng(seed).standard_normal((count,) + shape)
+    draws = probe_generator(seed).standard_normal((count,) + shape)
     if draws[0].size == 0:
         return draws
     rms = np.sqrt(np.mean(draws.reshape(count, -1) ** 2, axis=1))
     return draws / rms.reshape((count,) + (1,) * len(shape))
+
+
+def probe_generator(seed: int | None = 0) -> np.random.Generator:
+    """The seeded generator of random probes. Its stream differs from
+    ``numpy.random.default_rng(seed)``'s, so probes are not the user's own data drawn with
+    the same seed (``None``: fresh randomness).
+
+    >>> float(probe_generator(3).standard_normal()) == float(probe_generator(3).standard_normal())
+    True
+    """
+    return np.random.default_rng(None if seed is None else [PROBE_STREAM, int(seed)])

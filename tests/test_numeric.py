@@ -164,3 +164,35 @@ def test_polynomials_at_random_points(coefficients, x):
     scale = max(abs(exact), np.max(np.abs(poly.deriv().coef)) if len(coefficients) > 1 else 0)
     est = numeric.jacobian(poly, x)
     assert abs(float(est.value) - exact) <= 1e-9 * max(scale, 1e-300) + float(est.error)
+
+
+def test_zero_derivatives_are_resolved_as_zero():
+    for f, x in [(np.cos, 0.0), (lambda z: z**3, 0.0), (lambda z: z**2 + 5.0, 0.0)]:
+        est = numeric.jacobian(f, x)
+        assert abs(float(est.value)) <= float(est.error) < 1e-12
+
+
+def test_derivatives_that_do_not_settle_are_nan():
+    est = numeric.jacobian(np.cbrt, 0.0)          # infinite slope at 0
+    assert np.isnan(est.value) and est.error == np.inf
+    est = numeric.jacobian(np.tanh, 20.0)         # slope 1.7e-17, far below f's rounding
+    assert np.isnan(est.value) or abs(float(est.value) - 1.7e-17) <= float(est.error)
+
+
+@pytest.mark.parametrize("name, f, grad, x", [
+    ("sin at 1e3 scale", lambda z: np.sum(np.sin(z)), np.cos,
+     1e3 * np.random.default_rng(1).standard_normal(20_000)),
+    ("log in (0.5, 2)", lambda z: np.sum(np.log(z)), lambda z: 1 / z,
+     np.random.default_rng(2).uniform(0.5, 2, 20_000)),
+    ("exp at 30", lambda z: np.sum(np.exp(z)), np.exp,
+     30 + np.random.default_rng(3).standard_normal(20_000)),
+    ("tanh of small weights", lambda z: np.sum(np.tanh(50 * z)),
+     lambda z: 50 / np.cosh(50 * z) ** 2, 1e-2 * np.random.default_rng(4).standard_normal(20_000)),
+])
+def test_directional_error_estimates_cover_the_actual_error(name, f, grad, x):
+    v = numeric.random_directions(x.shape, 3, seed=0)
+    est = numeric.directional(f, x, v)
+    exact = v @ grad(x)
+    scale = np.max(np.abs(exact))
+    assert np.max(np.abs(est.value - exact)) <= 1e-8 * scale, name
+    assert np.all(np.abs(est.value - exact) <= est.error + 1e-15 * scale), name
