@@ -306,3 +306,28 @@ def test_check_vjp_reports_exceptions_and_shapes():
     assert result.code == "invalid" and "backward raised ValueError: not yet" in result.diagnosis
     result = check_vjp(mul, lambda u, a, b: (np.sum(u * b), u * a), [1.0, 2.0], [3.0, 4.0])
     assert result.code == "shape"
+
+
+# --- points where the reference has limits ------------------------------------------------
+
+def test_zero_derivatives_are_checked_absolutely():
+    assert check(np.cos, lambda x: -np.sin(x), 0.0).passed
+    assert check(lambda x: x**3, lambda x: 3 * x**2, 0.0).passed
+    result = check(np.cos, lambda x: -np.sin(x) + 1e-3, 0.0)
+    assert not result.passed and result.code == "close"
+
+
+def test_unresolvable_points_raise_instead_of_passing_anything():
+    with pytest.raises(EvaluationError, match="do not settle"):
+        check(np.tanh, lambda x: 1 / np.cosh(x) ** 2, 20.0)   # slope 1.7e-17 beside f = 1
+    with pytest.raises(EvaluationError, match="do not settle"):
+        check(np.cbrt, lambda x: np.cbrt(x) ** -2 / 3, 0.0)    # infinite slope
+
+
+def test_auto_mode_switches_to_directional_above_the_size_limit():
+    from gradcheck.check import DIRECTIONAL_SIZE
+
+    small = np.linspace(-1, 1, DIRECTIONAL_SIZE)
+    big = np.linspace(-1, 1, DIRECTIONAL_SIZE + 1)
+    assert "random directions" not in check(np.sum, np.ones_like, small).label
+    assert "random directions" in check(np.sum, np.ones_like, big).label
