@@ -56,7 +56,7 @@ def check(f: Callable[..., Any], df: Callable[..., Any], *args: Any, wrt: int = 
     >>> result.code, result.diagnosis
     ('sign', 'sign flipped: received is -1 x the expected derivative')
     """
-    values, x, label, wrt = _prepare(f, args, wrt, mode)
+    values, x, label, wrt = _prepare(f, args, wrt, mode, probes)
     g = _partial(f, values, wrt)
     f0 = _reference_value(g, x)
     received, failure = _call_derivative(df, values, label, f0.shape + x.shape)
@@ -81,7 +81,8 @@ def check_vjp(f: Callable[..., Any], vjp: Callable[..., Any], *args: Any, wrt: i
 
     If ``vjp`` returns a tuple (or list) with one gradient per argument, element ``wrt`` is
     checked. ``probes`` seeded random upstream gradients are tried against one
-    finite-difference Jacobian; the worst result is returned (the first failure if any).
+    finite-difference Jacobian (or, in directional mode, seeded random directions); the
+    worst result is returned, a failing one if any fails.
 
     >>> import numpy as np
     >>> mul = lambda a, b: a * b
@@ -90,7 +91,7 @@ def check_vjp(f: Callable[..., Any], vjp: Callable[..., Any], *args: Any, wrt: i
     >>> check_vjp(mul, lambda u, a, b: (u * a, u * b), [1.0, 2.0], [3.0, -1.0]).passed
     False
     """
-    values, x, label, wrt = _prepare(f, args, wrt, mode)
+    values, x, label, wrt = _prepare(f, args, wrt, mode, probes)
     label = f"backward of {label}"
     g = _partial(f, values, wrt)
     f0 = _reference_value(g, x)
@@ -123,7 +124,7 @@ def check_vjp(f: Callable[..., Any], vjp: Callable[..., Any], *args: Any, wrt: i
                                           for a in answers):
         return dataclasses.replace(failed[0], code="values", diagnosis="ignores the upstream "
                                    "gradient: the same result for every grad_output")
-    return failed[0]
+    return max(failed, key=lambda r: r.max_rel_error)
 
 
 def difference_quotients(g: Callable[[Any], Any], x: np.ndarray, f0: np.ndarray,
@@ -155,10 +156,12 @@ def difference_quotients(g: Callable[[Any], Any], x: np.ndarray, f0: np.ndarray,
     return out
 
 
-def _prepare(f: Callable[..., Any], args: tuple[Any, ...], wrt: int,
-             mode: str) -> tuple[list[Any], np.ndarray, str, int]:
+def _prepare(f: Callable[..., Any], args: tuple[Any, ...], wrt: int, mode: str,
+             probes: int) -> tuple[list[Any], np.ndarray, str, int]:
     if mode not in MODES:
         raise UsageError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
+    if probes < 1:
+        raise UsageError(f"probes must be at least 1, not {probes}")
     if not args:
         raise UsageError("give the point to check at: check(f, df, x)")
     if not -len(args) <= wrt < len(args):

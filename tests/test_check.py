@@ -208,6 +208,8 @@ def test_usage_errors():
         check(np.sin, np.cos, 0.5, mode="sideways")
     with pytest.raises(UsageError):
         check(np.sin, np.cos, "half")
+    with pytest.raises(UsageError):
+        check(np.sin, np.cos, np.ones(3), mode="directional", probes=0)
 
 
 def test_the_derivative_may_not_spoil_the_point():
