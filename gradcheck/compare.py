@@ -4,9 +4,9 @@ An entry passes when ``|received - expected| <= rtol * scale + atol + error_fact
 where ``scale = max|expected|`` (the scale of the whole derivative, so tiny entries beside
 large ones do not fail on noise; 1 when the derivative is zero within its error) and
 ``error`` is the per-entry error estimate of ``expected`` (finite differences; ``None`` when
-it is exact). Defaults live in ``TOLERANCES``: ``rtol``
-depends on the received dtype and sits between a float32-precision correct answer (relative
-error ~1e-7) and a difference-quotient "derivative" (~1e-5 and worse).
+it is exact). Defaults live in ``TOLERANCES``: ``rtol`` depends on the received dtype and
+sits between a float32-precision correct answer (relative error ~1e-7) and a
+difference-quotient "derivative" (~1e-5 and worse).
 
 On failure the diagnosis is the most specific that fits: wrong shape, NaN/inf, transposed,
 sign flipped, constant factor, "matches a difference quotient", one row / column / entry
@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping
+from numbers import Real
 from typing import Any
 
 import numpy as np
@@ -71,6 +72,9 @@ def as_numeric(value: Any) -> tuple[np.ndarray | None, str]:
         return None, "received complex numbers; a real derivative was expected"
     if kind in "iu":
         return arr.astype(np.float64), ""
+    if kind == "O" and arr.size and all(isinstance(v, Real) and not isinstance(v, bool)
+                                        for v in arr.flat):
+        return arr.astype(np.float64), ""  # e.g. Fractions
     if kind != "f":
         return None, f"received {type(value).__name__} that is not an array of numbers"
     return arr, ""

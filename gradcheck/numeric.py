@@ -6,7 +6,8 @@ Consecutive windows of ``terms + 1`` steps are combined by Richardson extrapolat
 cancels the ``h**2``, ``h**4``, ... terms of the truncation error. Each window gets an error
 estimate: the larger difference to its neighbouring windows (truncation and noise, measured)
 plus the rounding error of ``f`` propagated through the extrapolation (``eps * |f| / h``).
-Per output entry, the window with the smallest estimated error wins.
+Per output entry, the window with the smallest estimated error among those that look
+converged wins; an entry where none does is zero within noise, or NaN (not resolved).
 
 Two ladders protect against singularities and bad scaling: a *relative* one with
 ``s = |x_i|`` (it never steps across zero, so ``log`` at ``1e-9`` and ``sqrt`` at ``1e-10``
@@ -60,7 +61,8 @@ class Estimate:
 
     ``value`` and ``error`` share one layout (``f(x).shape + x.shape`` for :func:`jacobian`,
     ``(k,) + f(x).shape`` for :func:`directional`); ``error`` is an absolute error estimate per
-    entry (``inf`` where no step gave a finite value). ``evaluations`` counts calls of ``f``.
+    entry (``inf``, with a NaN value, where the steps did not settle). ``evaluations`` counts
+    calls of ``f``.
 
     >>> est = jacobian(lambda x: x ** 2, 3.0)
     >>> round(float(est.value), 9), bool(est.error < 1e-9), est.evaluations
@@ -189,7 +191,7 @@ def jacobian(f: Callable[[Any], Any], x: Any, *, base_step: float | None = None,
     ``f`` takes an array shaped like ``x`` (a ``numpy.float64`` scalar when ``x`` is 0-d) and
     returns anything array-like. It is always called on a fresh float64 copy. Options default
     to ``DEFAULTS["jacobian"]``. Cost: about ``2 * num_steps`` evaluations per entry of ``x``
-    (up to twice that for entries in ``(0, 1)``, where both step ladders are tried).
+    (up to twice that for entries in ``(0, 1/2)``, where both step ladders are tried).
 
     >>> import numpy as np
     >>> est = jacobian(np.log, np.array([1e-9, 2.0]))
@@ -231,7 +233,8 @@ def directional(f: Callable[[Any], Any], x: Any, directions: Any, *,
     """Directional derivatives ``J @ v`` for each ``v`` in ``directions``, shape (k,) + x.shape.
 
     Each is the derivative of ``t -> f(x + t v)`` at 0, by the same Richardson ladders as
-    :func:`jacobian`, with steps scaled by the root-mean-square of ``x`` and ``v``. Cost:
+    :func:`jacobian`, with steps scaled by the root-mean-square of ``x`` (and by 1 as well
+    when that is large) and divided by ``max|v|``. Cost:
     ``O(k * num_steps)`` evaluations of ``f`` whatever the size of ``x``. Result layout
     ``(k,) + f(x).shape``. Options default to ``DEFAULTS["directional"]``.
 
@@ -294,7 +297,7 @@ def random_directions(shape: tuple[int, ...] | int, count: int, seed: int | None
     """
     shape = (shape,) if isinstance(shape, int) else tuple(shape)
     draws = probe_generator(seed).standard_normal((count,) + shape)
-    if draws[0].size == 0:
+    if draws.size == 0:
         return draws
     rms = np.sqrt(np.mean(draws.reshape(count, -1) ** 2, axis=1))
     return draws / rms.reshape((count,) + (1,) * len(shape))

@@ -151,3 +151,11 @@ def test_check_has_help_text():
     result = CliRunner().invoke(main, ["check", "--help"])
     assert result.exit_code == 0
     assert "derivative of FUNC" in result.output and "--random" in result.output
+
+
+def test_function_raising_at_a_point_is_reported(tmp_path):
+    path = tmp_path / "raising.py"
+    path.write_text("def f(x):\n    raise RuntimeError('boom')\ndef df(x):\n    return 1.0\n")
+    result = CliRunner().invoke(main, ["check", f"{path}:f", f"{path}:df", "--at", "1"])
+    assert result.exit_code == 2
+    assert "f raised RuntimeError: boom" in result.output and "Traceback" not in result.output

@@ -144,8 +144,12 @@ def test_non_numeric_answers_are_invalid(received, phrase):
 
 
 def test_as_numeric_keeps_float32_and_converts_ints():
+    from fractions import Fraction
+
     assert as_numeric(np.ones(2, np.float32))[0].dtype == np.float32
     assert as_numeric([1, 2])[0].dtype == np.float64
+    assert as_numeric([Fraction(1, 2), Fraction(3, 4)])[0].tolist() == [0.5, 0.75]
+    assert as_numeric(np.array([1.0, None], dtype=object))[0] is None
 
 
 def test_nan_and_inf_are_located():
