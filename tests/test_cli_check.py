@@ -159,3 +159,11 @@ def test_function_raising_at_a_point_is_reported(tmp_path):
     result = CliRunner().invoke(main, ["check", f"{path}:f", f"{path}:df", "--at", "1"])
     assert result.exit_code == 2
     assert "f raised RuntimeError: boom" in result.output and "Traceback" not in result.output
+
+
+def test_colour_only_on_a_terminal_and_never_with_no_color(source):
+    args = ["check", f"{source}:f", f"{source}:df", "--at", "1"]
+    coloured = CliRunner(env={"FORCE_COLOR": "1"}).invoke(main, args)
+    assert "\x1b[32m" in coloured.output  # green border for a pass
+    plain = CliRunner(env={"FORCE_COLOR": "1", "NO_COLOR": "1"}).invoke(main, args)
+    assert "\x1b[" not in plain.output and plain.exit_code == 0
