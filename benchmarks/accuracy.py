@@ -210,7 +210,8 @@ def run(verbose: bool = False) -> dict[str, dict[str, float]]:
         print()
     summary = {}
     print(f"{len(CASES)} functions; relative error = max entry error / max|J|")
-    print(f"{'method':34s} {'median':>9s} {'worst':>9s} {'evals (median)':>15s} {'evals (total)':>14s}")
+    print(f"{'method':34s} {'median':>9s} {'worst':>9s} {'evals (median)':>15s} "
+          f"{'evals (total)':>14s}")
     for label, col in (("numeric.jacobian", 1), ("central difference h=1e-6", 3),
                        ("forward difference h=1.49e-8", 5)):
         errors = np.array([r[col] for r in rows])
