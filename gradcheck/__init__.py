@@ -16,9 +16,14 @@ __all__ = ["__version__", "check", "check_vjp", "CheckResult"]
 def __getattr__(name: str):
     # Imported lazily so that `gradcheck --help` and the worker start fast.
     if name in ("check", "check_vjp"):
-        from gradcheck import check as _check_module
+        # importlib, not `from gradcheck import check`: that would call this hook again.
+        # Importing the submodule sets the attribute `check` to the module; put the
+        # functions in its place (the module is callable too, for other import orders).
+        import importlib
 
-        return getattr(_check_module, name)
+        module = importlib.import_module("gradcheck.check")
+        globals().update(check=module.check, check_vjp=module.check_vjp)
+        return globals()[name]
     if name == "CheckResult":
         from gradcheck.results import CheckResult
 

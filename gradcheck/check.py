@@ -1,0 +1,318 @@
+"""The public gradient checker: is my derivative of plain numpy code right?
+
+``check(f, df, *args)`` compares the claimed derivative ``df(*args)`` of ``f`` with respect
+to ``args[wrt]`` (layout ``f.shape + x.shape``) with finite differences
+(:func:`gradcheck.numeric.jacobian`), the tolerance coming from their error estimates.
+``check_vjp(f, vjp, *args)`` checks a backward function (vector-Jacobian product) with
+seeded random upstream gradients. Both return a :class:`~gradcheck.results.CheckResult`.
+
+For inputs with more than ``DIRECTIONAL_SIZE`` entries the comparison runs along a few seeded
+random directions ``v`` (``J @ v`` by finite differences against the claim contracted with
+``v``): ``O(probes)`` evaluations of ``f`` instead of ``O(x.size)``. See docs/checking.md for
+what that mode cannot see.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import inspect
+import sys
+import types
+from collections.abc import Callable, Sequence
+from numbers import Real
+from typing import Any
+
+import numpy as np
+
+from gradcheck import numeric
+from gradcheck.compare import as_numeric, compare, default_rtol, screen
+from gradcheck.errors import EvaluationError, UsageError
+from gradcheck.results import CheckResult
+
+MODES = ("auto", "full", "directional")
+DIRECTIONAL_SIZE = 2_000  # "auto": directional above this many entries (full: ~30 f calls each)
+QUOTIENT_STEPS = (1e-2, 1e-3, 1e-4, 1e-5, 1e-6, 1e-7, 1e-8)  # difference quotients to detect
+RETRY_CODES = ("row", "column", "entry", "close", "values")    # worth testing quotients for
+
+
+def check(f: Callable[..., Any], df: Callable[..., Any], *args: Any, wrt: int = 0,
+          rtol: float | None = None, mode: str = "auto", probes: int = 5,
+          seed: int = 0) -> CheckResult:
+    """Check that ``df(*args)`` is the derivative of ``f`` with respect to ``args[wrt]``.
+
+    ``f`` may return a scalar or an array; ``df`` returns floats, lists or arrays (float32
+    too) in layout ``f(*args).shape + args[wrt].shape``. Numeric arguments (floats, lists,
+    arrays) are passed as float64 arrays (0-d ones as ``numpy.float64``). An exception in
+    ``df`` is a failing result (code ``"invalid"``); one in ``f`` propagates, and ``f`` not
+    finite at the point raises :class:`~gradcheck.errors.EvaluationError`.
+
+    ``mode``: ``"full"`` (every entry, by finite differences), ``"directional"`` (``probes``
+    seeded random directions) or ``"auto"`` (directional above ``DIRECTIONAL_SIZE`` entries).
+
+    >>> import numpy as np
+    >>> check(np.sin, np.cos, 0.5).passed
+    True
+    >>> result = check(lambda x: x @ x, lambda x: -2 * x, [1.0, 2.0])
+    >>> result.code, result.diagnosis
+    ('sign', 'sign flipped: received is -1 x the expected derivative')
+    """
+    values, x, label, wrt = _prepare(f, args, wrt, mode, probes)
+    g = _partial(f, values, wrt)
+    f0 = _reference_value(g, x)
+    received, failure = _call_derivative(df, values, label, f0.shape + x.shape)
+    if failure is not None:
+        return failure
+    if _directional(mode, x):
+        return _check_directional(g, x, f0, received, label, rtol, probes, seed)
+    est = _finite(numeric.jacobian(g, x))
+    result = compare(est.value, received, error=est.error, rtol=rtol, label=label,
+                     out_ndim=f0.ndim)
+    if not result.passed and result.code in RETRY_CODES:
+        result = compare(est.value, received, error=est.error, rtol=rtol, label=label,
+                         out_ndim=f0.ndim, candidates=difference_quotients(g, x, f0))
+    return result
+
+
+def check_vjp(f: Callable[..., Any], vjp: Callable[..., Any], *args: Any, wrt: int = 0,
+              rtol: float | None = None, mode: str = "auto", probes: int = 3,
+              seed: int = 0) -> CheckResult:
+    """Check a backward function: ``vjp(u, *args)`` must be the gradient of ``<u, f(*args)>``
+    with respect to ``args[wrt]``, for any upstream gradient ``u`` shaped like ``f(*args)``.
+
+    If ``vjp`` returns a tuple (or list) with one gradient per argument, element ``wrt`` is
+    checked. ``probes`` seeded random upstream gradients are tried against one
+    finite-difference Jacobian (or, in directional mode, seeded random directions); the
+    worst result is returned, a failing one if any fails.
+
+    >>> import numpy as np
+    >>> mul = lambda a, b: a * b
+    >>> check_vjp(mul, lambda u, a, b: (u * b, u * a), [1.0, 2.0], [3.0, -1.0]).passed
+    True
+    >>> check_vjp(mul, lambda u, a, b: (u * a, u * b), [1.0, 2.0], [3.0, -1.0]).passed
+    False
+    """
+    values, x, label, wrt = _prepare(f, args, wrt, mode, probes)
+    label = f"backward of {label}"
+    g = _partial(f, values, wrt)
+    f0 = _reference_value(g, x)
+    upstream = numeric.probe_generator(seed + 1).standard_normal((probes,) + f0.shape)
+    if _directional(mode, x):
+        directions = numeric.random_directions(x.shape, probes, seed)
+        est = _finite(numeric.directional(g, x, directions))
+    else:
+        est = _finite(numeric.jacobian(g, x))
+    results, answers = [], []
+    for k, u in enumerate(upstream):
+        name = f"{label}, upstream gradient {k + 1} of {probes}"
+        received, failure = _call_derivative(
+            lambda *a, u=u: _pick(vjp(_scalar(u), *a), len(values), wrt, x.shape),
+            values, name, x.shape, name=_name(vjp, "the backward function"))
+        if failure is None:
+            answers.append(as_numeric(received)[0])
+        if failure is None and _directional(mode, x):
+            failure = _vjp_directional(est, k, u, directions[k], received, name, rtol)
+        elif failure is None:
+            axes = (tuple(range(f0.ndim)), tuple(range(f0.ndim)))
+            expected = np.tensordot(u, est.value, axes=axes)
+            error = np.tensordot(np.abs(u), est.error, axes=axes)
+            failure = compare(expected, received, error=error, rtol=rtol, label=name, out_ndim=0)
+        results.append(failure)
+    failed = [r for r in results if not r.passed]
+    if not failed:
+        return max(results, key=lambda r: r.max_rel_error)
+    if len(answers) == probes > 1 and all(a is not None and np.array_equal(answers[0], a)
+                                          for a in answers):
+        return dataclasses.replace(failed[0], code="values", diagnosis="ignores the upstream "
+                                   "gradient: the same result for every grad_output")
+    return max(failed, key=lambda r: r.max_rel_error)
+
+
+def difference_quotients(g: Callable[[Any], Any], x: np.ndarray, f0: np.ndarray,
+                         steps: Sequence[float] = QUOTIENT_STEPS) -> dict[str, np.ndarray]:
+    """What a numerically computed "derivative" would be: forward, backward and central
+    differences with absolute steps ``h`` as a student writes them, keyed by description.
+
+    >>> import numpy as np
+    >>> q = difference_quotients(np.exp, np.array([0.0]), np.exp(np.array([0.0])), [1e-2])
+    >>> len(q), round(float(q["forward difference, h=0.01"][0, 0]), 4)
+    (3, 1.005)
+    """
+    flat = x.reshape(-1)
+    shape = f0.shape + x.shape
+    out: dict[str, np.ndarray] = {}
+    with np.errstate(all="ignore"):
+        for h in steps:
+            up, down = np.empty((f0.size, flat.size)), np.empty((f0.size, flat.size))
+            for i in range(flat.size):
+                for table, sign in ((up, 1.0), (down, -1.0)):
+                    point = flat.copy()
+                    point[i] += sign * h
+                    table[:, i] = _quiet(g, point.reshape(x.shape) if x.ndim else point[0],
+                                         f0.size)
+            base = f0.reshape(-1, 1)
+            out[f"forward difference, h={h:g}"] = ((up - base) / h).reshape(shape)
+            out[f"backward difference, h={h:g}"] = ((base - down) / h).reshape(shape)
+            out[f"central difference, h={h:g}"] = ((up - down) / (2 * h)).reshape(shape)
+    return out
+
+
+def _prepare(f: Callable[..., Any], args: tuple[Any, ...], wrt: int, mode: str,
+             probes: int) -> tuple[list[Any], np.ndarray, str, int]:
+    if mode not in MODES:
+        raise UsageError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
+    if probes < 1:
+        raise UsageError(f"probes must be at least 1, not {probes}")
+    if not args:
+        raise UsageError("give the point to check at: check(f, df, x)")
+    if not -len(args) <= wrt < len(args):
+        raise UsageError(f"wrt={wrt} but only {len(args)} argument(s) given")
+    wrt %= len(args)
+    values = [_as_input(a) for a in args]
+    if not isinstance(values[wrt], (np.ndarray, np.floating)):
+        raise UsageError(f"argument {wrt} is not numeric: {type(args[wrt]).__name__}")
+    x = np.array(values[wrt], dtype=np.float64)
+    if not np.all(np.isfinite(x)):
+        raise UsageError(f"argument {wrt} is not finite")
+    return values, x, _label(f, wrt, len(args)), wrt
+
+
+def _as_input(value: Any) -> Any:
+    """Numbers, lists of numbers and real arrays become float64 (0-d: numpy.float64)."""
+    if isinstance(value, bool) or not isinstance(value, (Real, list, tuple, np.ndarray)):
+        return value
+    try:
+        arr = np.array(value, dtype=np.float64)
+    except (TypeError, ValueError):
+        return value
+    return arr[()] if arr.ndim == 0 else arr
+
+
+def _name(function: Any, default: str) -> str:
+    name = getattr(function, "__name__", "")
+    return name if isinstance(name, str) and name.isidentifier() else default
+
+
+def _label(f: Callable[..., Any], wrt: int, nargs: int) -> str:
+    name = _name(f, "f")
+    try:
+        params = [p.name for p in inspect.signature(f).parameters.values()
+                  if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    except (TypeError, ValueError):
+        params = []
+    arg = params[wrt] if wrt < len(params) else ("x" if nargs == 1 else f"args[{wrt}]")
+    return f"d{name}/d{arg}"
+
+
+def _partial(f: Callable[..., Any], values: list[Any], wrt: int) -> Callable[[Any], Any]:
+    def g(x: Any) -> Any:
+        others = [v.copy() if isinstance(v, np.ndarray) and i != wrt else v
+                  for i, v in enumerate(values)]
+        return f(*others[:wrt], x, *others[wrt + 1:])
+    return g
+
+
+def _reference_value(g: Callable[[Any], Any], x: np.ndarray) -> np.ndarray:
+    with np.errstate(all="ignore"):
+        out = g(x.copy() if x.ndim else x[()])
+    try:
+        f0 = np.asarray(out, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise EvaluationError(f"f returned {type(out).__name__}, not numbers: {exc}") from exc
+    if not np.all(np.isfinite(f0)):
+        raise EvaluationError("f is not finite at this point; check at a point inside "
+                              "its domain")
+    return f0
+
+
+def _call_derivative(df: Callable[..., Any], values: list[Any], label: str,
+                     shape: tuple[int, ...], name: str | None = None
+                     ) -> tuple[Any, CheckResult | None]:
+    copies = [v.copy() if isinstance(v, np.ndarray) else v for v in values]
+    try:
+        with np.errstate(all="ignore"):
+            return df(*copies), None
+    except Exception as exc:
+        name = name or _name(df, "the derivative")
+        story = f"{name} raised {type(exc).__name__}: {exc}"
+        return None, CheckResult(passed=False, code="invalid", diagnosis=story,
+                                 max_abs_error=float("inf"), max_rel_error=float("inf"),
+                                 tolerance=float("nan"), worst_index=None, expected=None,
+                                 received=None, expected_shape=shape, received_shape=None,
+                                 label=label)
+
+
+def _directional(mode: str, x: np.ndarray) -> bool:
+    return mode == "directional" or (mode == "auto" and x.size > DIRECTIONAL_SIZE)
+
+
+def _finite(est: numeric.Estimate) -> numeric.Estimate:
+    if not np.all(np.isfinite(est.value)):
+        raise EvaluationError("finite differences do not settle here: f is not "
+                              "differentiable at this point, not defined next to it, too flat "
+                              "for its rounding noise, or varying on a much smaller scale "
+                              "than x")
+    return est
+
+
+def _check_directional(g: Callable[[Any], Any], x: np.ndarray, f0: np.ndarray, received: Any,
+                       label: str, rtol: float | None, probes: int, seed: int) -> CheckResult:
+    label = f"{label} along {probes} random directions"
+    arr, failure = screen(f0.shape + x.shape, received, label=label, out_ndim=f0.ndim)
+    if failure is not None:
+        return failure
+    directions = numeric.random_directions(x.shape, probes, seed)
+    claimed = arr.astype(np.float64).reshape(f0.size, x.size)
+    projected = (directions.reshape(probes, x.size) @ claimed.T).reshape((probes,) + f0.shape)
+    est = _finite(numeric.directional(g, x, directions))
+    rtol = default_rtol(arr.dtype) if rtol is None else rtol
+    return compare(est.value, projected, error=est.error, rtol=rtol, label=label,
+                   structure=False)
+
+
+def _vjp_directional(est: numeric.Estimate, k: int, u: np.ndarray, v: np.ndarray,
+                     received: Any, label: str, rtol: float | None) -> CheckResult:
+    arr, failure = screen(v.shape, received, label=label, out_ndim=0)
+    if failure is not None:
+        return failure
+    expected = np.vdot(u, est.value[k])
+    error = np.vdot(np.abs(u), est.error[k])
+    got = np.vdot(arr.astype(np.float64), v)
+    rtol = default_rtol(arr.dtype) if rtol is None else rtol
+    return compare(expected, got, error=error, rtol=rtol, label=f"{label} (along a random "
+                   "direction)", structure=False)
+
+
+def _pick(result: Any, nargs: int, wrt: int, shape: tuple[int, ...]) -> Any:
+    """Element ``wrt`` when a backward returns one gradient per argument."""
+    if isinstance(result, tuple) and len(result) == nargs:
+        return result[wrt]
+    if isinstance(result, list) and nargs > 1 and len(result) == nargs:
+        try:
+            stacked = np.shape(result)
+        except ValueError:  # ragged: one gradient per argument, of different shapes
+            return result[wrt]
+        if stacked != shape:
+            return result[wrt]
+    return result
+
+
+def _scalar(u: np.ndarray) -> Any:
+    return u.copy() if u.ndim else u[()]
+
+
+def _quiet(g: Callable[[Any], Any], point: Any, size: int) -> np.ndarray:
+    try:
+        return np.asarray(g(point), dtype=np.float64).reshape(-1)
+    except (ValueError, ArithmeticError):
+        return np.full(size, np.nan)
+
+
+class _CallableModule(types.ModuleType):
+    """``gradcheck.check`` is both this module and the function: importing the submodule
+    makes the package attribute ``check`` the module, so calling it must still check."""
+
+    def __call__(self, *args: Any, **kwargs: Any) -> CheckResult:
+        return check(*args, **kwargs)
+
+
+sys.modules[__name__].__class__ = _CallableModule

@@ -1,0 +1,336 @@
+"""check() and check_vjp(): correct derivatives pass, typical mistakes fail with their name."""
+
+import importlib
+
+import numpy as np
+import pytest
+
+import gradcheck
+from gradcheck import check, check_vjp
+from gradcheck.errors import EvaluationError, UsageError
+
+RNG = np.random.default_rng(11)
+A = RNG.standard_normal((4, 3))
+X = RNG.standard_normal(3)
+B = RNG.standard_normal(4)
+LOGITS = np.array([40.0, -40.0, 3.0, -17.5, 25.0, -39.0])
+LABEL = 1
+
+
+def softmax(z):
+    e = np.exp(z - np.max(z))
+    return e / e.sum()
+
+
+def cross_entropy(z):
+    m = np.max(z)
+    return m + np.log(np.sum(np.exp(z - m))) - z[LABEL]
+
+
+def tanh_affine(a):
+    return np.tanh(a @ X + B)
+
+
+def d_tanh_affine_da(a):
+    t = np.tanh(a @ X + B)
+    jac = np.zeros((4, 4, 3))
+    for i in range(4):
+        jac[i, i] = (1 - t[i] ** 2) * X
+    return jac
+
+
+def forward_difference(f, h):
+    return lambda x: (f(x + h) - f(x)) / h
+
+
+def central_difference(f, h):
+    return lambda x: (f(x + h) - f(x - h)) / (2 * h)
+
+
+# --- correct derivatives pass -------------------------------------------------------------
+
+@pytest.mark.parametrize("f, df, x", [
+    (np.sin, lambda x: np.float32(np.cos(x)), 0.5),
+    (lambda x: np.exp(x) * np.sin(x),
+     lambda x: np.diag(np.exp(np.float32(x)) * (np.sin(np.float32(x)) + np.cos(np.float32(x)))),
+     [0.3, 1.2, -0.7]),
+    (lambda x: x**3, lambda x: 3 * x**2, 1e3 + 0.5),
+    (np.exp, np.exp, 30.0),
+    (np.log, lambda x: 1 / x, 1e-9),
+    (np.sqrt, lambda x: 0.5 / np.sqrt(x), 1e-10),
+    (cross_entropy, lambda z: softmax(z) - np.eye(len(z))[LABEL], LOGITS),
+    (cross_entropy, lambda z: (softmax(z) - np.eye(len(z))[LABEL]).astype(np.float32), LOGITS),
+    (tanh_affine, d_tanh_affine_da, A),
+    (tanh_affine, lambda a: d_tanh_affine_da(a).astype(np.float32), A),
+    (lambda x: x @ x, lambda x: [2 * v for v in x], [1.0, -2.0, 0.5]),   # list result
+], ids=["float32 scalar", "float32 computed", "x^3 at 1e3", "exp at 30", "log at 1e-9",
+        "sqrt at 1e-10", "cross-entropy logits +-40", "cross-entropy float32",
+        "dtanh(Ax+b)/dA (M, M, N)", "dtanh(Ax+b)/dA float32", "list"])
+def test_correct_derivatives_pass(f, df, x):
+    result = check(f, df, x)
+    assert result.passed, result
+    assert result.code == "ok"
+
+
+def test_shape_of_the_tanh_jacobian_is_m_m_n():
+    result = check(tanh_affine, d_tanh_affine_da, A)
+    assert result.expected_shape == (4, 4, 3)
+
+
+def test_several_arguments_and_wrt():
+    def f(x, a, b):
+        return np.sin(a @ x + b)
+
+    def df_dx(x, a, b):
+        return np.cos(a @ x + b)[:, None] * a
+
+    def df_db(x, a, b):
+        return np.diag(np.cos(a @ x + b))
+
+    assert check(f, df_dx, X, A, B).passed
+    assert check(f, df_db, X, A, B, wrt=2).passed
+    assert check(f, df_db, X, A, B, wrt=-1).passed
+    result = check(f, df_dx, X, A, B, wrt=2)
+    assert result.code == "shape" and result.label == "df/db"
+
+
+# --- mistakes fail with the right diagnosis -----------------------------------------------
+
+def test_sign_flip():
+    result = check(np.sin, lambda x: -np.cos(x), 0.5)
+    assert not result.passed and result.code == "sign"
+    assert "sign flipped" in result.diagnosis
+
+
+def test_factor_two():
+    result = check(lambda x: x @ x, lambda x: 4 * x, [1.0, 2.0, 3.0])
+    assert result.code == "factor" and "factor 2" in result.diagnosis
+
+
+def test_transposed_square_jacobian():
+    m = RNG.standard_normal((3, 3))
+    result = check(lambda x: np.tanh(m @ x), lambda x: ((1 - np.tanh(m @ x) ** 2)[:, None] * m).T,
+                   X)
+    assert result.code == "transposed" and "transposed" in result.diagnosis
+
+
+def test_dropped_product_rule_term():
+    result = check(lambda x: x * np.sin(x), lambda x: x * np.cos(x), 1.3)
+    assert not result.passed and result.code == "values"
+    assert "wrong value" in result.diagnosis
+    result = check(lambda x: np.sum(x * np.exp(x)), lambda x: x * np.exp(x), [0.5, 1.0, 2.0])
+    assert not result.passed and result.code == "values"
+
+
+def test_rounded_pi():
+    result = check(lambda x: np.sin(np.pi * x), lambda x: 3.14 * np.cos(3.14 * x), 0.3)
+    assert result.code == "close"
+    assert "close but not exact" in result.diagnosis and "3.14" in result.diagnosis
+
+
+@pytest.mark.parametrize("f, df, x, how", [
+    (np.exp, forward_difference(np.exp, 1e-5), 1.0, "forward difference, h=1e-05"),
+    (np.sin, forward_difference(np.sin, 1e-5), 0.5, "forward difference, h=1e-05"),
+    (np.sin, central_difference(np.sin, 1e-2), 0.8, "central difference, h=0.01"),
+    (lambda x: np.tanh(x) * x, central_difference(lambda x: np.tanh(x) * x, 1e-2), 1.1,
+     "central difference, h=0.01"),
+])
+def test_difference_quotients_are_recognised(f, df, x, how):
+    result = check(f, df, x)
+    assert result.code == "difference-quotient", result
+    assert f"matches a difference quotient ({how}), not an exact derivative" == result.diagnosis
+
+
+def test_difference_quotient_gradient_of_a_vector_input():
+    def f(x):
+        return np.sum(np.sin(x) * x)
+
+    def numerical(x):
+        out = np.empty_like(x)
+        for i in range(x.size):
+            step = np.zeros_like(x)
+            step[i] = 1e-5
+            out[i] = (f(x + step) - f(x)) / 1e-5
+        return out
+
+    result = check(f, numerical, [0.3, -1.2, 2.0])
+    assert result.code == "difference-quotient"
+
+
+def test_one_wrong_entry_of_a_jacobian():
+    def jac(x):
+        j = np.diag(np.cos(x))
+        j[1, 1] = 0.0
+        return j
+
+    result = check(np.sin, jac, [0.1, 0.2, 0.3])
+    assert result.code == "entry" and result.worst_index == (1, 1)
+
+
+def test_wrong_shape_and_nan():
+    result = check(lambda x: A @ x, lambda x: A[0], X)
+    assert result.code == "shape" and "wrong shape (3,) — expected (4, 3)" in result.diagnosis
+    result = check(lambda x: A @ x, lambda x: A.T, X)
+    assert result.code == "shape" and "transpose" in result.diagnosis
+    result = check(np.log, lambda x: np.full(3, np.nan), [1.0, 2.0, 3.0])
+    assert result.code == "shape"
+    result = check(lambda x: A @ x, lambda x: A * np.nan, X)
+    assert result.code == "nonfinite" and "NaN" in result.diagnosis
+
+
+def test_exception_in_the_derivative_is_a_failing_result():
+    def d_bad(x):
+        raise KeyError("missing")
+
+    result = check(np.sin, d_bad, 0.5)
+    assert not result.passed and result.code == "invalid"
+    assert "d_bad raised KeyError" in result.diagnosis
+    result = check(np.sin, lambda x: "cos(x)", 0.5)
+    assert result.code == "invalid" and "string" in result.diagnosis
+
+
+def test_exception_in_the_function_propagates():
+    def broken(x):
+        raise RuntimeError("boom")
+
+    with pytest.raises(RuntimeError, match="boom"):
+        check(broken, np.cos, 0.5)
+    with pytest.raises(EvaluationError, match="not finite"):
+        check(np.log, lambda x: 1 / x, -1.0)
+
+
+def test_usage_errors():
+    with pytest.raises(UsageError):
+        check(np.sin, np.cos)
+    with pytest.raises(UsageError):
+        check(np.sin, np.cos, 0.5, wrt=1)
+    with pytest.raises(UsageError):
+        check(np.sin, np.cos, 0.5, mode="sideways")
+    with pytest.raises(UsageError):
+        check(np.sin, np.cos, "half")
+    with pytest.raises(UsageError):
+        check(np.sin, np.cos, np.ones(3), mode="directional", probes=0)
+
+
+def test_the_derivative_may_not_spoil_the_point():
+    def vandal(x):
+        x[:] = 100.0
+        return np.cos(x)
+
+    assert not check(lambda x: np.sum(np.sin(x)), vandal, [0.1, 0.2]).passed
+    assert check(lambda x: np.sum(np.sin(x)), lambda x: np.cos(x), [0.1, 0.2]).passed
+
+
+def test_package_exports_the_functions():
+    assert gradcheck.check(np.sin, np.cos, 0.5).passed
+    assert callable(gradcheck.check_vjp)
+
+
+# --- directional mode ---------------------------------------------------------------------
+
+BIG = np.random.default_rng(5).standard_normal(100_000)
+
+
+def big_f(x):
+    return np.sum(np.sin(x) * x)
+
+
+def big_grad(x):
+    return np.sin(x) + x * np.cos(x)
+
+
+def test_directional_passes_correct_gradients_of_large_inputs():
+    result = check(big_f, big_grad, BIG)
+    assert result.passed, result
+    assert "random directions" in result.label
+    assert check(big_f, lambda x: big_grad(x).astype(np.float32), BIG).passed
+
+
+@pytest.mark.parametrize("wrong, code", [
+    (lambda x: -big_grad(x), "sign"),
+    (lambda x: 2 * big_grad(x), "factor"),
+    (lambda x: x * np.cos(x), "values"),          # dropped product-rule term
+])
+def test_directional_finds_sign_factor_and_dropped_term(wrong, code):
+    result = check(big_f, wrong, BIG)
+    assert not result.passed and result.code == code, result
+
+
+def test_directional_shape_and_nan_are_checked_on_the_gradient_itself():
+    result = check(big_f, lambda x: big_grad(x)[:-1], BIG)
+    assert result.code == "shape"
+    result = check(big_f, lambda x: np.where(x > 3.5, np.nan, big_grad(x)), BIG)
+    assert result.code == "nonfinite" and result.worst_index is not None
+
+
+def test_directional_mode_on_request_for_a_small_vector_function():
+    result = check(lambda x: A @ np.sin(x), lambda x: A * np.cos(x), X, mode="directional")
+    assert result.passed, result
+    result = check(lambda x: A @ np.sin(x), lambda x: -A * np.cos(x), X, mode="directional")
+    assert result.code == "sign"
+
+
+# --- check_vjp ----------------------------------------------------------------------------
+
+def mul(a, b):
+    return a * b
+
+
+def test_check_vjp_passes_a_correct_backward():
+    a, b = np.array([1.0, 2.0, -0.5]), np.array([3.0, -1.0, 2.0])
+    assert check_vjp(mul, lambda u, a, b: (u * b, u * a), a, b).passed
+    assert check_vjp(mul, lambda u, a, b: (u * b, u * a), a, b, wrt=1).passed
+    assert check_vjp(np.sum, lambda u, a: u * np.ones_like(a), a).passed
+    assert check_vjp(lambda m: m @ X, lambda u, m: np.outer(u, X), A).passed
+    assert check_vjp(big_f, lambda u, x: u * big_grad(x), BIG).passed
+
+
+def test_check_vjp_fails_a_swapped_backward():
+    a, b = np.array([1.0, 2.0, -0.5]), np.array([3.0, -1.0, 2.0])
+    result = check_vjp(mul, lambda u, a, b: (u * a, u * b), a, b)
+    assert not result.passed and "upstream gradient" in result.label
+
+
+def test_check_vjp_fails_a_backward_that_ignores_the_upstream_gradient():
+    a, b = np.array([1.0, 2.0, -0.5]), np.array([3.0, -1.0, 2.0])
+    result = check_vjp(mul, lambda u, a, b: (b, a), a, b)
+    assert not result.passed
+    assert "ignores the upstream gradient" in result.diagnosis
+    result = check_vjp(np.sum, lambda u, a: np.ones_like(a), a)
+    assert not result.passed and "ignores the upstream gradient" in result.diagnosis
+    result = check_vjp(big_f, lambda u, x: big_grad(x), BIG)
+    assert not result.passed
+
+
+def test_check_vjp_reports_exceptions_and_shapes():
+    def backward(u, a, b):
+        raise ValueError("not yet")
+
+    result = check_vjp(mul, backward, [1.0, 2.0], [3.0, 4.0])
+    assert result.code == "invalid" and "backward raised ValueError: not yet" in result.diagnosis
+    result = check_vjp(mul, lambda u, a, b: (np.sum(u * b), u * a), [1.0, 2.0], [3.0, 4.0])
+    assert result.code == "shape"
+
+
+# --- points where the reference has limits ------------------------------------------------
+
+def test_zero_derivatives_are_checked_absolutely():
+    assert check(np.cos, lambda x: -np.sin(x), 0.0).passed
+    assert check(lambda x: x**3, lambda x: 3 * x**2, 0.0).passed
+    result = check(np.cos, lambda x: -np.sin(x) + 1e-3, 0.0)
+    assert not result.passed and result.code == "close"
+
+
+def test_unresolvable_points_raise_instead_of_passing_anything():
+    with pytest.raises(EvaluationError, match="do not settle"):
+        check(np.tanh, lambda x: 1 / np.cosh(x) ** 2, 20.0)   # slope 1.7e-17 beside f = 1
+    with pytest.raises(EvaluationError, match="do not settle"):
+        check(np.cbrt, lambda x: np.cbrt(x) ** -2 / 3, 0.0)    # infinite slope
+
+
+def test_auto_mode_switches_to_directional_above_the_size_limit(monkeypatch):
+    module = importlib.import_module("gradcheck.check")
+    assert module.DIRECTIONAL_SIZE == 2_000
+    monkeypatch.setattr(module, "DIRECTIONAL_SIZE", 10)
+    assert "random directions" not in check(np.sum, np.ones_like, np.ones(10)).label
+    assert "random directions" in check(np.sum, np.ones_like, np.ones(11)).label

@@ -1,0 +1,198 @@
+"""Finite differences: accuracy on the benchmark functions, error estimates, safety."""
+
+import math
+import warnings
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from benchmarks.accuracy import CASES, relative_error
+from gradcheck import numeric
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+def test_jacobian_matches_hand_written_derivative(case):
+    exact = np.asarray(case.exact(np.asarray(case.x, dtype=float)), dtype=float)
+    est = numeric.jacobian(case.f, case.x)
+    assert est.value.shape == exact.shape == est.error.shape
+    assert relative_error(est.value, exact) <= 3e-8, case.name
+    # the error estimate covers the actual error (compare relies on it for its tolerance)
+    scale = np.max(np.abs(exact))
+    assert np.all(np.abs(est.value - exact) <= est.error + 1e-15 * scale), case.name
+
+
+def test_median_and_worst_accuracy_over_all_functions():
+    errors = []
+    for case in CASES:
+        exact = np.asarray(case.exact(np.asarray(case.x, dtype=float)), dtype=float)
+        errors.append(relative_error(numeric.jacobian(case.f, case.x).value, exact))
+    assert len(errors) >= 30
+    assert np.median(errors) <= 3e-10
+    assert max(errors) <= 3e-8
+
+
+def test_plain_differences_are_much_worse_on_the_same_functions():
+    # the benchmark's point of comparison: a fixed absolute step fails near singularities
+    from benchmarks.accuracy import central
+
+    case = next(c for c in CASES if c.name == "log at 1e-9")
+    value, _ = central(case.f, case.x)
+    assert not np.isfinite(relative_error(value, case.exact(case.x)))
+
+
+def test_layout_is_output_shape_then_input_shape():
+    a = np.arange(6.0).reshape(2, 3)
+    est = numeric.jacobian(lambda m: m @ np.ones(3), a)
+    assert est.value.shape == (2, 2, 3)
+    expected = np.zeros((2, 2, 3))
+    expected[0, 0, :] = expected[1, 1, :] = 1.0
+    np.testing.assert_allclose(est.value, expected, atol=1e-12)
+
+
+def test_scalar_input_is_passed_as_float64_scalar_and_evaluations_are_counted():
+    seen = []
+
+    def f(x):
+        seen.append(x)
+        return x**2
+
+    est = numeric.jacobian(f, 3)
+    assert est.value.shape == () and abs(float(est.value) - 6.0) < 1e-12
+    assert est.evaluations == len(seen)
+    assert all(isinstance(x, np.float64) for x in seen)
+
+
+def test_f_gets_fresh_float64_copies_and_may_modify_them():
+    x = np.array([1, 2, 3])
+
+    def f(z):
+        assert z.dtype == np.float64
+        out = np.sum(z**2)
+        z[:] = 99.0  # vandalism must not leak into other evaluations
+        return out
+
+    est = numeric.jacobian(f, x)
+    np.testing.assert_allclose(est.value, [2.0, 4.0, 6.0], rtol=1e-12)
+    assert x.tolist() == [1, 2, 3]
+
+
+def test_never_fails_on_functions_undefined_across_zero():
+    # math.sqrt raises on negatives: the absolute ladder is discarded, the relative one works
+    est = numeric.jacobian(lambda x: math.sqrt(x), 1e-10)
+    assert abs(float(est.value) / (0.5 / math.sqrt(1e-10)) - 1) < 1e-10
+    est = numeric.jacobian(lambda x: np.log(x), np.array([1e-9, 3e-5, 0.2]))
+    np.testing.assert_allclose(np.diag(est.value), 1 / np.array([1e-9, 3e-5, 0.2]), rtol=1e-10)
+
+
+def test_numpy_warnings_are_suppressed():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        numeric.jacobian(np.log, np.array([1e-3, 0.5]))
+        numeric.jacobian(np.sqrt, 1e-8)
+        numeric.directional(np.log, np.full(4, 1e-3), numeric.random_directions(4, 2))
+
+
+def test_no_finite_step_gives_nan_with_infinite_error():
+    est = numeric.jacobian(lambda x: np.array([x[0] ** 2, np.nan]), np.array([1.0]))
+    assert abs(est.value[0, 0] - 2.0) < 1e-12 and np.isfinite(est.error[0, 0])
+    assert np.isnan(est.value[1, 0]) and est.error[1, 0] == np.inf
+
+
+def test_bad_input_raises():
+    with pytest.raises(ValueError, match="finite"):
+        numeric.jacobian(np.sin, np.array([1.0, np.nan]))
+    with pytest.raises(ValueError, match="shape"):
+        numeric.jacobian(lambda x: np.ones(2) if x > 1 else np.ones(3), 1.0)
+    with pytest.raises(ValueError):
+        numeric.jacobian(np.sin, 1.0, step_ratio=1.0)
+    with pytest.raises(ValueError):
+        numeric.jacobian(np.sin, 1.0, num_steps=2)
+
+
+def test_options_change_the_work_done():
+    few = numeric.jacobian(np.exp, 2.0, num_steps=6)
+    many = numeric.jacobian(np.exp, 2.0)
+    assert few.evaluations == 13 < many.evaluations
+    assert abs(float(few.value) - math.exp(2.0)) < 1e-6 * math.exp(2.0)
+
+
+def test_directional_derivatives_match_projections_of_the_gradient():
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal(10_000)
+    v = numeric.random_directions(x.shape, 3, seed=4)
+    est = numeric.directional(lambda z: np.sum(np.sin(z) * z), x, v)
+    exact = v @ (np.sin(x) + x * np.cos(x))
+    assert est.value.shape == (3,)
+    np.testing.assert_allclose(est.value, exact, rtol=1e-9)
+    assert np.all(np.abs(est.value - exact) <= est.error + 1e-15 * np.max(np.abs(exact)))
+
+
+def test_directional_layout_for_vector_outputs_and_cost_independent_of_size():
+    a = np.random.default_rng(0).standard_normal((2, 3))
+    x = np.array([0.1, 0.2, 0.3])
+    v = numeric.random_directions(3, 4, seed=1)
+    est = numeric.directional(lambda z: np.tanh(a @ z), x, v)
+    exact = ((1 - np.tanh(a @ x) ** 2)[:, None] * a) @ v.T
+    assert est.value.shape == (4, 2)
+    np.testing.assert_allclose(est.value, exact.T, rtol=1e-9, atol=1e-12)
+    big = numeric.directional(np.sum, np.ones(100_000), numeric.random_directions(100_000, 2))
+    small = numeric.directional(np.sum, np.ones(10), numeric.random_directions(10, 2))
+    assert big.evaluations == small.evaluations <= 2 * 2 * 6 + 1
+
+
+def test_directional_rejects_mismatched_directions():
+    with pytest.raises(ValueError, match="directions"):
+        numeric.directional(np.sum, np.ones(3), np.ones((2, 4)))
+
+
+def test_random_directions_are_seeded_and_normalised():
+    a = numeric.random_directions((2, 3), 5, seed=7)
+    assert a.shape == (5, 2, 3)
+    np.testing.assert_array_equal(a, numeric.random_directions((2, 3), 5, seed=7))
+    assert not np.array_equal(a, numeric.random_directions((2, 3), 5, seed=8))
+    np.testing.assert_allclose(np.sqrt(np.mean(a.reshape(5, -1) ** 2, axis=1)), 1.0)
+
+
+@settings(max_examples=25, deadline=None)
+@given(coefficients=st.lists(st.floats(-5, 5), min_size=2, max_size=6),
+       x=st.floats(-3, 3))
+def test_polynomials_at_random_points(coefficients, x):
+    poly = np.polynomial.Polynomial(coefficients)
+    exact = poly.deriv()(x)
+    scale = max(abs(exact), np.max(np.abs(poly.deriv().coef)) if len(coefficients) > 1 else 0)
+    est = numeric.jacobian(poly, x)
+    assert abs(float(est.value) - exact) <= 1e-9 * max(scale, 1e-300) + float(est.error)
+
+
+def test_zero_derivatives_are_resolved_as_zero():
+    for f, x in [(np.cos, 0.0), (lambda z: z**3, 0.0), (lambda z: z**2 + 5.0, 0.0)]:
+        est = numeric.jacobian(f, x)
+        assert abs(float(est.value)) <= float(est.error) < 1e-12
+
+
+def test_derivatives_that_do_not_settle_are_nan():
+    est = numeric.jacobian(np.cbrt, 0.0)          # infinite slope at 0
+    assert np.isnan(est.value) and est.error == np.inf
+    est = numeric.jacobian(np.tanh, 20.0)         # slope 1.7e-17, far below f's rounding
+    assert np.isnan(est.value) or abs(float(est.value) - 1.7e-17) <= float(est.error)
+
+
+@pytest.mark.parametrize("name, f, grad, x", [
+    ("sin at 1e3 scale", lambda z: np.sum(np.sin(z)), np.cos,
+     1e3 * np.random.default_rng(1).standard_normal(20_000)),
+    ("log in (0.5, 2)", lambda z: np.sum(np.log(z)), lambda z: 1 / z,
+     np.random.default_rng(2).uniform(0.5, 2, 20_000)),
+    ("exp at 30", lambda z: np.sum(np.exp(z)), np.exp,
+     30 + np.random.default_rng(3).standard_normal(20_000)),
+    ("tanh of small weights", lambda z: np.sum(np.tanh(50 * z)),
+     lambda z: 50 / np.cosh(50 * z) ** 2, 1e-2 * np.random.default_rng(4).standard_normal(20_000)),
+])
+def test_directional_error_estimates_cover_the_actual_error(name, f, grad, x):
+    v = numeric.random_directions(x.shape, 3, seed=0)
+    est = numeric.directional(f, x, v)
+    exact = v @ grad(x)
+    scale = np.max(np.abs(exact))
+    assert np.max(np.abs(est.value - exact)) <= 1e-8 * scale, name
+    assert np.all(np.abs(est.value - exact) <= est.error + 1e-15 * scale), name
