@@ -18,7 +18,7 @@ import dataclasses
 import inspect
 import sys
 import types
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from numbers import Real
 from typing import Any
 
@@ -31,7 +31,6 @@ from gradcheck.results import CheckResult
 
 MODES = ("auto", "full", "directional")
 DIRECTIONAL_SIZE = 2_000  # "auto": directional above this many entries (full: ~30 f calls each)
-QUOTIENT_STEPS = (1e-2, 1e-3, 1e-4, 1e-5, 1e-6, 1e-7, 1e-8)  # difference quotients to detect
 RETRY_CODES = ("row", "column", "entry", "close", "values")    # worth testing quotients for
 
 
@@ -69,7 +68,7 @@ def check(f: Callable[..., Any], df: Callable[..., Any], *args: Any, wrt: int = 
                      out_ndim=f0.ndim)
     if not result.passed and result.code in RETRY_CODES:
         result = compare(est.value, received, error=est.error, rtol=rtol, label=label,
-                         out_ndim=f0.ndim, candidates=difference_quotients(g, x, f0))
+                         out_ndim=f0.ndim, candidates=numeric.difference_quotients(g, x, f0))
     return result
 
 
@@ -125,35 +124,6 @@ def check_vjp(f: Callable[..., Any], vjp: Callable[..., Any], *args: Any, wrt: i
         return dataclasses.replace(failed[0], code="values", diagnosis="ignores the upstream "
                                    "gradient: the same result for every grad_output")
     return max(failed, key=lambda r: r.max_rel_error)
-
-
-def difference_quotients(g: Callable[[Any], Any], x: np.ndarray, f0: np.ndarray,
-                         steps: Sequence[float] = QUOTIENT_STEPS) -> dict[str, np.ndarray]:
-    """What a numerically computed "derivative" would be: forward, backward and central
-    differences with absolute steps ``h`` as a student writes them, keyed by description.
-
-    >>> import numpy as np
-    >>> q = difference_quotients(np.exp, np.array([0.0]), np.exp(np.array([0.0])), [1e-2])
-    >>> len(q), round(float(q["forward difference, h=0.01"][0, 0]), 4)
-    (3, 1.005)
-    """
-    flat = x.reshape(-1)
-    shape = f0.shape + x.shape
-    out: dict[str, np.ndarray] = {}
-    with np.errstate(all="ignore"):
-        for h in steps:
-            up, down = np.empty((f0.size, flat.size)), np.empty((f0.size, flat.size))
-            for i in range(flat.size):
-                for table, sign in ((up, 1.0), (down, -1.0)):
-                    point = flat.copy()
-                    point[i] += sign * h
-                    table[:, i] = _quiet(g, point.reshape(x.shape) if x.ndim else point[0],
-                                         f0.size)
-            base = f0.reshape(-1, 1)
-            out[f"forward difference, h={h:g}"] = ((up - base) / h).reshape(shape)
-            out[f"backward difference, h={h:g}"] = ((base - down) / h).reshape(shape)
-            out[f"central difference, h={h:g}"] = ((up - down) / (2 * h)).reshape(shape)
-    return out
 
 
 def _prepare(f: Callable[..., Any], args: tuple[Any, ...], wrt: int, mode: str,
@@ -298,13 +268,6 @@ def _pick(result: Any, nargs: int, wrt: int, shape: tuple[int, ...]) -> Any:
 
 def _scalar(u: np.ndarray) -> Any:
     return u.copy() if u.ndim else u[()]
-
-
-def _quiet(g: Callable[[Any], Any], point: Any, size: int) -> np.ndarray:
-    try:
-        return np.asarray(g(point), dtype=np.float64).reshape(-1)
-    except (ValueError, ArithmeticError):
-        return np.full(size, np.nan)
 
 
 class _CallableModule(types.ModuleType):

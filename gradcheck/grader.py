@@ -233,7 +233,8 @@ class _ExerciseGrader:
 
             def f(v: np.ndarray) -> np.ndarray:
                 return ex.evaluate({**point.inputs, name: v})
-        return numeric.difference_quotients(f, point.inputs[name])
+        x = point.inputs[name]
+        return numeric.difference_quotients(f, x, np.asarray(f(x), dtype=float))
 
 
 def _flatten(value: object) -> tuple[np.ndarray, ...]:

@@ -24,7 +24,7 @@ True
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -312,3 +312,43 @@ def probe_generator(seed: int | None = 0) -> np.random.Generator:
     True
     """
     return np.random.default_rng(None if seed is None else [PROBE_STREAM, int(seed)])
+
+
+# Steps of the difference quotients students compute by hand, to recognise one.
+QUOTIENT_STEPS = (1e-2, 1e-3, 1e-4, 1e-5, 1e-6, 1e-7, 1e-8)
+
+
+def difference_quotients(g: Callable[[Any], Any], x: np.ndarray, f0: np.ndarray,
+                         steps: Sequence[float] = QUOTIENT_STEPS) -> dict[str, np.ndarray]:
+    """What a numerically computed "derivative" would be: forward, backward and central
+    differences with absolute steps ``h`` as a student writes them, keyed by description.
+
+    >>> import numpy as np
+    >>> q = difference_quotients(np.exp, np.array([0.0]), np.exp(np.array([0.0])), [1e-2])
+    >>> len(q), round(float(q["forward difference, h=0.01"][0, 0]), 4)
+    (3, 1.005)
+    """
+    flat = x.reshape(-1)
+    shape = f0.shape + x.shape
+    out: dict[str, np.ndarray] = {}
+    with np.errstate(all="ignore"):
+        for h in steps:
+            up, down = np.empty((f0.size, flat.size)), np.empty((f0.size, flat.size))
+            for i in range(flat.size):
+                for table, sign in ((up, 1.0), (down, -1.0)):
+                    point = flat.copy()
+                    point[i] += sign * h
+                    table[:, i] = _quiet(g, point.reshape(x.shape) if x.ndim else point[0],
+                                         f0.size)
+            base = f0.reshape(-1, 1)
+            out[f"forward difference, h={h:g}"] = ((up - base) / h).reshape(shape)
+            out[f"backward difference, h={h:g}"] = ((base - down) / h).reshape(shape)
+            out[f"central difference, h={h:g}"] = ((up - down) / (2 * h)).reshape(shape)
+    return out
+
+
+def _quiet(g: Callable[[Any], Any], point: Any, size: int) -> np.ndarray:
+    try:
+        return np.asarray(g(point), dtype=np.float64).reshape(-1)
+    except (ValueError, ArithmeticError):
+        return np.full(size, np.nan)

@@ -202,7 +202,7 @@ def _agreement_problem(exercise: Exercise, point: TestPoint, rng: np.random.Gene
                 return exercise.evaluate({**point.inputs, name: v})
 
             reference = point.expected[k]
-        directions = numeric.random_directions(x.shape, PROBES, rng)
+        directions = numeric.random_directions(x.shape, PROBES, int(rng.integers(2**31)))
         estimate = numeric.directional(f, x, directions)
         expected = np.stack([np.tensordot(reference, d, axes=x.ndim) for d in directions])
         scale = max(float(np.max(np.abs(expected))) if expected.size else 0.0, 1e-12)
