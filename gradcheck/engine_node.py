@@ -177,6 +177,9 @@ def broadcast_shape(what: str, *shapes: tuple[int, ...]) -> tuple[int, ...]:
     >>> broadcast_shape("add", (3, 1), (1, 4))
     (3, 4)
     """
+    first = shapes[0]
+    if all(s == first or s == () for s in shapes[1:]):
+        return first  # the common case, without numpy's general (slow) rule
     try:
         shape = np.broadcast_shapes(*shapes)
     except ValueError:
