@@ -102,6 +102,11 @@ class Sandbox:
         raise SandboxError("the sandbox could not start: " + " | ".join(problems))
 
     @property
+    def scratch(self) -> Path:
+        """The private folder that holds every worker's scratch folder (removed by close)."""
+        return self._base
+
+    @property
     def mode(self) -> str:
         """The mode in use ("bwrap", "landlock" or "none"); waits for the zygote to start."""
         self._live_zygote()
