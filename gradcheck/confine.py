@@ -92,10 +92,15 @@ def python_roots() -> tuple[str, ...]:
     return tuple(_dedupe(paths))
 
 
+@functools.lru_cache(maxsize=1)
+def _read_roots() -> tuple[str, ...]:
+    nix = ["/nix"] if sys.prefix.startswith("/nix/") else []
+    return tuple(_dedupe([*SYSTEM_ROOTS, *nix, *python_roots(), "/dev", "/proc", "/sys"]))
+
+
 def read_roots() -> list[str]:
     """Everything a worker may read (besides its scratch folder): system, Python, devices."""
-    nix = ["/nix"] if sys.prefix.startswith("/nix/") else []
-    return _dedupe([*SYSTEM_ROOTS, *nix, *python_roots(), "/dev", "/proc", "/sys"])
+    return list(_read_roots())
 
 
 def worker_script() -> Path:
@@ -223,12 +228,22 @@ class PidsCgroups:
         mount = cls._mount()
         if mount is None:
             return None
-        root = mount / cls._own_path() / f"gradcheck-{os.getpid()}-{secrets.token_hex(4)}"
+        parent = mount / cls._own_path()
+        root = parent / f"gradcheck-{os.getpid()}-{secrets.token_hex(4)}"
         try:
             root.mkdir()
         except OSError:
             return None
+        cls._remove_stale(parent)
         return cls(root)
+
+    @classmethod
+    def _remove_stale(cls, parent: Path) -> None:
+        """Remove groups left by graders that died without closing their sandbox."""
+        for folder in parent.glob("gradcheck-*-*"):
+            pid = folder.name.split("-")[1]
+            if pid.isdigit() and not os.path.exists(f"/proc/{pid}"):
+                cls(folder).close()
 
     @staticmethod
     def _mount() -> Path | None:

@@ -52,6 +52,7 @@ from gradcheck.zygote import Reply, WorkerHandle, ZygoteProcess, remove_tree
 __all__ = ["Sandbox", "Session", "Limits", "LoadReport", "CallOutcome", "STATUSES"]
 
 SUFFIXES = (".py", ".ipynb")
+SCRATCH_PREFIX = "gradcheck-sandbox-"   # + the pid of the process that made the folder
 _OPEN: weakref.WeakSet[Sandbox] = weakref.WeakSet()
 
 
@@ -69,7 +70,7 @@ class Sandbox:
         self.limits = limits or Limits()
         self.forbid = tuple(str(name) for name in forbid)
         self._modes = candidate_modes(mode)
-        self._base = Path(tempfile.mkdtemp(prefix="gradcheck-sandbox-")).resolve()
+        self._base = Path(tempfile.mkdtemp(prefix=f"{SCRATCH_PREFIX}{os.getpid()}-")).resolve()
         self._cgroups = PidsCgroups.create()
         self._lock = threading.Lock()
         self._sessions: weakref.WeakSet[Session] = weakref.WeakSet()
@@ -89,6 +90,8 @@ class Sandbox:
         self.close()
 
     def _start(self, modes: Sequence[str]) -> ZygoteProcess:
+        if self._mode is None:
+            _remove_stale_scratch(self._base.parent)
         problems = []
         for mode in modes:
             zygote = ZygoteProcess(mode, self._base)
@@ -140,30 +143,28 @@ class Sandbox:
         return session
 
     def _spawn(self, session: Session) -> WorkerHandle:
-        number = next(self._counter)
-        scratch = self._base / f"w{number}"
-        work = scratch / "work"
-        work.mkdir(parents=True)
-        (work / session.path.name).write_bytes(session.source)
         limits = self.limits
         request = {
-            "op": "spawn", "work": str(work), "forbid": list(self.forbid),
+            "op": "spawn", "forbid": list(self.forbid), "read_roots": read_roots(),
             "limits": {"memory": limits.memory, "file_size": limits.file_size,
                        "open_files": limits.open_files, "result_size": limits.result_size},
-            "read_roots": read_roots(), "nproc": None,
+            "nproc": None,
         }
         if hasattr(os, "geteuid") and os.geteuid() != 0 and os.path.isdir("/proc"):
             request["nproc"] = user_thread_count(os.getuid()) + limits.processes
         for attempt in range(2):
             zygote = self._live_zygote()
-            request["landlock"] = zygote.mode != "none" and landlock_abi() > 0
+            scratch = self._base / f"w{next(self._counter)}"
+            work = scratch / "work"
+            work.mkdir(parents=True)
+            (work / session.path.name).write_bytes(session.source)
+            request.update(work=str(work), landlock=zygote.mode != "none" and landlock_abi() > 0)
             worker = WorkerHandle(zygote, scratch, work)
             try:
                 worker.spawn(request, self._cgroups, limits.processes)
             except SandboxError:
-                worker.dead = worker.dead or not zygote.alive
+                worker.close()
                 if attempt or zygote.alive:
-                    worker.close()
                     raise
                 continue   # the zygote died under us: retry once with a fresh one
             worker.protections["mode"] = zygote.mode
@@ -375,6 +376,21 @@ def _is_plain(array) -> bool:
 def _replace_value(outcome: CallOutcome, value) -> CallOutcome:
     return CallOutcome(outcome.status, value, outcome.message, outcome.duration, outcome.output,
                        outcome.line, outcome.traceback)
+
+
+def _remove_stale_scratch(folder: Path) -> None:
+    """Remove scratch folders of graders that were killed (their pid no longer exists)."""
+    uid = os.getuid() if hasattr(os, "getuid") else None
+    for path in folder.glob(f"{SCRATCH_PREFIX}*-*"):
+        pid = path.name[len(SCRATCH_PREFIX):].split("-")[0]
+        try:
+            owned = uid is None or path.lstat().st_uid == uid
+            if pid.isdigit() and owned and path.is_dir():
+                os.kill(int(pid), 0)
+        except ProcessLookupError:
+            remove_tree(path)
+        except OSError:
+            continue
 
 
 @atexit.register

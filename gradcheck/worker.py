@@ -62,6 +62,8 @@ def _children() -> list[int]:
     except OSError:
         pass
     children = []
+    if not os.path.isdir("/proc"):
+        return children   # no procfs (macOS): orphans are not swept
     for entry in os.listdir("/proc"):
         if entry.isdigit():
             try:
@@ -111,7 +113,9 @@ class Zygote:
             time.sleep(0.002)
         self.reap()
 
-    def serve(self) -> None:
+    def serve(self) -> bool:
+        """Answer requests until ``quit`` (returns False) or the parent is gone (True)."""
+        orphaned = True
         while True:
             readable, _, _ = select.select([self.ctl.sock], [], [], SWEEP_INTERVAL)
             self.sweep()
@@ -128,6 +132,7 @@ class Zygote:
             elif op == "reap":
                 reply = self.finish(int(header["pid"]))
             elif op == "quit":
+                orphaned = False
                 break
             else:
                 reply = {"ok": False, "error": f"unknown request {op!r}"}
@@ -140,6 +145,7 @@ class Zygote:
         for pid in list(self.workers):
             self.finish(pid)
         self.sweep(rounds=50)
+        return orphaned
 
     def finish(self, pid: int) -> dict:
         """Kill a worker's process group, wait for it, return its wait status."""
@@ -240,39 +246,47 @@ class Worker:
         imports.install()
         chan = protocol.Channel(socket.socket(fileno=self.sock_fd))
         chan.send({"op": "hello", "pid": os.getpid(), "protections": protections})
-        max_bytes = int(self.request["limits"]["result_size"])
         while True:
             try:
                 header, raw, arrays = chan.receive(max_payload=REQUEST_MAX_PAYLOAD)
             except (EOFError, OSError, protocol.ProtocolError):
                 return
-            op = header.get("op")
-            guard.set_cpu_limit(float(header.get("timeout", 60)))
-            out: list = []
-            if op == "load":
-                self.submission = load.Submission(raw, header["filename"], header["module"],
-                                                  header["path"], imports, max_bytes, values)
-                reply = self.submission.load()
-            elif op == "call" and self.submission:
-                reply, out = self.submission.call(header["name"], arrays, header.get("arity"))
-            elif op == "node" and self.submission and arrays:
-                reply, out = self.submission.node(header["name"], arrays[:-1], arrays[-1])
-            elif op == "ping":
-                reply = {"status": "ok"}
-            elif op == "quit":
+            if header.get("op") == "quit":
                 return
-            else:
-                reply = {"status": "error", "message": f"unexpected request {op!r}"}
-            _flush()
-            violation = imports.violation()
-            if violation and reply.get("status") == "ok":
-                reply = {"status": "error", "error": violation, "message": violation}
-                out = []
+            try:
+                reply, out = self.handle(header, raw, arrays, imports)
+            except BaseException as exc:  # noqa: BLE001 - e.g. interrupt_main() from a thread
+                reply, out = {"status": "error", "message": "the request was interrupted: "
+                              f"{type(exc).__name__}: {exc}"}, []
             reply["id"] = header.get("id")
             try:
                 chan.send(reply, out)
             except OSError:
                 return
+
+    def handle(self, header: dict, raw: bytes, arrays: list, imports) -> tuple[dict, list]:
+        """Answer one request: (reply header, arrays)."""
+        op = header.get("op")
+        guard.set_cpu_limit(float(header.get("timeout", 60)))
+        out: list = []
+        if op == "load":
+            max_bytes = int(self.request["limits"]["result_size"])
+            self.submission = load.Submission(raw, header["filename"], header["module"],
+                                              header["path"], imports, max_bytes, values)
+            reply = self.submission.load()
+        elif op == "call" and self.submission:
+            reply, out = self.submission.call(header["name"], arrays, header.get("arity"))
+        elif op == "node" and self.submission and arrays:
+            reply, out = self.submission.node(header["name"], arrays[:-1], arrays[-1])
+        elif op == "ping":
+            reply = {"status": "ok"}
+        else:
+            reply = {"status": "error", "message": f"unexpected request {op!r}"}
+        _flush()
+        violation = imports.violation()
+        if violation and reply.get("status") == "ok":
+            return {"status": "error", "error": violation, "message": violation}, []
+        return reply, out
 
 
 def _flush() -> None:
@@ -284,8 +298,13 @@ def _flush() -> None:
 
 
 def main(argv: list[str]) -> int:
-    if len(argv) != 3 or argv[1] != "--zygote":
-        print("usage: worker.py --zygote FD", file=sys.stderr)
+    """Run the zygote on the control socket ``--zygote FD``.
+
+    With ``--scratch DIR`` (the sandbox's private folder, named ``gradcheck-sandbox-*``), the
+    zygote removes that folder when the parent vanished without closing the sandbox.
+    """
+    if len(argv) not in (3, 5) or argv[1] != "--zygote" or argv[3:4] not in ([], ["--scratch"]):
+        print("usage: worker.py --zygote FD [--scratch DIR]", file=sys.stderr)
         return 2
     here = os.path.dirname(os.path.abspath(__file__))
     sys.path[:] = [p for p in sys.path if p and os.path.abspath(p) != here]
@@ -301,8 +320,13 @@ def main(argv: list[str]) -> int:
     ctl = protocol.Channel(socket.socket(fileno=int(argv[2])))
     ctl.send({"op": "ready", "pid": os.getpid(), "numpy": np.__version__,
               "python": sys.version.split()[0], "landlock": guard.landlock_abi()})
-    Zygote(ctl).serve()
-    return 0
+    orphaned = Zygote(ctl).serve()
+    scratch = argv[4] if len(argv) == 5 else ""
+    if orphaned and os.path.basename(scratch).startswith("gradcheck-sandbox-"):
+        import shutil
+
+        shutil.rmtree(scratch, ignore_errors=True)
+    os._exit(0)   # every worker is gone; skip the interpreter's (numpy's) slow teardown
 
 
 if __name__ == "__main__":

@@ -54,7 +54,7 @@ class ImportGuard(importlib.abc.MetaPathFinder):
     def install(self) -> None:
         if not self.names:
             return
-        for loaded in [m for m in sys.modules if self.forbidden(m)]:
+        for loaded in [m for m in sys.modules if isinstance(m, str) and self.forbidden(m)]:
             del sys.modules[loaded]
         sys.meta_path.insert(0, self)
         original, forbidden = self._original_import, self.forbidden
@@ -69,7 +69,7 @@ class ImportGuard(importlib.abc.MetaPathFinder):
     def violation(self) -> str | None:
         """The message for a forbidden module that got into ``sys.modules`` anyway."""
         for name in list(sys.modules):
-            if self.forbidden(name):
+            if isinstance(name, str) and self.forbidden(name):
                 return str(ForbiddenImport(name))
         return None
 
@@ -140,6 +140,16 @@ def _params(obj) -> list[str] | None:
         return None
     prefix = {inspect.Parameter.VAR_POSITIONAL: "*", inspect.Parameter.VAR_KEYWORD: "**"}
     return [prefix.get(p.kind, "") + p.name for p in signature.parameters.values()]
+
+
+def _describe_definition(value) -> dict:
+    if isinstance(value, type):
+        methods = sorted(n for n, v in vars(value).items()
+                         if isinstance(n, str) and not n.startswith("__") and callable(v))
+        return {"kind": "class", "params": _params(value), "methods": methods}
+    if callable(value):
+        return {"kind": "function", "params": _params(value)}
+    return {"kind": "other", "params": None}
 
 
 def _text(exc: BaseException) -> str:
@@ -238,22 +248,20 @@ class Submission:
         """Each top-level name -> kind, line (and cell), parameters; modules are left out."""
         result = {}
         for name, value in list(self.namespace.items()):
-            if name.startswith("__") or isinstance(value, types.ModuleType):
+            if not isinstance(name, str) or name.startswith("__"):
                 continue
+            try:
+                if isinstance(value, types.ModuleType):
+                    continue
+                described = _describe_definition(value)
+            except Exception:  # noqa: BLE001 - a student's object may refuse inspection
+                described = {"kind": "other", "params": None}
             if len(result) >= MAX_DEFS:
                 break
             line, cell = self.lines.get(name, (None, None))
-            entry: dict = {"line": line}
+            entry: dict = {"line": line, **described}
             if cell is not None:
                 entry["cell"] = cell
-            if isinstance(value, type):
-                entry.update(kind="class", params=_params(value), methods=sorted(
-                    n for n, v in vars(value).items()
-                    if not n.startswith("__") and callable(v)))
-            elif callable(value):
-                entry.update(kind="function", params=_params(value))
-            else:
-                entry.update(kind="other", params=None)
             result[name] = entry
         return result
 

@@ -55,7 +55,7 @@ class ZygoteProcess:
         """Start the zygote and wait until it has imported numpy; SandboxError otherwise."""
         ours, theirs = socket.socketpair()
         command = [sys.executable, "-s", "-B", str(worker_script()), "--zygote",
-                   str(theirs.fileno())]
+                   str(theirs.fileno()), "--scratch", str(self.base)]
         if self.mode == "bwrap":
             command = bwrap_command(self.base) + command
         with open(self.log, "wb") as log:

@@ -10,6 +10,8 @@ from __future__ import annotations
 import os
 import signal
 import socket
+import subprocess
+import sys
 import time
 from contextlib import contextmanager
 from pathlib import Path
@@ -179,6 +181,18 @@ def test_crash_at_import(sandbox):
         assert "SIGSEGV" in session.load.error
 
 
+def test_objects_that_break_introspection_and_stray_interrupts(sandbox):
+    with opened(sandbox, "tricky_objects") as session:
+        assert session.load.ok, session.load
+        assert session.load.defs["SLIPPERY"]["kind"] == "other"
+        assert session.load.defs["interrupt"]["kind"] == "function"
+        outcome = session.call("interrupt", [X])
+        assert outcome.status in ("ok", "error"), outcome
+        if outcome.status == "error":
+            assert "KeyboardInterrupt" in outcome.message
+        assert_good(session)
+
+
 def test_fake_results_and_ci_commands_are_just_text(sandbox):
     with opened(sandbox, "fake_output") as session:
         assert '"status": "pass"' in session.load.output
@@ -317,3 +331,36 @@ def test_network_is_refused(confined):
                 outcome = session.call(name, [port])
                 assert outcome.status == "ok", outcome
                 assert float(outcome.value) == -1.0, name
+
+
+GRADER = """
+import sys, time
+from pathlib import Path
+import numpy as np
+from gradcheck.sandbox import Limits, Sandbox
+
+sandbox = Sandbox(limits=Limits(call_timeout=60), mode=sys.argv[2])
+session = sandbox.open(Path(sys.argv[1]))
+session.call("setsid_child", [np.array(1.0)])
+print(sandbox.scratch, flush=True)
+session.call("spin", [np.array(1.0)])
+"""
+
+
+@pytest.mark.parametrize("mode", available_modes())
+def test_a_killed_grader_leaves_nothing_running(tmp_path, mode):
+    submission = tmp_path / "sheet01.py"
+    submission.write_text((HOSTILE / "escaping_children.py").read_text()
+                          + (HOSTILE / "loop.py").read_text().split('"""', 2)[2])
+    grader = subprocess.Popen([sys.executable, "-c", GRADER, str(submission), mode],
+                              stdout=subprocess.PIPE, text=True, cwd=Path(__file__).parent.parent)
+    scratch = Path(grader.stdout.readline().strip())
+    assert len(processes_in(scratch)) >= 2   # the worker (spinning) and its setsid child
+    grader.kill()
+    grader.wait()
+    assert wait_until(lambda: not processes_in(scratch)), processes_in(scratch)
+    if mode != "bwrap":   # the orphaned zygote removes it (bwrap kills the zygote outright)
+        assert wait_until(lambda: not scratch.exists())
+    with Sandbox(mode=mode) as sandbox:   # a later sandbox removes what a killed grader left
+        assert sandbox.mode == mode
+    assert not scratch.exists()
