@@ -129,8 +129,8 @@ def _bwrap_help() -> str:
 def bwrap_command(base: Path | None) -> list[str]:
     """bwrap options (up to ``--``) for a zygote: read-only system and Python, ``base`` writable.
 
-    No network, no IPC, own pid namespace, a small private /tmp, a new session, no
-    capabilities, and the sandbox dies with the process that started it.
+    No network, no IPC, own pid namespace, a small private /tmp, a read-only root, a new
+    session, no capabilities, and the sandbox dies with the thread that started it.
     """
     args = [bwrap_path() or "bwrap", "--die-with-parent", "--new-session", "--unshare-pid",
             "--unshare-net", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try",
@@ -148,7 +148,9 @@ def bwrap_command(base: Path | None) -> list[str]:
             args += ["--ro-bind", path, path]
     if base is not None:
         args += ["--bind", str(base), str(base), "--chdir", str(base)]
-    return args + ["--"]
+    # bwrap builds the view on a writable tmpfs: without this, files written anywhere in the
+    # view (or in /dev) would fill memory. /tmp and the scratch folder stay writable.
+    return args + ["--remount-ro", "/dev", "--remount-ro", "/", "--"]
 
 
 @functools.lru_cache(maxsize=1)

@@ -184,7 +184,9 @@ class Submission:
 
     def load(self) -> dict:
         """Run the submission; a reply header with status, error, defs and warnings."""
-        sys.modules[self.module.__name__] = self.module
+        if self.module.__name__ not in sys.modules:   # never shadow numpy or the stdlib
+            sys.modules[self.module.__name__] = self.module
+        sys.argv = [self.path]
         if self.filename.endswith(".ipynb"):
             reply = self._load_notebook()
         else:

@@ -474,6 +474,26 @@ def test_modes(tmp_path):
             assert session.call("one", [np.array(0.0)]).value == 1.0
 
 
+def test_mode_from_the_environment(monkeypatch, tmp_path):
+    monkeypatch.setenv("GRADCHECK_SANDBOX", "none")
+    with Sandbox() as sandbox:
+        assert sandbox.mode == "none"
+    monkeypatch.setenv("GRADCHECK_SANDBOX", "chroot")
+    with pytest.raises(SandboxError, match="unknown sandbox mode 'chroot'"):
+        Sandbox()
+
+
+def test_a_submission_cannot_shadow_numpy(sandbox, tmp_path):
+    path = write(tmp_path, "numpy.py", """\
+        import sys
+
+        def real(x):
+            return float(sys.modules["numpy"].__file__.endswith("__init__.py"))
+        """)
+    with sandbox.open(path) as session:
+        assert session.call("real", [np.array(0.0)]).value == 1.0
+
+
 def test_limits_are_validated():
     assert Limits().call_timeout == 5.0 and Limits().memory == 1 << 30
     with pytest.raises(UsageError, match="memory"):

@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+import gradcheck.sandbox as sandbox_module
 from gradcheck.confine import available_modes
 from gradcheck.sandbox import Limits, Sandbox
 
@@ -321,6 +322,26 @@ def test_writes_outside_scratch_fail(confined, tmp_path):
         assert inside.status == "ok" and (session.scratch / "notes.txt").exists()
 
 
+@pytest.mark.skipif("bwrap" not in available_modes(), reason="bubblewrap does not work here")
+def test_bwrap_alone_keeps_writes_in_the_sandbox(tmp_path, monkeypatch):
+    monkeypatch.setattr(sandbox_module, "landlock_abi", lambda: 0)   # no Landlock inside
+    outside = tmp_path / "grader-output"
+    outside.mkdir()
+    targets = [outside / "grades.csv", tmp_path / "planted.py", Path("/planted.txt"),
+               Path(sys.prefix) / "planted.txt"]
+    path = tmp_path / "writes.py"
+    source = (HOSTILE / "writes.py").read_text()
+    path.write_text(source + f"\nTARGETS = {[str(t) for t in targets]!r}\n")
+    with Sandbox(limits=LIMITS, mode="bwrap") as sandbox, opened(sandbox, "writes", path) as s:
+        assert s.protections["landlock"] == 0
+        outcome = s.call("scribble", [X])
+        assert outcome.status == "ok", outcome
+        assert not any(t.exists() for t in targets)
+        # only the two "../" writes succeed, and only inside the sandbox's private folder
+        assert float(outcome.value) == 2.0
+        assert len(list(sandbox.scratch.glob("**/escaped.txt"))) == 2
+
+
 def test_network_is_refused(confined):
     with socket.socket() as listener:
         listener.bind(("127.0.0.1", 0))
@@ -337,6 +358,7 @@ GRADER = """
 import sys, time
 from pathlib import Path
 import numpy as np
+import gradcheck.sandbox as sandbox_module
 from gradcheck.sandbox import Limits, Sandbox
 
 sandbox = Sandbox(limits=Limits(call_timeout=60), mode=sys.argv[2])
