@@ -3,7 +3,7 @@
 A standalone script (standard library + numpy; it never imports ``gradcheck``, so student code
 finds no grader in ``sys.modules``). The parent (``gradcheck.sandbox``) starts it once::
 
-    python -s -B worker.py --zygote FD
+    python -s -B worker.py --zygote FD --scratch DIR
 
 The zygote imports numpy, becomes a child subreaper and serves requests on the control socket
 FD: ``spawn`` forks a worker (its socket and output file arrive as SCM_RIGHTS fds), ``reap``
@@ -202,6 +202,8 @@ class Worker:
         self.submission = None
 
     def confine(self) -> dict:
+        """Own session, parent-death signal, stdio, scratch folder, limits, capabilities,
+        seccomp, Landlock: all before any student code. Returns what was applied."""
         os.setsid()
         request = self.request
         guard.set_parent_death_signal(signal.SIGKILL)
