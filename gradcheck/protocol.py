@@ -1,0 +1,161 @@
+"""The frames parent and worker exchange; the same code runs on both sides.
+
+Standard library + numpy only: the worker loads this file by path (it never imports
+``gradcheck``), the parent imports it as ``gradcheck.protocol``.
+
+A frame is ``b"GCW1"``, the JSON header length (u32), the payload length (u64), the JSON
+header, then the payload: ``header["raw"]`` bytes of raw data followed by ``.npy`` blobs whose
+lengths are listed in ``header["arrays"]``. Arrays are written and read with
+``numpy.lib.format`` and ``allow_pickle=False``; nothing is ever pickled. The receiver checks
+both lengths against its caps before reading anything more, so an oversized frame is refused
+unread.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import socket
+import struct
+import time
+
+import numpy as np
+
+MAGIC = b"GCW1"
+PREFIX = struct.Struct("<4sIQ")
+MAX_HEADER = 8 << 20
+CHUNK = 1 << 16
+
+
+class ProtocolError(Exception):
+    """A frame that is not what the protocol allows."""
+
+
+class TooLarge(ProtocolError):
+    """A frame larger than the receiver accepts (the rest of it is never read)."""
+
+    def __init__(self, size: int, limit: int):
+        super().__init__(f"{size} bytes; the limit is {limit}")
+        self.size = size
+        self.limit = limit
+
+
+def npy_bytes(array: np.ndarray) -> bytes:
+    """One array in ``.npy`` format, pickle refused."""
+    buffer = io.BytesIO()
+    np.lib.format.write_array(buffer, np.asarray(array), allow_pickle=False)
+    return buffer.getvalue()
+
+
+def encode(header: dict, arrays=(), raw: bytes = b"") -> bytes:
+    """One frame: header + raw bytes + ``.npy`` blobs.
+
+    >>> frame = encode({"op": "ping"})
+    >>> frame[:4]
+    b'GCW1'
+    """
+    blobs = [npy_bytes(a) for a in arrays]
+    header = dict(header, arrays=[len(b) for b in blobs], raw=len(raw))
+    text = json.dumps(header, separators=(",", ":")).encode()
+    payload_length = len(raw) + sum(len(b) for b in blobs)
+    return b"".join([PREFIX.pack(MAGIC, len(text), payload_length), text, raw, *blobs])
+
+
+def decode_payload(header: dict, payload: bytes) -> tuple[bytes, list[np.ndarray]]:
+    """Split a payload into its raw bytes and arrays; ProtocolError when it does not add up."""
+    sizes = header.get("arrays", [])
+    raw_length = header.get("raw", 0)
+    if (not isinstance(sizes, list) or not all(type(s) is int and s >= 0 for s in sizes)
+            or type(raw_length) is not int or raw_length < 0
+            or raw_length + sum(sizes) != len(payload)):
+        raise ProtocolError("the payload does not match its header")
+    arrays, offset = [], raw_length
+    for size in sizes:
+        try:
+            arrays.append(np.lib.format.read_array(io.BytesIO(payload[offset:offset + size]),
+                                                   allow_pickle=False))
+        except Exception as exc:  # noqa: BLE001 - any malformed blob
+            raise ProtocolError(f"a malformed array ({type(exc).__name__}: {exc})") from None
+        offset += size
+    return payload[:raw_length], arrays
+
+
+class Channel:
+    """Frames over a connected stream socket, with deadlines and size caps on receiving."""
+
+    def __init__(self, sock: socket.socket):
+        self.sock = sock
+        self.buffer = bytearray()
+        self.peer_pid: int | None = None
+
+    def send(self, header: dict, arrays=(), raw: bytes = b"", fds=()) -> None:
+        data = encode(header, arrays, raw)
+        if fds:
+            sent = socket.send_fds(self.sock, [data], list(fds))
+            data = data[sent:]
+        if data:
+            self.sock.settimeout(None)
+            self.sock.sendall(data)
+
+    def receive(self, *, max_payload: int, deadline: float | None = None, fds: list | None = None,
+                credentials: bool = False) -> tuple[dict, bytes, list[np.ndarray]]:
+        """One frame: (header, raw bytes, arrays).
+
+        Raises EOFError when the peer closed, TimeoutError at ``deadline`` (a monotonic time),
+        TooLarge before reading an oversized frame, ProtocolError for a malformed one.
+        ``fds`` collects passed file descriptors; ``credentials`` records the sender's pid
+        (SCM_CREDENTIALS, translated into this process's pid namespace) in ``peer_pid``.
+        """
+        magic, header_length, payload_length = PREFIX.unpack(
+            self._read(PREFIX.size, deadline, fds, credentials))
+        if magic != MAGIC:
+            raise ProtocolError("a frame without the protocol's magic bytes")
+        if header_length > MAX_HEADER:
+            raise TooLarge(header_length, MAX_HEADER)
+        if payload_length > max_payload:
+            raise TooLarge(payload_length, max_payload)
+        try:
+            header = json.loads(self._read(header_length, deadline, fds, credentials))
+        except ValueError as exc:
+            raise ProtocolError(f"a header that is not JSON ({exc})") from None
+        if not isinstance(header, dict):
+            raise ProtocolError("a header that is not a JSON object")
+        payload = self._read(payload_length, deadline, fds, credentials)
+        raw, arrays = decode_payload(header, payload)
+        return header, raw, arrays
+
+    def _read(self, n: int, deadline, fds, credentials) -> bytes:
+        while len(self.buffer) < n:
+            if deadline is not None:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise TimeoutError
+                self.sock.settimeout(remaining)
+            else:
+                self.sock.settimeout(None)
+            try:
+                chunk = self._recv(max(CHUNK, min(n - len(self.buffer), 1 << 22)), fds,
+                                   credentials)
+            except TimeoutError:
+                raise TimeoutError from None
+            except ConnectionError:
+                raise EOFError from None
+            if not chunk:
+                raise EOFError
+            self.buffer += chunk
+        data = bytes(self.buffer[:n])
+        del self.buffer[:n]
+        return data
+
+    def _recv(self, size: int, fds, credentials) -> bytes:
+        if fds is not None:
+            data, received, _flags, _addr = socket.recv_fds(self.sock, size, 4)
+            fds.extend(received)
+            return data
+        if credentials and self.peer_pid is None:
+            data, ancillary, _flags, _addr = self.sock.recvmsg(size, socket.CMSG_SPACE(12))
+            for level, kind, value in ancillary:
+                if level == socket.SOL_SOCKET and kind == getattr(socket, "SCM_CREDENTIALS", -1):
+                    self.peer_pid = struct.unpack("=iII", value[:12])[0]
+            return data
+        return self.sock.recv(size)

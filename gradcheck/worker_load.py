@@ -1,0 +1,368 @@
+"""Loading a submission in the worker and calling into it.
+
+Part of the standalone worker (standard library + numpy, never imports ``gradcheck``).
+
+- :class:`ImportGuard` blocks the sheet's forbidden imports (meta-path finder, a wrapped
+  ``builtins.__import__``, and a scan of ``sys.modules`` after loading and after each call).
+- :class:`Submission` runs a ``.py`` file as a module, or the code cells of an ``.ipynb``
+  notebook in order in one module namespace (IPython magics and shell lines skipped, a failing
+  cell becomes a warning), lists what it defines, and calls functions and node classes.
+- Every answer is converted in the child (``worker_values``, handed in as ``values``) to
+  plain float64 arrays; anything else is ``invalid`` with a message that says what came back.
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+import importlib.abc
+import inspect
+import json
+import linecache
+import sys
+import traceback
+import types
+
+MAX_MESSAGE = 2000        # characters of an exception message kept
+MAX_FRAMES = 20           # student frames kept in a traceback
+MAX_DEFS = 1000           # top-level names listed after loading
+MAGIC_PREFIXES = ("%", "!")
+
+
+class ForbiddenImport(ImportError):
+    """Raised in place of importing a package the sheet forbids."""
+
+    def __init__(self, name: str):
+        super().__init__(f"importing {name!r} is not allowed on this sheet", name=name)
+
+
+class ImportGuard(importlib.abc.MetaPathFinder):
+    """Blocks imports of the given packages (and their submodules) in this process."""
+
+    def __init__(self, forbid):
+        self.names = tuple(sorted({str(n) for n in forbid if n}))
+        self._original_import = builtins.__import__
+
+    def forbidden(self, fullname: str) -> bool:
+        return any(fullname == n or fullname.startswith(n + ".") for n in self.names)
+
+    def find_spec(self, fullname, path=None, target=None):
+        if self.forbidden(fullname):
+            raise ForbiddenImport(fullname)
+        return None
+
+    def install(self) -> None:
+        if not self.names:
+            return
+        for loaded in [m for m in sys.modules if isinstance(m, str) and self.forbidden(m)]:
+            del sys.modules[loaded]
+        sys.meta_path.insert(0, self)
+        original, forbidden = self._original_import, self.forbidden
+
+        def guarded_import(name, globals=None, locals=None, fromlist=(), level=0):
+            if level == 0 and isinstance(name, str) and forbidden(name):
+                raise ForbiddenImport(name)
+            return original(name, globals, locals, fromlist, level)
+
+        builtins.__import__ = guarded_import
+
+    def violation(self) -> str | None:
+        """The message for a forbidden module that got into ``sys.modules`` anyway."""
+        for name in list(sys.modules):
+            if isinstance(name, str) and self.forbidden(name):
+                return str(ForbiddenImport(name))
+        return None
+
+
+def _prepare_cell(source: str) -> str | None:
+    """A notebook cell as Python: None for a cell magic, magic/shell lines become ``pass``."""
+    lines = source.splitlines(keepends=True)
+    first = next((ln.strip() for ln in lines if ln.strip()), "")
+    if first.startswith("%%"):
+        return None
+    out = []
+    for line in lines:
+        stripped = line.lstrip()
+        if stripped.startswith(MAGIC_PREFIXES):
+            indent = line[: len(line) - len(stripped)]
+            line = indent + "pass" + ("\n" if line.endswith("\n") else "")
+        out.append(line)
+    return "".join(out)
+
+
+def notebook_cells(raw: bytes) -> list[tuple[int, str]]:
+    """(cell number, code) of each code cell; cells are numbered from 1 among all cells."""
+    notebook = json.loads(raw.decode("utf-8-sig"))
+    cells = notebook.get("cells")
+    if cells is None:  # nbformat 3
+        cells = (notebook.get("worksheets") or [{}])[0].get("cells", [])
+    result = []
+    for number, cell in enumerate(cells, start=1):
+        if not isinstance(cell, dict) or cell.get("cell_type") != "code":
+            continue
+        source = cell.get("source", cell.get("input", ""))
+        if isinstance(source, list):
+            source = "".join(str(s) for s in source)
+        result.append((number, str(source)))
+    return result
+
+
+def _top_level_lines(tree: ast.Module) -> dict[str, int]:
+    lines: dict[str, int] = {}
+
+    def visit(statements):
+        for node in statements:
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                lines[node.name] = node.lineno
+            elif isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
+                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+                for target in targets:
+                    for name in ast.walk(target):
+                        if isinstance(name, ast.Name):
+                            lines[name.id] = node.lineno
+            elif isinstance(node, (ast.Import, ast.ImportFrom)):
+                for alias in node.names:
+                    lines[(alias.asname or alias.name).partition(".")[0]] = node.lineno
+            elif isinstance(node, (ast.If, ast.Try, ast.With, ast.For, ast.While)):
+                for field in ("body", "orelse", "finalbody", "handlers"):
+                    visit(getattr(node, field, []) or [])
+            elif isinstance(node, ast.ExceptHandler):
+                visit(node.body)
+
+    visit(tree.body)
+    return lines
+
+
+def _params(obj) -> list[str] | None:
+    try:
+        signature = inspect.signature(obj)
+    except Exception:  # noqa: BLE001 - builtins and odd callables have none
+        return None
+    prefix = {inspect.Parameter.VAR_POSITIONAL: "*", inspect.Parameter.VAR_KEYWORD: "**"}
+    return [prefix.get(p.kind, "") + p.name for p in signature.parameters.values()]
+
+
+def _describe_definition(value) -> dict:
+    if isinstance(value, type):
+        methods = sorted(n for n, v in vars(value).items()
+                         if isinstance(n, str) and not n.startswith("__") and callable(v))
+        return {"kind": "class", "params": _params(value), "methods": methods}
+    if callable(value):
+        return {"kind": "function", "params": _params(value)}
+    return {"kind": "other", "params": None}
+
+
+def _text(exc: BaseException) -> str:
+    try:
+        message = str(exc)
+    except Exception:  # noqa: BLE001 - a student's __str__ may fail
+        message = "<the exception's message could not be shown>"
+    if len(message) > MAX_MESSAGE:
+        message = message[:MAX_MESSAGE] + f"... [{len(message) - MAX_MESSAGE} more characters]"
+    name = type(exc).__name__
+    return f"{name}: {message}" if message else name
+
+
+class Submission:
+    """The student's module inside the worker: load it, list its names, call into it."""
+
+    def __init__(self, source: bytes, filename: str, module: str, path: str, guard: ImportGuard,
+                 max_bytes: int, values):
+        self.values = values              # the worker_values module
+        self.source = source
+        self.filename = filename          # shown to the student, e.g. "sheet01.py"
+        self.path = path                  # the copy in the scratch folder
+        self.guard = guard
+        self.max_bytes = max_bytes
+        self.module = types.ModuleType(module)
+        self.module.__file__ = path
+        self.namespace = self.module.__dict__
+        self.files: set[str] = set()      # code file names that belong to the student
+        self.lines: dict[str, tuple[int, int | None]] = {}   # name -> (line, cell)
+
+    # -- loading ---------------------------------------------------------------------------
+
+    def load(self) -> dict:
+        """Run the submission; a reply header with status, error, defs and warnings."""
+        if self.module.__name__ not in sys.modules:   # never shadow numpy or the stdlib
+            sys.modules[self.module.__name__] = self.module
+        sys.argv = [self.path]
+        if self.filename.endswith(".ipynb"):
+            reply = self._load_notebook()
+        else:
+            reply = self._load_module()
+        if reply["status"] == "ok":
+            reply["defs"] = self.defs()
+        return reply
+
+    def _compile(self, text: str, filename: str, cell: int | None):
+        self.files.add(filename)
+        linecache.cache[filename] = (len(text), None, text.splitlines(True), filename)
+        code = compile(text, filename, "exec", dont_inherit=True)
+        for name, line in _top_level_lines(ast.parse(text, filename)).items():
+            self.lines[name] = (line, cell)
+        return code
+
+    def _load_module(self) -> dict:
+        try:
+            text = self.source.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            return {"status": "error", "error": f"{self.filename} is not UTF-8 text ({exc})"}
+        try:
+            code = self._compile(text, self.filename, None)
+        except SyntaxError as exc:
+            return self._syntax_error(exc)
+        try:
+            exec(code, self.namespace)
+        except BaseException as exc:  # noqa: BLE001 - SystemExit included: it is the student's
+            return {"status": "error", **self.failure(exc, "at import")}
+        return {"status": "ok"}
+
+    def _syntax_error(self, exc: SyntaxError, where: str | None = None) -> dict:
+        where = where or exc.filename or self.filename
+        text = (exc.text or "").strip()
+        message = f"{type(exc).__name__}: {exc.msg} ({where}, line {exc.lineno})"
+        if text:
+            message += f": {text}"
+        return {"status": "error", "error": message, "line": exc.lineno, "traceback": ""}
+
+    def _load_notebook(self) -> dict:
+        try:
+            cells = notebook_cells(self.source)
+        except (ValueError, AttributeError, TypeError) as exc:
+            return {"status": "error", "error": f"{self.filename} is not a valid notebook ({exc})"}
+        warnings = []
+        for number, raw in cells:
+            text = _prepare_cell(raw)
+            if text is None or not text.strip():
+                continue
+            filename = f"{self.filename}, cell {number}"
+            try:
+                code = self._compile(text, filename, number)
+                exec(code, self.namespace)
+            except SyntaxError as exc:
+                warnings.append(f"cell {number} skipped: " + self._syntax_error(exc)["error"])
+            except BaseException as exc:  # noqa: BLE001 - a failing cell does not stop the rest
+                warnings.append(f"cell {number} failed: " + self.failure(exc, "")["error"])
+        return {"status": "ok", "warnings": warnings}
+
+    def defs(self) -> dict:
+        """Each top-level name -> kind, line (and cell), parameters; modules are left out."""
+        result = {}
+        for name, value in list(self.namespace.items()):
+            if not isinstance(name, str) or name.startswith("__"):
+                continue
+            try:
+                if isinstance(value, types.ModuleType):
+                    continue
+                described = _describe_definition(value)
+            except Exception:  # noqa: BLE001 - a student's object may refuse inspection
+                described = {"kind": "other", "params": None}
+            if len(result) >= MAX_DEFS:
+                break
+            line, cell = self.lines.get(name, (None, None))
+            entry: dict = {"line": line, **described}
+            if cell is not None:
+                entry["cell"] = cell
+            result[name] = entry
+        return result
+
+    # -- errors ----------------------------------------------------------------------------
+
+    def failure(self, exc: BaseException, context: str) -> dict:
+        """error (one line), line and traceback of an exception, student frames only."""
+        traceback.clear_frames(exc.__traceback__)   # frees e.g. a huge list before formatting
+        frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename in self.files]
+        if isinstance(exc, SystemExit):
+            headline = f"sys.exit({exc.code!r}) was called"
+        else:
+            headline = _text(exc)
+        if context:
+            headline += f" {context}"
+        line = None
+        if frames:
+            last = frames[-1]
+            line = last.lineno
+            headline += f" ({last.filename}, line {last.lineno}"
+            headline += f": {last.line.strip()})" if last.line else ")"
+        omitted = max(len(frames) - MAX_FRAMES, 0)
+        listing = traceback.format_list(frames[-MAX_FRAMES:])
+        text = "Traceback (most recent call last):\n"
+        if omitted:
+            text += f"  ... {omitted} earlier frames omitted\n"
+        text += "".join(listing) + _text(exc) + "\n"
+        return {"error": headline, "line": line, "traceback": text if frames else ""}
+
+    def _outcome(self, status: str, exc: BaseException, context: str) -> dict:
+        info = self.failure(exc, context)
+        return {"status": status, "message": info["error"], "line": info["line"],
+                "traceback": info["traceback"]}
+
+    # -- calls -----------------------------------------------------------------------------
+
+    def _lookup(self, name: str, want_class: bool):
+        if name not in self.namespace:
+            kind = "class" if want_class else "function"
+            return None, {"status": "missing",
+                          "message": f"{self.filename} defines no {kind} named {name!r}"}
+        value = self.namespace[name]
+        if want_class and not isinstance(value, type):
+            return None, {"status": "missing", "message": f"{name!r} in {self.filename} is "
+                          f"{self.values.describe(value)}, not a class"}
+        if not want_class and not callable(value):
+            return None, {"status": "missing", "message": f"{name!r} in {self.filename} is "
+                          f"{self.values.describe(value)}, not a function"}
+        return value, None
+
+    def _run(self, function, args, label: str):
+        """(value, None) or (None, failure reply) for one call into student code."""
+        try:
+            return function(*args), None
+        except NotImplementedError as exc:
+            return None, self._outcome("not implemented", exc, f"in {label}")
+        except BaseException as exc:  # noqa: BLE001 - SystemExit and KeyboardInterrupt too
+            return None, self._outcome("error", exc, f"in {label}")
+
+    def call(self, name: str, args: list, arity: int | None):
+        """Reply header and arrays for ``name(*args)``."""
+        function, missing = self._lookup(name, want_class=False)
+        if missing:
+            return missing, []
+        value, failed = self._run(function, [self.values.argument(a) for a in args], name)
+        if failed:
+            return failed, []
+        return self._convert(value, arity, name)
+
+    def node(self, name: str, inputs: list, grad_output):
+        """``obj = cls(); out = obj.forward(*inputs); grads = obj.backward(grad_output)``."""
+        cls, missing = self._lookup(name, want_class=True)
+        if missing:
+            return missing, []
+        obj, failed = self._run(cls, [], f"{name}()")
+        if failed:
+            return failed, []
+        for method in ("forward", "backward"):
+            if not callable(getattr(obj, method, None)):
+                return {"status": "missing", "message": f"{name} has no {method} method"}, []
+        argument = self.values.argument
+        out, failed = self._run(obj.forward, [argument(a) for a in inputs], f"{name}.forward")
+        if failed:
+            return failed, []
+        forward, arrays = self._convert(out, None, f"{name}.forward")
+        if forward["status"] != "ok":
+            return forward, []
+        grads, failed = self._run(obj.backward, [argument(grad_output)], f"{name}.backward")
+        if failed:
+            return failed, []
+        backward, gradients = self._convert(grads, len(inputs), f"{name}.backward")
+        if backward["status"] != "ok":
+            return backward, []
+        return {"status": "ok"}, arrays + gradients
+
+    def _convert(self, value, arity, what):
+        try:
+            return {"status": "ok"}, self.values.to_arrays(value, arity, what, self.max_bytes)
+        except self.values.Invalid as exc:
+            return {"status": "invalid", "message": str(exc)}, []
+        except BaseException as exc:  # noqa: BLE001 - a student's __len__/__iter__ failed
+            return self._outcome("invalid", exc, f"while reading what {what} returned"), []

@@ -1,0 +1,99 @@
+"""What a student's function returned, as plain float64 arrays (or why it cannot be).
+
+Part of the standalone worker (standard library + numpy, never imports ``gradcheck``).
+Conversion happens in the child: whatever the student returns (floats, ints, lists, tuples,
+ndarray subclasses with rigged methods) leaves the worker only as the numbers it holds.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+class Invalid(Exception):
+    """A result that is not a number or an array of numbers (status ``invalid``)."""
+
+
+def describe(value) -> str:
+    if value is None:
+        return "None"
+    if isinstance(value, (complex, np.complexfloating)):
+        return "a complex number"
+    article = "an" if type(value).__name__[:1].lower() in "aeiou" else "a"
+    return f"{article} {type(value).__name__}"
+
+
+def to_array(value, what: str, max_bytes: int) -> np.ndarray:
+    """``value`` as a plain float64 array, or :class:`Invalid` saying what it was.
+
+    >>> to_array([1, 2.5], "f", 1 << 20)
+    array([1. , 2.5])
+    """
+    if value is None or isinstance(value, (str, bytes, bytearray, complex, np.complexfloating)):
+        raise Invalid(f"{what} returned {describe(value)}")
+    if isinstance(value, np.ndarray):
+        array = np.ndarray.view(value, np.ndarray)   # the real data, whatever the subclass says
+    else:
+        try:
+            array = np.asarray(value)
+        except ValueError as exc:
+            if isinstance(value, (list, tuple)):
+                raise Invalid(f"{what} returned a ragged {type(value).__name__} "
+                              "(its rows have different lengths)") from None
+            raise Invalid(f"{what} returned {describe(value)} that numpy cannot convert: "
+                          f"{exc}") from None
+        except Exception as exc:  # noqa: BLE001 - the student's __array__/__len__ failed
+            raise Invalid(f"{what} returned {describe(value)} that numpy cannot convert: "
+                          f"{type(exc).__name__}: {exc}") from None
+    kind = array.dtype.kind
+    if kind == "c":
+        raise Invalid(f"{what} returned complex numbers")
+    if kind == "O":
+        if isinstance(value, (list, tuple)):
+            raise Invalid(f"{what} returned a {type(value).__name__} that is not a numeric "
+                          "array (ragged, or holding None or other objects)")
+        raise Invalid(f"{what} returned {describe(value)}")
+    if kind in "US":
+        raise Invalid(f"{what} returned text")
+    if kind not in "biuf":
+        raise Invalid(f"{what} returned an array of dtype {array.dtype}")
+    if array.size * 8 > max_bytes:
+        raise Invalid(f"{what} returned a result too large ({array.size * 8} bytes; "
+                      f"the limit is {max_bytes})")
+    return np.array(array, dtype=np.float64, copy=True)
+
+
+def to_arrays(value, arity: int | None, what: str, max_bytes: int) -> list[np.ndarray]:
+    """One array (``arity`` None) or exactly ``arity`` arrays from a returned value.
+
+    With ``arity`` k the value must be a tuple/list of k items or an array whose first axis
+    has length k. With ``arity`` 1 anything but a 1-tuple or 1-list is taken as the one item.
+
+    >>> [a.tolist() for a in to_arrays((1.0, [2, 3]), 2, "f", 1 << 20)]
+    [1.0, [2.0, 3.0]]
+    """
+    if arity is None:
+        return [to_array(value, what, max_bytes)]
+    single = isinstance(value, (tuple, list)) and len(value) == 1
+    if arity == 1 and not single:
+        return [to_array(value, what, max_bytes)]
+    if isinstance(value, (tuple, list)):
+        items = list(value)
+    elif isinstance(value, np.ndarray) and value.ndim >= 1:
+        items = list(np.ndarray.view(value, np.ndarray))
+    else:
+        raise Invalid(f"{what} returned {describe(value)}; expected a tuple of {arity} results")
+    if len(items) != arity:
+        raise Invalid(f"{what} returned {len(items)} results; expected {arity}")
+    total = 0
+    arrays = []
+    for i, item in enumerate(items):
+        array = to_array(item, f"{what} (result {i + 1})", max_bytes - total)
+        total += array.nbytes
+        arrays.append(array)
+    return arrays
+
+
+def argument(array: np.ndarray):
+    """A 0-d input arrives as a numpy scalar (``numpy.float64`` is a ``float``)."""
+    return array[()] if array.ndim == 0 else array
