@@ -25,13 +25,12 @@ from typing import Any
 import numpy as np
 
 from gradcheck import numeric
-from gradcheck.compare import as_numeric, compare, default_rtol, screen
+from gradcheck.compare import as_numeric, compare, default_rtol, screen, wants_candidates
 from gradcheck.errors import EvaluationError, UsageError
 from gradcheck.results import CheckResult
 
 MODES = ("auto", "full", "directional")
 DIRECTIONAL_SIZE = 2_000  # "auto": directional above this many entries (full: ~30 f calls each)
-RETRY_CODES = ("row", "column", "entry", "close", "values")    # worth testing quotients for
 
 
 def check(f: Callable[..., Any], df: Callable[..., Any], *args: Any, wrt: int = 0,
@@ -66,7 +65,7 @@ def check(f: Callable[..., Any], df: Callable[..., Any], *args: Any, wrt: int = 
     est = _finite(numeric.jacobian(g, x))
     result = compare(est.value, received, error=est.error, rtol=rtol, label=label,
                      out_ndim=f0.ndim)
-    if not result.passed and result.code in RETRY_CODES:
+    if wants_candidates(result):
         result = compare(est.value, received, error=est.error, rtol=rtol, label=label,
                          out_ndim=f0.ndim, candidates=numeric.difference_quotients(g, x, f0))
     return result

@@ -35,6 +35,11 @@ TOLERANCES: dict[str, Any] = {
     "error_factor": 1.0,    # multiple of the error estimate of `expected` added per entry
     "close": 1e-2,          # unexplained relative errors below this are "close but not exact"
     "candidate": 0.01,      # a difference quotient matches when this much closer than expected
+    # An answer within tolerance is still a difference quotient when its relative error is
+    # above "suspicious" and it equals one of the candidates this much more closely than it
+    # equals the exact derivative (a forward difference with h=1e-5 can be within 1e-6).
+    "suspicious": 1e-9,
+    "candidate_exact": 1e-4,
     "nice": 1e-4,           # relative distance of a factor to a nice number such as 2 or 1/2
 }
 
@@ -160,7 +165,13 @@ def compare(expected: Any, received: Any, *, error: Any = None, rtol: float | No
                    expected_shape=expected.shape, received_shape=got.shape, label=label)
     wrong = diff > tol
     if not wrong.any():
-        return CheckResult(passed=True, code="ok", diagnosis="", **details)
+        match = None
+        if details["max_rel_error"] > TOLERANCES["suspicious"]:
+            match = _closest_candidate(expected, got, candidates, TOLERANCES["candidate_exact"])
+        if match is None:
+            return CheckResult(passed=True, code="ok", diagnosis="", **details)
+        return CheckResult(passed=False, code="difference-quotient",
+                           diagnosis=_quotient_story(match), **details)
     code, story = _diagnose(expected, got, tol, wrong, details["max_rel_error"], candidates,
                             out_ndim if structure else None)
     return CheckResult(passed=False, code=code, diagnosis=story, **details)
@@ -252,10 +263,9 @@ def _diagnose(expected: np.ndarray, got: np.ndarray, tol: np.ndarray, wrong: np.
         name = nice or f"{factor:.4g}"
         return "factor", f"off by a constant factor {name}: received = {name} x the " \
                          "expected derivative"
-    match = _closest_candidate(expected, got, candidates)
+    match = _closest_candidate(expected, got, candidates, TOLERANCES["candidate"])
     if match:
-        return "difference-quotient", f"matches a difference quotient ({match}), " \
-                                      "not an exact derivative"
+        return "difference-quotient", _quotient_story(match)
     if out_ndim is not None:
         found = _where_wrong(expected, got, wrong, out_ndim)
         if found:
@@ -272,8 +282,20 @@ def _diagnose(expected: np.ndarray, got: np.ndarray, tol: np.ndarray, wrong: np.
     return "values", f"wrong values: {int(wrong.sum())} of {wrong.size} {what} differ"
 
 
+def wants_candidates(result: CheckResult) -> bool:
+    """Whether comparing again with difference-quotient ``candidates`` could change the
+    verdict or its diagnosis (they cost evaluations of f, so they are built only then)."""
+    if result.passed:
+        return result.max_rel_error > TOLERANCES["suspicious"]
+    return result.code in ("row", "column", "entry", "close", "values")
+
+
+def _quotient_story(match: str) -> str:
+    return f"matches a difference quotient ({match}), not an exact derivative"
+
+
 def _closest_candidate(expected: np.ndarray, got: np.ndarray,
-                       candidates: Mapping[str, Any] | None) -> str | None:
+                       candidates: Mapping[str, Any] | None, closer: float) -> str | None:
     if not candidates:
         return None
     off = float(np.max(np.abs(got - expected)))
@@ -285,7 +307,7 @@ def _closest_candidate(expected: np.ndarray, got: np.ndarray,
         gap = float(np.max(np.abs(got - values)))
         if gap < best_gap:
             best, best_gap = name, gap
-    return best if best_gap <= TOLERANCES["candidate"] * off else None
+    return best if best_gap <= closer * off else None
 
 
 def _where_wrong(expected: np.ndarray, got: np.ndarray, wrong: np.ndarray,

@@ -298,3 +298,34 @@ def test_results_name_the_worst_entry_and_round_trip_through_json():
     for r in (result, compare(JAC, JAC[0]), compare(JAC, np.full(JAC.shape, np.nan))):
         data = json.loads(json.dumps(r.to_dict(), allow_nan=False))
         assert CheckResult.from_dict(data).to_dict() == r.to_dict()
+
+
+def _quotients(f, x, steps=(1e-2, 1e-3, 1e-4, 1e-5, 1e-6, 1e-7, 1e-8)):
+    from gradcheck.numeric import difference_quotients
+
+    return difference_quotients(f, np.asarray(x, dtype=float), np.asarray(f(x)), steps)
+
+
+def test_a_quotient_inside_the_tolerance_is_still_recognised():
+    # cos(x³) ln(x⁴/11) at x = 1: a forward difference with h = 1e-5 is only 8.6e-7 off.
+    def f(t):
+        return np.cos(t**3) * np.log(t**4 / 11)
+
+    x, h = 1.0, 1e-5
+    exact = -3 * x**2 * np.sin(x**3) * np.log(x**4 / 11) + np.cos(x**3) * 4 / x
+    student = (f(x + h) - f(x)) / h
+    assert compare(np.array(exact), student).passed  # alone, the error is within tolerance
+    result = compare(np.array(exact), student, candidates=_quotients(f, x))
+    assert not result.passed and result.code == "difference-quotient"
+    assert "h=1e-05" in result.diagnosis
+
+
+def test_correct_float32_answers_are_not_mistaken_for_quotients():
+    rng = np.random.default_rng(5)
+    for x in rng.uniform(0.5, 2.5, size=40):
+        exact = 3 * x**2 + np.exp(x)
+        x32 = np.float32(x)
+        received = np.float32(3) * x32 * x32 + np.exp(x32)
+        result = compare(np.array(exact), received,
+                         candidates=_quotients(lambda t: t**3 + np.exp(t), x))
+        assert result.passed, (x, result)
