@@ -96,7 +96,6 @@ def grade(sheet, submission, fmt, output, seed, timeout, min_score, github, verb
     Exit code 0 when every automatic point is scored (or at least --min-score), 1 when points
     are lost, 2 for usage or spec errors and a submission file that does not exist.
     """
-    from gradcheck import grader
     from gradcheck.errors import GradcheckError
     from gradcheck.sandbox import Sandbox
 
@@ -108,14 +107,18 @@ def grade(sheet, submission, fmt, output, seed, timeout, min_score, github, verb
             require_github(os.environ)
         except GradcheckError as exc:
             raise _fail(exc) from None
-    spec = _load(sheet)
-    try:
-        path = grader.find_submission(spec, submission)
-        with Sandbox(forbid=spec.forbid) as sandbox:
-            prepared = grader.prepare(spec, seed)
+    # Start the sandbox first: its zygote imports numpy in the background while the grading
+    # modules import, the spec loads and the test points are drawn.
+    with Sandbox() as sandbox:
+        from gradcheck import grader
+
+        spec = _load(sheet)
+        try:
+            path = grader.find_submission(spec, submission)
+            prepared = grader.prepare(spec, seed, cache=True)
             result = grader.grade(prepared, path, timeout=timeout, sandbox=sandbox)
-    except GradcheckError as exc:
-        raise _fail(exc) from None
+        except GradcheckError as exc:
+            raise _fail(exc) from None
     if github:
         _emit_github(result, verbose)
     if not github or output or fmt != "table":

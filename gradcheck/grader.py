@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from gradcheck import __version__, compare, numeric
+from gradcheck import __version__, compare, numeric, pointcache
 from gradcheck.errors import SubmissionError
 from gradcheck.results import (
     ERROR,
@@ -33,7 +33,7 @@ from gradcheck.results import (
     SheetResult,
 )
 from gradcheck.sampling import TestPoint, sample_points
-from gradcheck.sandbox import CallOutcome, Limits, Sandbox, Session
+from gradcheck.sandbox import CallOutcome, Sandbox, Session
 from gradcheck.spec import Exercise, Sheet
 
 DEFAULT_TIMEOUT = 5.0
@@ -52,10 +52,18 @@ class PreparedSheet:
     points: Mapping[str, tuple[TestPoint, ...]]
 
 
-def prepare(sheet: Sheet, seed: int | None = None) -> PreparedSheet:
-    """Draw every exercise's test points and compute their reference answers."""
+def prepare(sheet: Sheet, seed: int | None = None, *, cache: bool = False) -> PreparedSheet:
+    """Draw every exercise's test points and compute their reference answers.
+
+    ``cache=True`` reuses points saved by an earlier run with the same spec file, seed and
+    versions (see ``pointcache``); authoritative grading (batch) leaves it off.
+    """
     seed = sheet.seed if seed is None else seed
-    points = {e.id: tuple(sample_points(e, seed)) for e in sheet.automatic}
+    points = pointcache.load(sheet.sha256, seed) if cache else None
+    if points is None or set(points) != {e.id for e in sheet.automatic}:
+        points = {e.id: tuple(sample_points(e, seed)) for e in sheet.automatic}
+        if cache:
+            pointcache.store(sheet.sha256, seed, points)
     return PreparedSheet(sheet=sheet, seed=seed, points=points)
 
 
@@ -86,9 +94,10 @@ def grade(sheet: Sheet | PreparedSheet, submission: Path, *, seed: int | None = 
     prepared = sheet if isinstance(sheet, PreparedSheet) else prepare(sheet, seed)
     own_sandbox = sandbox is None
     if own_sandbox:
-        sandbox = Sandbox(limits=Limits(), forbid=prepared.sheet.forbid)
+        sandbox = Sandbox()
     try:
-        session = sandbox.open(Path(submission), module=prepared.sheet.module)
+        session = sandbox.open(Path(submission), module=prepared.sheet.module,
+                               forbid=prepared.sheet.forbid)
         try:
             return _grade_session(prepared, Path(submission), session, timeout, started)
         finally:

@@ -128,10 +128,12 @@ class Sandbox:
                 zygote = self._zygote.result()
             return zygote
 
-    def open(self, path: Path, *, module: str | None = None) -> Session:
+    def open(self, path: Path, *, module: str | None = None,
+             forbid: Iterable[str] | None = None) -> Session:
         """Start a worker for the submission at ``path`` (.py or .ipynb) and load it.
 
-        The module is named ``module`` (default: the file's stem). ``session.load`` says
+        The module is named ``module`` (default: the file's stem); ``forbid`` replaces the
+        sandbox's list of forbidden imports for this submission. ``session.load`` says
         whether loading worked. Raises SubmissionError when the file does not exist or is
         neither .py nor .ipynb, SandboxError when no worker can be started.
         """
@@ -140,7 +142,8 @@ class Sandbox:
             raise SubmissionError(f"{path}: no such file")
         if path.suffix not in SUFFIXES:
             raise SubmissionError(f"{path}: a submission must be a .py or .ipynb file")
-        session = Session(self, path, module or path.stem, path.read_bytes())
+        forbid = self.forbid if forbid is None else tuple(str(name) for name in forbid)
+        session = Session(self, path, module or path.stem, path.read_bytes(), forbid)
         with self._lock:
             self._sessions.add(session)
         return session
@@ -148,7 +151,7 @@ class Sandbox:
     def _spawn(self, session: Session) -> WorkerHandle:
         limits = self.limits
         request = {
-            "op": "spawn", "forbid": list(self.forbid), "read_roots": read_roots(),
+            "op": "spawn", "forbid": list(session.forbid), "read_roots": read_roots(),
             "limits": {"memory": limits.memory, "file_size": limits.file_size,
                        "open_files": limits.open_files, "result_size": limits.result_size},
             "nproc": None,
@@ -211,10 +214,12 @@ class Session:
     request starts a fresh worker and loads the submission again, transparently.
     """
 
-    def __init__(self, sandbox: Sandbox, path: Path, module: str, source: bytes):
+    def __init__(self, sandbox: Sandbox, path: Path, module: str, source: bytes,
+                 forbid: tuple[str, ...]):
         self.path = path
         self.module = module
         self.source = source
+        self.forbid = forbid
         self._sandbox = sandbox
         self._lock = threading.Lock()
         self._worker: WorkerHandle | None = None
