@@ -207,6 +207,7 @@ class Worker:
         os.setsid()
         request = self.request
         guard.set_parent_death_signal(signal.SIGKILL)
+        guard.become_subreaper()  # what student code starts stays ours, to end with each call
         if os.getppid() != self.zygote:
             os._exit(1)
         self.ctl.sock.close()
@@ -261,6 +262,7 @@ class Worker:
                 reply, out = {"status": "error", "message": "the request was interrupted: "
                               f"{type(exc).__name__}: {exc}"}, []
             reply["id"] = header.get("id")
+            _end_descendants()
             try:
                 chan.send(reply, out)
             except OSError:
@@ -289,6 +291,37 @@ class Worker:
         if violation and reply.get("status") == "ok":
             return {"status": "error", "error": violation, "message": violation}, []
         return reply, out
+
+
+def _has_children() -> bool:
+    try:
+        os.waitid(os.P_ALL, 0, os.WEXITED | os.WNOHANG | os.WNOWAIT)
+    except ChildProcessError:
+        return False
+    return True
+
+
+def _end_descendants(rounds: int = 50) -> None:
+    """Kill everything the last request started, before answering it.
+
+    The worker is a subreaper, so descendants whose parents die (double-forked daemons,
+    ``setsid`` children) become its children; one cheap ``waitid`` says whether there are any.
+    """
+    for _ in range(rounds):
+        if not _has_children():
+            return
+        for pid in _children():
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        while True:
+            try:
+                if os.waitpid(-1, os.WNOHANG)[0] == 0:
+                    break
+            except ChildProcessError:
+                break
+        time.sleep(0.001)
 
 
 def _flush() -> None:

@@ -1,0 +1,4 @@
+# d_1c never returns.
+def d_1c(x):
+    while True:
+        pass
