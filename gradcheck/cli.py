@@ -76,7 +76,7 @@ def _exit_code(result, min_score: tuple[float, bool] | None) -> int:
 @click.argument("sheet")
 @click.option("--submission", "-s", type=click.Path(dir_okay=False),
               help="The file to grade (default: <module>.py, else <module>.ipynb, here).")
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default="table",
+@click.option("--format", "-f", "fmt", type=click.Choice(FORMATS), default="table",
               show_default=True, help="Output format.")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True),
               help="Write the report to this file instead of standard output.")

@@ -1,0 +1,180 @@
+"""The grade command's reports through the real CLI: GitHub Classroom (simulated Actions),
+JUnit, Gradescope, Markdown, -o, --min-score, classroom init, and help on every command."""
+
+from __future__ import annotations
+
+import base64
+import json
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import click
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from gradcheck.cli import main
+
+ROOT = Path(__file__).resolve().parent.parent
+SOLUTION = ROOT / "solutions" / "sheet01.py"
+# 1c is right only for x >= 0 (partial credit); 1h is off by a factor 2 (zero).
+PARTIAL = '''
+
+_reference_d_1c = d_1c
+_reference_jac_1h = jac_1h
+
+
+def d_1c(x):
+    return _reference_d_1c(x) if x >= 0 else 0.0
+
+
+def jac_1h(x, A, b):
+    print("::notice::1h is perfect")
+    return 2 * _reference_jac_1h(x, A, b)
+'''
+
+
+@pytest.fixture(scope="module")
+def partial(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("student") / "sheet01.py"
+    path.write_text(SOLUTION.read_text() + PARTIAL)
+    return path
+
+
+@pytest.fixture(scope="module")
+def report(partial):
+    result = CliRunner().invoke(main, ["grade", "sheet01", "-s", str(partial), "-f", "json"])
+    assert result.exit_code == 1, result.output
+    return json.loads(result.output)
+
+
+def invoke(*args, env=None):
+    return CliRunner().invoke(main, list(args), env=env)
+
+
+def test_partial_credit_is_fractional(report):
+    exercises = {e["id"]: e for e in report["exercises"]}
+    assert 0 < exercises["1c"]["score"] < 2
+    assert exercises["1h"]["score"] == 0
+    assert report["score"] == pytest.approx(64 - 4 - 2 + exercises["1c"]["score"])
+
+
+def test_github_mode_reports_fractional_points_summary_and_annotations(partial, report,
+                                                                        tmp_path):
+    output, summary = tmp_path / "output", tmp_path / "summary.md"
+    output.touch()
+    summary.touch()
+    env = {"GITHUB_ACTIONS": "true", "GITHUB_OUTPUT": str(output),
+           "GITHUB_STEP_SUMMARY": str(summary)}
+    result = invoke("grade", "sheet01", "--submission", str(partial), "--github", env=env)
+    assert result.exit_code == 1, result.output
+    (line,) = [ln for ln in output.read_text().splitlines() if ln.startswith("result=")]
+    data = json.loads(base64.b64decode(line[len("result="):]))
+    assert data["version"] == 1 and data["status"] == "fail"
+    assert data["max_score"] == 64
+    assert len(data["tests"]) == 20  # one per automatic exercise
+    assert sum(t["score"] for t in data["tests"]) == pytest.approx(report["score"])
+    assert {t["name"].split()[0] for t in data["tests"] if t["status"] == "fail"} >= {"1c", "1h"}
+    for key in ("name", "status", "score", "message", "test_code", "filename", "line_no",
+                "duration"):
+        assert all(key in t for t in data["tests"])
+    assert "sheet01" in summary.read_text() and "1h" in summary.read_text()
+    annotations = [ln for ln in result.output.splitlines() if ln.startswith("::error ")]
+    assert 1 <= len(annotations) <= 10
+    assert any("line=" in a and "sheet01.py" in a for a in annotations)
+    raw = [ln for ln in result.output.splitlines() if ln.startswith("::notice")]
+    assert raw == []  # the student's ::notice never reaches the log as a command
+
+
+def test_github_mode_outside_actions_says_what_it_needs(partial):
+    result = invoke("grade", "sheet01", "--submission", str(partial), "--github",
+                    env={"GITHUB_ACTIONS": None, "GITHUB_OUTPUT": None})
+    assert result.exit_code == 2
+    assert "GITHUB_ACTIONS" in result.output
+
+
+def test_junit_to_a_file(partial, report, tmp_path):
+    target = tmp_path / "report.xml"
+    result = invoke("grade", "sheet01", "-s", str(partial), "--format", "junit", "-o",
+                    str(target))
+    assert result.exit_code == 1, result.output
+    root = ET.parse(target).getroot()
+    suite = root if root.tag == "testsuite" else root.find("testsuite")
+    cases = suite.findall("testcase")
+    assert len(cases) == len(report["exercises"]) == 23
+    failing = [e for e in report["exercises"] if e["status"] == "fail"]
+    assert int(suite.get("failures")) == len(failing) == len(
+        [c for c in cases if c.find("failure") is not None])
+    assert int(suite.get("skipped")) == 3  # the manual exercises
+    assert {c.get("classname") for c in cases} == {"sheet01"}
+
+
+def test_gradescope_results(partial, report):
+    result = invoke("grade", "sheet01", "-s", str(partial), "--format", "gradescope")
+    data = json.loads(result.output)
+    assert data["score"] == pytest.approx(report["score"])
+    assert len(data["tests"]) == 20
+    for test in data["tests"]:
+        assert {"name", "score", "max_score", "status", "output", "visibility"} <= set(test)
+    assert sum(t["score"] for t in data["tests"]) == pytest.approx(data["score"])
+
+
+def test_markdown_report(partial, report):
+    result = invoke("grade", "sheet01", "-s", str(partial), "--format", "markdown")
+    assert result.exit_code == 1
+    assert result.output.startswith("# sheet01: ") and "| **1h** " in result.output
+
+
+@pytest.mark.parametrize("threshold, code", [("50", 0), ("62", 1), ("80%", 0), ("99%", 1),
+                                             ("100%", 1), ("0", 0)])
+def test_min_score_sets_the_passing_line(partial, threshold, code):
+    result = invoke("grade", "sheet01", "-s", str(partial), "-f", "json", "--min-score",
+                    threshold)
+    assert result.exit_code == code, result.output
+
+
+@pytest.mark.parametrize("threshold", ["many", "-3", "120%"])
+def test_min_score_rejects_nonsense(partial, threshold):
+    result = invoke("grade", "sheet01", "-s", str(partial), "--min-score", threshold)
+    assert result.exit_code == 2 and "min-score" in result.output
+
+
+def test_table_to_a_file_has_no_colour_codes(partial, tmp_path):
+    target = tmp_path / "table.txt"
+    result = invoke("grade", "sheet01", "-s", str(partial), "-o", str(target))
+    assert result.exit_code == 1
+    text = target.read_text()
+    assert "\x1b[" not in text and "1h" in text and "Total" in text
+
+
+def test_classroom_init_writes_a_valid_workflow_once(tmp_path):
+    result = invoke("classroom", "init", "sheet01", "-d", str(tmp_path))
+    assert result.exit_code == 0, result.output
+    workflow = yaml.safe_load((tmp_path / ".github/workflows/classroom.yml").read_text())
+    steps = workflow["jobs"]["run-autograding-tests"]["steps"]
+    assert any(s.get("run") == "gradcheck grade sheet01 --github" for s in steps)
+    again = invoke("classroom", "init", "sheet01", "-d", str(tmp_path))
+    assert again.exit_code == 2 and "already exists" in again.output
+    assert invoke("classroom", "init", "no-such-sheet", "-d", str(tmp_path)).exit_code == 2
+
+
+def _commands(group: click.Group, prefix=()):
+    for name, command in group.commands.items():
+        yield (*prefix, name), command
+        if isinstance(command, click.Group):
+            yield from _commands(command, (*prefix, name))
+
+
+@pytest.mark.parametrize("path, command", list(_commands(main)),
+                         ids=lambda v: " ".join(v) if isinstance(v, tuple) else "")
+def test_every_command_has_help(path, command):
+    assert command.help and command.help.strip()
+    result = invoke(*path, "--help")
+    assert result.exit_code == 0 and "Usage:" in result.output
+
+
+def test_version():
+    from gradcheck import __version__
+
+    result = invoke("--version")
+    assert result.exit_code == 0 and __version__ in result.output
