@@ -14,7 +14,6 @@ import difflib
 import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -141,10 +140,12 @@ class Sheet:
 
 # --- finding and loading -------------------------------------------------------------------
 
+BUNDLED = Path(__file__).resolve().parent / "exercises"
+
+
 def bundled_sheets() -> list[str]:
     """Names of the sheets shipped inside the package, sorted."""
-    folder = resources.files("gradcheck") / "exercises"
-    return sorted(p.name[:-5] for p in folder.iterdir() if p.name.endswith(".yaml"))
+    return sorted(p.stem for p in BUNDLED.glob("*.yaml"))
 
 
 def find_spec(name_or_path: str) -> Path:
@@ -154,9 +155,9 @@ def find_spec(name_or_path: str) -> Path:
         if not path.is_file():
             raise SpecError("no such spec file", file=str(path))
         return path
-    bundled = resources.files("gradcheck") / "exercises" / f"{name_or_path}.yaml"
-    if bundled.is_file():
-        return Path(str(bundled))
+    bundled = BUNDLED / f"{name_or_path}.yaml"
+    if "/" not in name_or_path and bundled.is_file():
+        return bundled
     sheets = bundled_sheets()
     hint = difflib.get_close_matches(name_or_path, sheets, n=1)
     message = f"no sheet named {name_or_path!r} and no such file"
