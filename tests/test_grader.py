@@ -16,12 +16,8 @@ AUTOMATIC = ["1a", "1b", "1c", "1d", "1e", "1f1", "1f2", "1f3", "1g", "1h", "3a-
              "3a-mul", "3a-div", "3a-square", "3a-sqrt", "3a-log", "3a-sum", "3b-A", "3b-B"]
 
 
-def grade(*args, cwd=None):
-    runner = CliRunner()
-    if cwd is None:
-        return runner.invoke(main, ["grade", "sheet01", *args])
-    with runner.isolated_filesystem(temp_dir=cwd):
-        return runner.invoke(main, ["grade", "sheet01", *args])
+def grade(*args):
+    return CliRunner().invoke(main, ["grade", "sheet01", *args])
 
 
 def grade_json(submission, *args):
@@ -162,17 +158,17 @@ def test_same_seed_same_json(tmp_path):
     assert _without_timings(first) != _without_timings(other)
 
 
-def test_missing_submission_is_a_usage_error(tmp_path):
+def test_missing_submission_is_a_usage_error(tmp_path, monkeypatch):
     result = grade("--submission", str(tmp_path / "nope.py"))
     assert result.exit_code == 2 and "does not exist" in result.output
-    result = grade(cwd=tmp_path)
+    monkeypatch.chdir(tmp_path)
+    result = grade()
     assert result.exit_code == 2 and "sheet01.py" in result.output
 
 
-def test_default_submission_is_found_in_the_current_folder(tmp_path):
-    runner = CliRunner()
-    with runner.isolated_filesystem(temp_dir=tmp_path):
-        Path("sheet01.py").write_text(SOLUTION.read_text())
-        result = runner.invoke(main, ["grade", "sheet01", "--format", "json"])
+def test_default_submission_is_found_in_the_current_folder(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    Path("sheet01.py").write_text(SOLUTION.read_text())
+    result = grade("--format", "json")
     assert result.exit_code == 0, result.output
     assert json.loads(result.output)["submission"] == "sheet01.py"
