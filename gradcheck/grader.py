@@ -211,7 +211,7 @@ class _ExerciseGrader:
             for k, (expected, answer) in enumerate(zip(point.expected, received, strict=True)))
         passed = all(c.passed for c in checks)
         failing = next((c for c in checks if not c.passed), None)
-        message = "" if failing is None else f"{failing.label}: {failing.diagnosis}"
+        message = "" if failing is None else _describe(failing)
         return PointResult(status=PASS if passed else FAIL, inputs=inputs, checks=checks,
                            message=message, duration=outcome.duration)
 
@@ -254,6 +254,16 @@ def _flatten(value: object) -> tuple[np.ndarray, ...]:
             items.extend(_flatten(v) if isinstance(v, tuple) else (v,))
         return tuple(items)
     return (value,)
+
+
+def _describe(check: CheckResult) -> str:
+    """A failed check in one line: what, the diagnosis, and the worst entry's values."""
+    text = f"{check.label}: {check.diagnosis}"
+    if check.worst_index is not None and check.expected is not None \
+            and check.received is not None and check.code not in ("shape", "nonfinite"):
+        where = f" at {list(check.worst_index)}" if check.worst_index else ""
+        text += f" (worst entry{where}: expected {check.expected:.6g}, got {check.received:.6g})"
+    return text
 
 
 def _inputs(point: TestPoint) -> dict[str, object]:
