@@ -303,7 +303,7 @@ def _run_mutants(exercise: Exercise, points: tuple[TestPoint, ...],
                 break
             answer = mutant.answer(exercise, point)
             differs = answer is not None and _differs(exercise, point, answer)
-        if applies:
+        if applies or differs:  # a mistake no test point can show is missed too
             results.append(MutantResult(mutant.name, caught, applies, differs))
     return tuple(results)
 
