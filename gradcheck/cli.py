@@ -458,19 +458,14 @@ def validate_command(sheet, solution, seed, fmt, verbose):
     from gradcheck.sandbox import Sandbox
 
     with Sandbox() as sandbox:
-        from gradcheck import validate
+        from gradcheck import grader, validate
 
         spec = _load(sheet)
-        searched = validate.solution_candidates(spec)
-        if solution is not None:
-            path = Path(solution)
-            if not path.is_file():
-                raise _UsageExit(f"solution {path} does not exist")
-        else:
-            path = validate.find_solution(spec)
         try:
+            path = (validate.find_solution(spec) if solution is None
+                    else grader.find_submission(spec, solution))
             report = validate.validate(spec, solution=path, seed=seed, sandbox=sandbox,
-                                       searched=searched)
+                                       searched=validate.solution_candidates(spec))
         except GradcheckError as exc:
             raise _fail(exc) from None
     if fmt == "json":
@@ -505,6 +500,8 @@ def _print_validation(report, verbose: bool) -> None:
     console.print(table)
     if verbose:
         for e in report.exercises:
+            for reason, count in e.rejected.items():
+                console.print(f"  {e.id}: {count} random draw(s) redrawn: {reason}")
             for m in e.mutants:
                 console.print(f"  {e.id}: {m.name}: {m.verdict} ({m.caught} of {m.points} "
                               "test points lose points)")

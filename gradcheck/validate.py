@@ -172,7 +172,12 @@ def solution_candidates(sheet: Sheet, folder: Path = Path(".")) -> list[Path]:
 
 
 def find_solution(sheet: Sheet, folder: Path = Path(".")) -> Path | None:
-    """The first of ``solution_candidates`` that exists, else None."""
+    """The first of ``solution_candidates`` that exists, else None.
+
+    >>> from gradcheck.spec import load_sheet
+    >>> find_solution(load_sheet("sheet01")).name      # in a source checkout
+    'sheet01.py'
+    """
     return next((p for p in solution_candidates(sheet, folder) if p.is_file()), None)
 
 
@@ -183,7 +188,13 @@ def validate(sheet: Sheet, *, solution: Path | None, seed: int | None = None,
              ) -> ValidationReport:
     """Validate ``sheet``: test points, the reference ``solution`` (None: a failure, naming
     the ``searched`` places), and the mutants. Never raises for a bad spec or solution: every
-    problem is a finding in the report.
+    problem is a finding in the report. ``sandbox`` (optional) grades the solution.
+
+    >>> from gradcheck.spec import load_sheet
+    >>> sheet = load_sheet("d2l-calculus")
+    >>> report = validate(sheet, solution=find_solution(sheet))    # doctest: +SKIP
+    >>> report.passed, [m.verdict for m in report.exercises[0].mutants][:2]  # doctest: +SKIP
+    (True, ['caught', 'caught'])
     """
     started = time.monotonic()
     seed = sheet.seed if seed is None else seed

@@ -63,7 +63,12 @@ class Mutant:
 
 
 def mutants_for(exercise: Exercise) -> list[Mutant]:
-    """The mutants of one exercise, in a fixed order."""
+    """The mutants of one exercise, in a fixed order.
+
+    >>> from gradcheck.spec import load_sheet
+    >>> [m.name for m in mutants_for(load_sheet("sheet01").exercise("3b-B"))][:2]
+    ['d/dw0: sign flipped', 'd/dw0: factor 2']
+    """
     if exercise.kind == NODE:
         return _node_mutants(exercise)
     labels = [f"d/d{name}: " for name in exercise.wrt] if len(exercise.wrt) > 1 else [""]

@@ -236,6 +236,9 @@ def test_solution_that_does_not_load_fails(tmp_path):
 def test_usage_and_spec_errors_exit_2(tmp_path):
     result = run("vector-calculus", "--solution", str(tmp_path / "nope.py"))
     assert result.exit_code == 2 and "does not exist" in result.output
+    (tmp_path / "notes.txt").write_text("")
+    result = run("vector-calculus", "--solution", str(tmp_path / "notes.txt"))
+    assert result.exit_code == 2 and "not a .py file" in result.output
     bad = tmp_path / "bad.yaml"
     bad.write_text("sheet: bad\ntitle: t\nexercises:\n  - {id: a, title: t, poinst: 1}\n")
     result = run(str(bad))
