@@ -2,10 +2,12 @@
 
 A mutant is what a student with one typical mistake would return: the sign flipped, off by a
 factor 2 or 1/2, transposed, a forward difference quotient instead of the derivative, the
-largest entry zeroed, or the right formula evaluated at a wrong input (every input shifted by
-``SHIFT``). Node exercises get the same mistakes on the forward value and on each gradient,
-plus gradients handed to the wrong input and a backward pass that ignores its upstream
-gradient. Mutants are computed in the grader's process from the spec alone: no student code.
+largest entry zeroed, the right formula evaluated at a wrong input (every input shifted by
+``SHIFT``), or with a parameter forgotten (an input that is not differentiated taken as 1 or
+as 0: test points that all set it to 1 cannot see that). Node exercises get the same
+mistakes on the forward value and on each gradient, plus gradients handed to the wrong input
+and a backward pass that ignores its upstream gradient. Mutants are computed in the grader's
+process from the spec alone: no student code.
 
 >>> from gradcheck.spec import load_sheet
 >>> from gradcheck.sampling import sample_points
@@ -75,6 +77,10 @@ def mutants_for(exercise: Exercise) -> list[Mutant]:
     mutants = []
     for k, label in enumerate(labels):
         mutants += [Mutant(label + name, change, k) for name, change in _DERIVATIVE_CHANGES]
+    for name in exercise.input_names:
+        if name not in exercise.wrt:  # a parameter forgotten: written as 1, or left out (0)
+            mutants += [Mutant(f"{name} taken as {value:g}", _input_as(name, value))
+                        for value in (1.0, 0.0)]
     return mutants
 
 
@@ -114,20 +120,35 @@ def _zeroed(exercise: Exercise, point: TestPoint, k: int, expected: Answer) -> n
 
 def _wrong_input(exercise: Exercise, point: TestPoint, k: int, expected: Answer
                  ) -> np.ndarray:
-    """The reference answer at every input shifted by ``SHIFT`` (NaN where it fails)."""
-    shifted = {name: value + SHIFT for name, value in point.inputs.items()}
+    """The reference answer at every input shifted by ``SHIFT``."""
+    return _reference_at(exercise, point, k, expected,
+                         {name: value + SHIFT for name, value in point.inputs.items()})
+
+
+def _reference_at(exercise: Exercise, point: TestPoint, k: int, expected: Answer,
+                  changes: dict[str, np.ndarray]) -> np.ndarray:
+    """Reference answer ``k`` with some inputs changed (NaN where it cannot be computed)."""
+    inputs = {**point.inputs, **changes}
     try:
         with np.errstate(all="ignore"):
             if exercise.kind == NODE:
                 if k == 0:
-                    return np.asarray(exercise.evaluate(shifted), dtype=float)
-                _, grads = engine.vjp(exercise.build, shifted, list(exercise.input_names),
+                    return np.asarray(exercise.evaluate(inputs), dtype=float)
+                _, grads = engine.vjp(exercise.build, inputs, list(exercise.input_names),
                                       point.grad_output)
                 return np.asarray(grads[k - 1], dtype=float)
-            _, jacobians = engine.jacobian(exercise.build, shifted, list(exercise.wrt))
+            _, jacobians = engine.jacobian(exercise.build, inputs, list(exercise.wrt))
             return np.asarray(jacobians[k], dtype=float)
     except (GradcheckError, ValueError, ArithmeticError):
         return np.full(expected[k].shape, np.nan)
+
+
+def _input_as(name: str, value: float) -> Change:
+    """The reference answer with one input (not differentiated) set to ``value``."""
+    def change(exercise: Exercise, point: TestPoint, k: int, expected: Answer) -> np.ndarray:
+        return _reference_at(exercise, point, k, expected,
+                             {name: np.full(np.shape(point.inputs[name]), value)})
+    return change
 
 
 def _ignores_upstream(exercise: Exercise, point: TestPoint, k: int, expected: Answer

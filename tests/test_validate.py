@@ -128,6 +128,27 @@ def test_points_that_cannot_catch_a_factor_two_mutant_fail(tmp_path):
         result.output.replace("\n", " ")
 
 
+def test_a_constant_chosen_as_one_at_every_point_fails(tmp_path):
+    spec = write_spec(tmp_path, """
+    - id: gauss
+      title: "Gaussian bump, σ = 1 at every test point"
+      points: 2
+      student: d_gauss
+      function: "exp(-(x - mu)**2 / (2 * sigma**2))"
+      inputs: {x: {shape: []}, mu: {shape: []}, sigma: {shape: [], domain: [0.5, 2]}}
+      wrt: x
+      points_at: [{x: 0.5, mu: 0.0, sigma: 1.0}, {x: -0.3, mu: 0.2, sigma: 1.0}]
+    """, "import numpy as np\n\ndef d_gauss(x, mu, sigma):\n"
+         "    return -(x - mu) / sigma**2 * np.exp(-(x - mu)**2 / (2 * sigma**2))\n")
+    code, report = run_json(str(spec))
+    assert code == 1
+    verdicts = {m["name"]: m["verdict"] for m in report["exercises"][0]["mutants"]}
+    assert verdicts["sigma taken as 1"] == "missed"  # forgetting σ goes unnoticed
+    assert verdicts["mu taken as 0"] == "caught"     # μ = 0.2 at the second point
+    (finding,) = exercise_findings(report, "gauss")
+    assert "the sigma taken as 1 mutant passes every test point" in finding["message"]
+
+
 def test_the_same_spec_with_random_points_passes(tmp_path):
     spec = write_spec(tmp_path, SQUARE.replace("[{x: 0.0}]", "[{x: 0.0}, {random: 3}]"),
                       "def d_square(x):\n    return 2 * x\n")
