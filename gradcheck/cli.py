@@ -448,9 +448,10 @@ def validate_command(sheet, solution, seed, fmt, verbose):
     Checks that the spec parses, that every test point can be graded (finite differences
     agree with the reference derivative, few random draws are redrawn), that the reference
     solution scores full marks, and that generated wrong answers (sign flipped, factor 2 and
-    1/2, transposed, a difference quotient, a zeroed entry, a wrong input) lose points
-    wherever they differ from the truth. Exit code 0 when all of that holds, 1 when something
-    fails, 2 for usage errors and specs that do not load. See docs/validate.md.
+    1/2, transposed, a difference quotient, a zeroed entry, a wrong input, a parameter
+    taken as 1 or 0) lose points wherever they differ from the truth. Exit code 0 when all
+    of that holds, 1 when something fails, 2 for usage errors and specs that do not load.
+    See docs/validate.md.
     """
     import json
 
