@@ -195,55 +195,91 @@ class _ExerciseGrader:
                                  timeout=self.timeout)
 
     def _judge(self, point: TestPoint, outcome: CallOutcome) -> PointResult:
-        inputs = _inputs(point)
         if outcome.status != "ok":
             status = {"timeout": TIMEOUT, "not implemented": NOT_IMPLEMENTED}.get(
                 outcome.status, ERROR)
-            return PointResult(status=status, inputs=inputs, message=outcome.message,
+            return PointResult(status=status, inputs=_inputs(point), message=outcome.message,
                                duration=outcome.duration)
-        received = _flatten(outcome.value)
-        if len(received) != len(point.expected):
-            return PointResult(status=ERROR, inputs=inputs, duration=outcome.duration,
-                               message=f"returned {len(received)} values, expected "
-                               f"{len(point.expected)}")
-        checks = tuple(
-            self._compare(point, k, expected, answer)
-            for k, (expected, answer) in enumerate(zip(point.expected, received, strict=True)))
-        passed = all(c.passed for c in checks)
-        failing = next((c for c in checks if not c.passed), None)
-        message = "" if failing is None else _describe(failing)
-        return PointResult(status=PASS if passed else FAIL, inputs=inputs, checks=checks,
-                           message=message, duration=outcome.duration)
+        return judge(self.exercise, point, outcome.value, duration=outcome.duration)
 
-    def _compare(self, point: TestPoint, k: int, expected: np.ndarray,
-                 received: np.ndarray) -> CheckResult:
-        tol = self.exercise.tolerance
-        options = dict(rtol=tol.rtol, atol=tol.atol, label=point.labels[k])
-        result = compare.compare(expected, received, **options)
-        if not compare.wants_candidates(result):
-            return result
-        candidates = self._difference_quotients(point, k)
-        if not candidates:
-            return result
-        return compare.compare(expected, received, candidates=candidates, **options)
 
-    def _difference_quotients(self, point: TestPoint, k: int) -> dict[str, np.ndarray]:
-        """What a student's numerical 'derivative' would be, to recognise one."""
-        ex = self.exercise
-        if ex.kind == NODE:
-            if k == 0:
-                return {}
-            name, g = ex.input_names[k - 1], point.grad_output
+def judge(exercise: Exercise, point: TestPoint, received: object, *,
+          duration: float = 0.0, quotients: dict | None = None) -> PointResult:
+    """The verdict on one answer at one test point, decided in the grader's process.
 
-            def f(v: np.ndarray) -> np.ndarray:
-                return np.sum(g * ex.evaluate({**point.inputs, name: v}))
-        else:
-            name = ex.wrt[k]
+    ``received`` is what the student's function returned there: one array, or a tuple in
+    the order of ``wrt`` (node exercises: the forward value, then the tuple of gradients).
+    ``validate`` judges generated wrong answers with it, without a sandbox; it passes a
+    ``quotients`` dict in which the difference quotients of each point are kept for reuse.
 
-            def f(v: np.ndarray) -> np.ndarray:
-                return ex.evaluate({**point.inputs, name: v})
-        x = point.inputs[name]
-        return numeric.difference_quotients(f, x, np.asarray(f(x), dtype=float))
+    >>> from gradcheck.spec import load_sheet
+    >>> from gradcheck.sampling import sample_points
+    >>> exercise = load_sheet("sheet01").exercise("1c")
+    >>> point = sample_points(exercise, seed=1)[0]
+    >>> judge(exercise, point, point.expected[0]).status, judge(exercise, point, 0.3).status
+    ('pass', 'fail')
+    """
+    inputs = _inputs(point)
+    answers = _flatten(received)
+    if len(answers) != len(point.expected):
+        return PointResult(status=ERROR, inputs=inputs, duration=duration,
+                           message=f"returned {len(answers)} values, expected "
+                           f"{len(point.expected)}")
+    checks = tuple(_compare(exercise, point, k, expected, answer, quotients)
+                   for k, (expected, answer) in enumerate(zip(point.expected, answers,
+                                                               strict=True)))
+    failing = next((c for c in checks if not c.passed), None)
+    message = "" if failing is None else _describe(failing)
+    return PointResult(status=PASS if failing is None else FAIL, inputs=inputs, checks=checks,
+                       message=message, duration=duration)
+
+
+def _compare(exercise: Exercise, point: TestPoint, k: int, expected: np.ndarray,
+             received: object, quotients: dict | None) -> CheckResult:
+    tol = exercise.tolerance
+    options = dict(rtol=tol.rtol, atol=tol.atol, label=point.labels[k])
+    result = compare.compare(expected, received, **options)
+    if not compare.wants_candidates(result):
+        return result
+    if quotients is None:
+        candidates = difference_quotients(exercise, point, k)
+    else:
+        key = (id(point), k)
+        if key not in quotients:
+            quotients[key] = difference_quotients(exercise, point, k)
+        candidates = quotients[key]
+    if not candidates:
+        return result
+    return compare.compare(expected, received, candidates=candidates, **options)
+
+
+def difference_quotients(exercise: Exercise, point: TestPoint, k: int, *,
+                         steps: tuple[float, ...] = numeric.QUOTIENT_STEPS
+                         ) -> dict[str, np.ndarray]:
+    """What a numerical 'derivative' of answer ``k`` at ``point`` would be (forward, backward
+    and central differences with the ``steps`` students use), to recognise one.
+
+    >>> from gradcheck.spec import load_sheet
+    >>> from gradcheck.sampling import sample_points
+    >>> exercise = load_sheet("sheet01").exercise("1c")
+    >>> point = sample_points(exercise, seed=1)[0]
+    >>> sorted(difference_quotients(exercise, point, 0))[0]
+    'backward difference, h=0.0001'
+    """
+    if exercise.kind == NODE:
+        if k == 0:
+            return {}
+        name, g = exercise.input_names[k - 1], point.grad_output
+
+        def f(v: np.ndarray) -> np.ndarray:
+            return np.sum(g * exercise.evaluate({**point.inputs, name: v}))
+    else:
+        name = exercise.wrt[k]
+
+        def f(v: np.ndarray) -> np.ndarray:
+            return exercise.evaluate({**point.inputs, name: v})
+    x = point.inputs[name]
+    return numeric.difference_quotients(f, x, np.asarray(f(x), dtype=float), steps)
 
 
 def _flatten(value: object) -> tuple[np.ndarray, ...]:
