@@ -209,13 +209,25 @@ class WorkerHandle:
     def exchange(self, header: dict, *, timeout: float, max_payload: int, arrays=(),
                  raw: bytes = b"") -> Reply:
         """Send a request and wait at most ``timeout`` seconds (wall clock) for the reply."""
-        self.request_id += 1
-        header = dict(header, id=self.request_id, timeout=timeout)
         start = time.monotonic()
-        try:
-            self.chan.send(header, arrays, raw)
-        except OSError:
+        request_id = self.send(header, timeout=timeout, arrays=arrays, raw=raw)
+        if request_id is None:
             return Reply("died", duration=time.monotonic() - start)
+        return self.receive(request_id, start=start, timeout=timeout, max_payload=max_payload)
+
+    def send(self, header: dict, *, timeout: float, arrays=(), raw: bytes = b"") -> int | None:
+        """Send one request without waiting for its reply; its id, or None if the worker is
+        gone. Requests sent ahead are answered in order (see :meth:`receive`)."""
+        self.request_id += 1
+        try:
+            self.chan.send(dict(header, id=self.request_id, timeout=timeout), arrays, raw)
+        except OSError:
+            return None
+        return self.request_id
+
+    def receive(self, request_id: int, *, start: float, timeout: float,
+                max_payload: int) -> Reply:
+        """The reply to request ``request_id``, waiting until ``start + timeout`` at most."""
         try:
             reply, _raw, out = self.chan.receive(max_payload=max_payload + REPLY_SLACK,
                                                  deadline=start + timeout)
@@ -228,7 +240,7 @@ class WorkerHandle:
         except ProtocolError as exc:
             return Reply("garbled", duration=time.monotonic() - start, problem=str(exc))
         duration = time.monotonic() - start
-        if reply.get("id") != self.request_id:
+        if reply.get("id") != request_id:
             return Reply("garbled", duration=duration, problem="a reply to another request")
         return Reply("reply", reply, out, duration)
 
@@ -238,6 +250,8 @@ class WorkerHandle:
             return ""
         try:
             total = os.fstat(self.out_fd).st_size
+            if total == 0:
+                return ""
             data = os.pread(self.out_fd, min(total, limit), 0)
             os.ftruncate(self.out_fd, 0)
         except OSError:
