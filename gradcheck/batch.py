@@ -70,10 +70,11 @@ class Row:
     """One student's line in the gradebook."""
 
     id: str
-    result: SheetResult | None   # None: not graded
+    result: SheetResult | None   # None: not graded; else possibly without test points
     status: str
     note: str = ""
     saved: bool = False
+    feedback: str | None = None  # the Markdown feedback, when it was rendered while grading
 
 
 @dataclass(frozen=True)
@@ -143,40 +144,52 @@ def run_batch(sheet: Sheet, spec: str | os.PathLike[str], submissions: str | os.
     key = {"spec_sha256": sheet.sha256, "seed": seed,
            "timeout": float(timeout or sheet.timeout or DEFAULT_TIMEOUT)}
     rows: dict[str, Row] = {}
-    with Journal(journal_file, key, fresh=fresh) as journal:
+    with GraderPool(Path(spec), seed, timeout, jobs or default_jobs(), sheet.sha256,
+                    _budget(sheet, timeout), feedback=feedback is not None) as pool:
+        todo = _grade(sheet, seed, found.submissions, rows, pool,
+                      lambda: Journal(journal_file, key, fresh=fresh), on_progress)
+        elapsed = time.monotonic() - started
+        ordered = tuple(rows[s.id] for s in found.submissions)
+        # Written while the grading processes shut down.
+        write_gradebook(output, [(r.id, r.result) for r in ordered], id_column=id_column,
+                        statuses={r.id: (r.status, r.note) for r in ordered
+                                  if r.status in (MISSING, NOT_GRADED, GRADED_WITH_ERRORS)})
+        written = _write_feedback(feedback, ordered) if feedback is not None else ()
+    summary = summarize(sheet, ordered, graded_now=len(todo), elapsed=elapsed,
+                        warnings=found.warnings)
+    return BatchReport(ordered, summary, output, journal_file, written)
+
+
+def _grade(sheet: Sheet, seed: int, submissions: Sequence[Submission], rows: dict[str, Row],
+           pool: GraderPool, open_journal: Callable[[], Journal],
+           on_progress) -> list[tuple[Submission, str]]:
+    """Fill ``rows``: missing and saved submissions at once, the others graded by ``pool``
+    (each saved in the journal as it finishes). Returns the submissions graded now."""
+    with open_journal() as journal:
         saved = journal.saved()
         todo: list[tuple[Submission, str]] = []
-        for submission in found.submissions:
+        for submission in submissions:
             row, digest = _known(sheet, seed, submission, saved)
             if row is not None:
                 rows[submission.id] = row
             else:
                 todo.append((submission, digest))
-        progress = _Tracker(sum(not s.missing for s in found.submissions), rows, on_progress)
+        progress = _Tracker(sum(not s.missing for s in submissions), rows, on_progress)
         if todo:
-            def finished(n: int, data: dict | None, message: str | None) -> None:
+            def finished(n: int, message: dict, result: bytes) -> None:
                 submission, digest = todo[n]
-                if data is None:
-                    row = Row(submission.id, None, NOT_GRADED, message or "not graded")
+                if message.get("op") != "done":
+                    row = Row(submission.id, None, NOT_GRADED,
+                              str(message.get("message") or "not graded"))
                 else:
-                    result = SheetResult.from_dict(data)
                     journal.append(submission.id, digest, result)
-                    row = _graded(submission.id, result)
+                    row = _graded(submission.id, SheetResult.from_dict(message["lite"]),
+                                  message.get("feedback"))
                 rows[submission.id] = row
                 progress.add(row)
 
-            pool = GraderPool(Path(spec), seed, timeout, jobs or default_jobs(), sheet.sha256,
-                              _budget(sheet, timeout))
             pool.run([Task(s.path, s.relative) for s, _ in todo], finished)
-    elapsed = time.monotonic() - started
-    ordered = tuple(rows[s.id] for s in found.submissions)
-    write_gradebook(output, [(r.id, r.result) for r in ordered], id_column=id_column,
-                    statuses={r.id: (r.status, r.note) for r in ordered
-                              if r.status in (MISSING, NOT_GRADED, GRADED_WITH_ERRORS)})
-    written = _write_feedback(feedback, ordered) if feedback is not None else ()
-    summary = summarize(sheet, ordered, graded_now=len(todo), elapsed=elapsed,
-                        warnings=found.warnings)
-    return BatchReport(ordered, summary, output, journal_file, written)
+    return todo
 
 
 class _Tracker:
@@ -223,13 +236,14 @@ def _known(sheet: Sheet, seed: int, submission: Submission,
     return Row(row.id, row.result, row.status, row.note, saved=True), digest
 
 
-def _graded(student: str, result: SheetResult) -> Row:
+def _graded(student: str, result: SheetResult, feedback: str | None = None) -> Row:
     if result.load_error:
-        return Row(student, result, LOAD_ERROR, result.load_error)
+        return Row(student, result, LOAD_ERROR, result.load_error, feedback=feedback)
     problems = [e for e in result.automatic if e.status in (ERROR, TIMEOUT)]
     if problems:
-        return Row(student, result, GRADED_WITH_ERRORS, f"{problems[0].id}: {problems[0].message}")
-    return Row(student, result, GRADED)
+        return Row(student, result, GRADED_WITH_ERRORS,
+                   f"{problems[0].id}: {problems[0].message}", feedback=feedback)
+    return Row(student, result, GRADED, feedback=feedback)
 
 
 def missing_result(sheet: Sheet, seed: int) -> SheetResult:
@@ -293,8 +307,12 @@ def _write_feedback(folder: Path, rows: Sequence[Row]) -> tuple[Path, ...]:
     for row in rows:
         if row.result is None:
             continue
-        text = (missing_feedback(row.result, row.note) if row.status == MISSING
-                else to_markdown(row.result))
+        if row.feedback is not None:
+            text = row.feedback
+        elif row.status == MISSING:
+            text = missing_feedback(row.result, row.note)
+        else:
+            text = to_markdown(row.result)   # a result saved in the journal (complete)
         written.append(_write_atomically(folder / f"{row.id}.md", text))
     return tuple(written)
 

@@ -93,7 +93,8 @@ class Journal:
         return data[:end].decode("utf-8", errors="replace").splitlines()
 
     def saved(self) -> dict[tuple[str, str], SheetResult]:
-        """``(student, file SHA-256) -> result`` for every line that matches this run's key."""
+        """``(student, file SHA-256) -> result`` for every line that matched this run's key
+        when the journal was opened."""
         found: dict[tuple[str, str], SheetResult] = {}
         for line in self._lines:
             try:
@@ -106,17 +107,22 @@ class Journal:
                 continue   # not a line of ours (or a damaged one): grade that submission again
         return found
 
-    def append(self, student: str, file_sha256: str, result: SheetResult) -> None:
-        """Save one finished submission durably (one write, flush, fsync)."""
-        entry = {**self.key, "student": student, "file_sha256": file_sha256,
-                 "result": result.to_dict()}
-        line = (json.dumps(entry, ensure_ascii=False, separators=(",", ":")) + "\n").encode()
+    def append(self, student: str, file_sha256: str, result: SheetResult | bytes) -> None:
+        """Save one finished submission durably (one write, then fsync). ``result`` is a
+        SheetResult or its ``to_dict()`` already encoded as JSON (one line, as
+        ``json.dumps`` writes it)."""
+        if isinstance(result, SheetResult):
+            result = json.dumps(result.to_dict(), separators=(",", ":")).encode()
+        if b"\n" in result:
+            raise ValueError("a journal entry must be one line of JSON")
+        entry = {**self.key, "student": student, "file_sha256": file_sha256}
+        line = json.dumps(entry, separators=(",", ":"))[:-1].encode() + b',"result":' + \
+            result + b"}\n"
         os.lseek(self._fd, 0, os.SEEK_END)
         written = 0
         while written < len(line):
             written += os.write(self._fd, line[written:])
         os.fsync(self._fd)
-        self._lines.append(line.decode().rstrip("\n"))
 
     def close(self) -> None:
         """Release the lock and close the file. Idempotent."""

@@ -7,11 +7,17 @@ process from that grading process's sandbox. Grading processes are started with
 ``python -c`` (not ``multiprocessing``), talk over a socket pair with length-prefixed JSON
 messages, ignore Ctrl-C (the coordinator stops them), die with the coordinator
 (parent-death signal; their sandboxes then clean up after themselves), and each draws the
-same test points from the same spec file and seed.
+same test points from the same spec file and seed. Each grading process is given its next
+submission ahead of time (:data:`QUEUED` tasks at most) and starts that submission's worker
+(fork, confinement, loading) on a helper thread while it grades the current one.
 
 Messages, coordinator -> grading process: ``{"op": "grade", "task": n, "path", "relative"}``,
 ``{"op": "quit"}``; back: ``{"op": "ready", "spec_sha256"}``, ``{"op": "done", "task": n,
-"result": {...}}``, ``{"op": "failed", "task": n, "message"}``, ``{"op": "fatal", "message"}``.
+"lite": {...}, "feedback": str | None}`` followed by the full result as JSON bytes (saved in
+the journal as they are, never decoded by the coordinator), ``{"op": "failed", "task": n,
+"message"}``, ``{"op": "fatal", "message"}``. ``lite`` is the result without its test points
+and printed output: all the gradebook and the summary need. ``feedback`` is the Markdown
+feedback, rendered where the full result is at hand (when the batch writes feedback).
 """
 
 from __future__ import annotations
@@ -27,16 +33,23 @@ import tempfile
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from multiprocessing.connection import Connection, wait
 from pathlib import Path
+from queue import Queue
+from threading import Thread
 
 from gradcheck.errors import GradcheckError, SandboxError
 
+QUEUED = 2              # tasks given to one grading process at a time (the next one opens early)
 STOP_GRACE = 5.0         # seconds a grading process gets to close its sandbox when stopped
 WATCHDOG_SLACK = 60.0    # seconds on top of the longest a submission can take by its limits
 
-_BOOT = ("import sys; sys.path.insert(0, sys.argv[1]); "
-         "from gradcheck.batch_pool import main; sys.exit(main(sys.argv[2:]))")
+OnResult = Callable[[int, dict, bytes], None]
+# os._exit: once the sandbox is closed there is nothing left to tear down (numpy's teardown
+# alone takes longer than closing the sandbox).
+_BOOT = ("import os, sys; sys.path.insert(0, sys.argv[1]); "
+         "from gradcheck.batch_pool import main; os._exit(main(sys.argv[2:]))")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -50,7 +63,7 @@ class Task:
 class _Grader:
     """The coordinator's handle on one grading process."""
 
-    def __init__(self, spec: Path, seed: int, timeout: float | None):
+    def __init__(self, spec: Path, seed: int, timeout: float | None, feedback: bool):
         ours, theirs = socket.socketpair()
         self.log = tempfile.TemporaryFile()
         root = str(Path(__file__).resolve().parent.parent)
@@ -58,6 +71,8 @@ class _Grader:
                    "--parent", str(os.getpid()), "--spec", str(spec), "--seed", str(seed)]
         if timeout is not None:
             command += ["--timeout", repr(float(timeout))]
+        if feedback:
+            command += ["--feedback", "yes"]
         try:
             self.process = subprocess.Popen(command, pass_fds=[theirs.fileno()],
                                             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
@@ -65,14 +80,16 @@ class _Grader:
         finally:
             theirs.close()
         self.conn = Connection(ours.detach())
-        self.task: int | None = None
-        self.since = 0.0
+        self.tasks: deque[int] = deque()   # sent to this process, not finished; head first
+        self.since = 0.0                   # when the head task started
 
     def send(self, message: dict) -> None:
         self.conn.send_bytes(json.dumps(message).encode())
 
-    def receive(self) -> dict:
-        return json.loads(self.conn.recv_bytes())
+    def receive(self) -> tuple[dict, bytes]:
+        """The next message, and the full result's JSON after a ``done``."""
+        message = json.loads(self.conn.recv_bytes())
+        return message, self.conn.recv_bytes() if message.get("op") == "done" else b""
 
     def death(self) -> str:
         """Why the process ended, with the end of what it wrote to stderr."""
@@ -86,14 +103,17 @@ class _Grader:
         how = f"killed by signal {-code}" if code < 0 else f"exit status {code}"
         return f"the grading process ended ({how})" + (f": {tail[0]}" if tail else "")
 
-    def stop(self) -> None:
-        """Ask the process to finish; SIGKILL if it does not within STOP_GRACE."""
+    def quit(self) -> None:
+        """Ask the process to close its sandbox and exit (without waiting for it)."""
         try:
             self.send({"op": "quit"})
         except OSError:
             pass
+
+    def join(self, deadline: float) -> None:
+        """Wait for the process until ``deadline`` (monotonic), then SIGKILL it; close."""
         try:
-            self.process.wait(timeout=STOP_GRACE)
+            self.process.wait(timeout=max(0.0, deadline - time.monotonic()))
         except subprocess.TimeoutExpired:
             self.kill()
         self.close()
@@ -120,57 +140,77 @@ class _Grader:
 class GraderPool:
     """``jobs`` grading processes fed one submission at a time.
 
-    ``on_result(task_index, result_dict_or_None, failure_message)`` is called in the
-    coordinator for every task as it finishes, after the finished process got its next task.
+    ``on_result(task_index, message, result_json)`` is called in the coordinator for every
+    task as it finishes (after the finished process got its next task): ``message`` is the
+    ``done`` or ``failed`` message (see the module's docstring), ``result_json`` the full
+    result's JSON bytes (empty when it failed). ``feedback`` has every result's Markdown
+    feedback rendered in the grading process.
     ``budget`` is the longest one submission may take (then its process is killed and the
     submission reported as not graded). Any exception, KeyboardInterrupt included, stops
-    every process (its sandbox cleans up) before it propagates.
+    every process (its sandbox cleans up) before it propagates. When :meth:`run` returns,
+    the processes are shutting down; :meth:`close` (or leaving ``with``) waits for them.
     """
 
     def __init__(self, spec: Path, seed: int, timeout: float | None, jobs: int,
-                 spec_sha256: str, budget: float):
-        self.spec, self.seed, self.timeout = spec, seed, timeout
+                 spec_sha256: str, budget: float, feedback: bool = False):
+        self.spec, self.seed, self.timeout, self.feedback = spec, seed, timeout, feedback
         self.jobs = max(1, int(jobs))
         self.spec_sha256 = spec_sha256
         self.budget = budget + WATCHDOG_SLACK
         self.graders: list[_Grader] = []
 
     def run(self, tasks: Sequence[Task],
-            on_result: Callable[[int, dict | None, str | None], None]) -> None:
+            on_result: OnResult) -> None:
         """Grade every task; returns when all are done (or raises, with everything stopped)."""
         pending = deque(range(len(tasks)))
         try:
             for _ in range(min(self.jobs, len(tasks))):
                 self._feed(self._start(), tasks, pending)
-            while any(g.task is not None for g in self.graders):
+            while any(g.tasks for g in self.graders):
                 self._step(tasks, pending, on_result)
         except BaseException:
             self._abort()
             raise
         for grader in self.graders:
-            grader.stop()
+            grader.quit()
+
+    def __enter__(self) -> GraderPool:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Wait for the grading processes to exit (SIGKILL after STOP_GRACE). Idempotent."""
+        deadline = time.monotonic() + STOP_GRACE
+        for grader in self.graders:
+            grader.quit()
+        for grader in self.graders:
+            grader.join(deadline)
         self.graders.clear()
 
     def _start(self) -> _Grader:
-        grader = _Grader(self.spec, self.seed, self.timeout)
+        grader = _Grader(self.spec, self.seed, self.timeout, self.feedback)
         self.graders.append(grader)
         return grader
 
     def _feed(self, grader: _Grader, tasks: Sequence[Task], pending: deque) -> None:
-        grader.task = None
-        if pending:
+        """Top the process's queue up to QUEUED tasks, in the order of ``pending``."""
+        if not grader.tasks:
+            grader.since = time.monotonic()
+        while pending and len(grader.tasks) < QUEUED:
             n = pending.popleft()
             grader.send({"op": "grade", "task": n, "path": str(tasks[n].path),
                          "relative": tasks[n].relative})
-            grader.task, grader.since = n, time.monotonic()
+            grader.tasks.append(n)
 
     def _step(self, tasks: Sequence[Task], pending: deque,
-              on_result: Callable[[int, dict | None, str | None], None]) -> None:
-        busy = {g.conn: g for g in self.graders if g.task is not None}
+              on_result: OnResult) -> None:
+        busy = {g.conn: g for g in self.graders if g.tasks}
         for conn in wait(list(busy), timeout=1.0):
             grader = busy[conn]
             try:
-                message = grader.receive()
+                message, result = grader.receive()
             except (EOFError, OSError, ValueError):
                 self._replace(grader, grader.death(), tasks, pending, on_result)
                 continue
@@ -181,28 +221,31 @@ class GraderPool:
                 if message.get("spec_sha256") != self.spec_sha256:
                     raise GradcheckError(f"{self.spec} changed while the batch was starting")
                 continue
-            if op in ("done", "failed") and message.get("task") == grader.task:
-                finished = grader.task
+            if op in ("done", "failed") and grader.tasks and message.get("task") == grader.tasks[0]:
+                finished = grader.tasks.popleft()
+                grader.since = time.monotonic()
                 self._feed(grader, tasks, pending)
-                on_result(finished, message.get("result"), message.get("message"))
+                on_result(finished, message, result)
         now = time.monotonic()
         for grader in list(self.graders):
-            if grader.task is not None and now - grader.since > self.budget:
+            if grader.tasks and now - grader.since > self.budget:
                 grader.kill()
                 self._replace(grader, f"grading took longer than {self.budget:g} s and was "
                               "stopped", tasks, pending, on_result)
 
     def _replace(self, grader: _Grader, why: str, tasks: Sequence[Task], pending: deque,
-                 on_result: Callable[[int, dict | None, str | None], None]) -> None:
-        """A grading process died (or was killed) during a task: report it, start another."""
-        finished = grader.task
-        grader.task = None
+                 on_result: OnResult) -> None:
+        """A grading process died (or was killed) during a task: report that task, give the
+        ones queued behind it to a new process."""
+        finished = grader.tasks.popleft() if grader.tasks else None
+        pending.extendleft(reversed(grader.tasks))
+        grader.tasks.clear()
         self.graders.remove(grader)
         grader.close()
         if pending:
             self._feed(self._start(), tasks, pending)
         if finished is not None:
-            on_result(finished, None, why)
+            on_result(finished, {"op": "failed", "task": finished, "message": why}, b"")
 
     def _abort(self) -> None:
         for grader in self.graders:
@@ -236,9 +279,12 @@ def main(argv: Sequence[str]) -> int:
     signal.signal(signal.SIGTERM, _stop)
     conn = Connection(int(options["--fd"]))
     timeout = float(options["--timeout"]) if "--timeout" in options else None
+    feedback = "--feedback" in options
 
-    def send(message: dict) -> None:
+    def send(message: dict, result: bytes | None = None) -> None:
         conn.send_bytes(json.dumps(message).encode())
+        if result is not None:
+            conn.send_bytes(result)
 
     from gradcheck.sandbox import Sandbox
 
@@ -255,24 +301,52 @@ def main(argv: Sequence[str]) -> int:
                 send({"op": "fatal", "message": str(exc)})
                 return 2
             send({"op": "ready", "spec_sha256": sheet.sha256})
-            while True:
-                message = json.loads(conn.recv_bytes())
-                if message.get("op") != "grade":
-                    return 0
-                send(_grade(grader, prepared, sandbox, message, timeout))
+            queue: Queue = Queue()
+            opener = ThreadPoolExecutor(1, thread_name_prefix="gradcheck-open")
+            Thread(target=_receive, args=(conn, queue, opener, sandbox, sheet), daemon=True,
+                   name="gradcheck-tasks").start()
+            while (item := queue.get()) is not None:
+                send(*_grade(grader, prepared, *item, timeout, feedback))
+            return 0
     except (EOFError, OSError, SystemExit):
         return 0   # the coordinator stopped us or went away; the sandbox has cleaned up
 
 
-def _grade(grader, prepared, sandbox, message: dict, timeout: float | None) -> dict:
+def _receive(conn: Connection, queue: Queue, opener: ThreadPoolExecutor, sandbox, sheet) -> None:
+    """Read tasks as they come and start opening each submission at once (worker forked,
+    confined, submission loaded) while the main thread grades the one before."""
+    while True:
+        try:
+            message = json.loads(conn.recv_bytes())
+        except (EOFError, OSError, ValueError):
+            message = {}
+        if message.get("op") != "grade":
+            queue.put(None)
+            return
+        future = opener.submit(sandbox.open, Path(message["path"]), module=sheet.module,
+                               forbid=sheet.forbid)
+        queue.put((message, future))
+
+
+def _grade(grader, prepared, message: dict, opening: Future, timeout: float | None,
+           feedback: bool) -> tuple[dict, bytes | None]:
     task = message["task"]
     try:
         result = grader.grade(prepared, Path(message["path"]), timeout=timeout,
-                              sandbox=sandbox)
+                              session=opening.result())
     except GradcheckError as exc:
-        return {"op": "failed", "task": task, "message": str(exc)}
+        return {"op": "failed", "task": task, "message": str(exc)}, None
     except Exception as exc:  # noqa: BLE001 - a grader bug costs this submission, not the batch
         return {"op": "failed", "task": task,
-                "message": f"internal error: {type(exc).__name__}: {exc}"}
+                "message": f"internal error: {type(exc).__name__}: {exc}"}, None
     result = dataclasses.replace(result, submission=message["relative"])
-    return {"op": "done", "task": task, "result": result.to_dict()}
+    data = result.to_dict()
+    lite = {**data, "output": "", "exercises": [{**e, "checks": [], "output": ""}
+                                                for e in data["exercises"]]}
+    text = None
+    if feedback:
+        from gradcheck.render.markdown import to_markdown
+
+        text = to_markdown(result)
+    return ({"op": "done", "task": task, "lite": lite, "feedback": text},
+            json.dumps(data, separators=(",", ":")).encode())

@@ -88,10 +88,21 @@ def find_submission(sheet: Sheet, submission: str | Path | None, folder: Path = 
 
 
 def grade(sheet: Sheet | PreparedSheet, submission: Path, *, seed: int | None = None,
-          timeout: float | None = None, sandbox: Sandbox | None = None) -> SheetResult:
-    """Grade one submission in an isolated worker and return the full result."""
+          timeout: float | None = None, sandbox: Sandbox | None = None,
+          session: Session | None = None) -> SheetResult:
+    """Grade one submission in an isolated worker and return the full result.
+
+    ``session``: the submission already opened (``sandbox.open(submission,
+    module=sheet.module, forbid=sheet.forbid)``), e.g. while another one was being graded;
+    it is closed when grading ends.
+    """
     started = time.monotonic()
     prepared = sheet if isinstance(sheet, PreparedSheet) else prepare(sheet, seed)
+    if session is not None:
+        try:
+            return _grade_session(prepared, Path(submission), session, timeout, started)
+        finally:
+            session.close()
     own_sandbox = sandbox is None
     if own_sandbox:
         sandbox = Sandbox()

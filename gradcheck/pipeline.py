@@ -123,18 +123,23 @@ def _flight(session: Session, worker: WorkerHandle, todo: Sequence[Request],
     broken = False            # a send failed: the worker is gone
     ready = time.monotonic()  # when the worker could start on the next request
     while len(outcomes) < len(todo):
-        while (not broken and sent < len(todo) and (not inflight or (
-                len(inflight) < WINDOW and held + todo[sent].size <= WINDOW_BYTES))):
-            request = todo[sent]
-            timeout = limits.call_timeout if request.timeout is None else float(request.timeout)
-            now = time.monotonic()
-            request_id = worker.send(request.header, timeout=timeout, arrays=request.arrays)
-            if request_id is None:
-                broken = True
-                break
-            inflight.append((request, request_id, now, timeout))
+        batch: list[tuple[Request, float]] = []    # sent together, in one write
+        while (not broken and sent + len(batch) < len(todo) and (not (inflight or batch) or (
+                len(inflight) + len(batch) < WINDOW
+                and held + todo[sent + len(batch)].size <= WINDOW_BYTES))):
+            request = todo[sent + len(batch)]
+            batch.append((request, limits.call_timeout if request.timeout is None
+                          else float(request.timeout)))
             held += request.size
-            sent += 1
+        if batch:
+            now = time.monotonic()
+            ids = worker.send_many([(r.header, t, r.arrays) for r, t in batch])
+            if ids is None:
+                broken = True
+                held -= sum(r.size for r, _ in batch)
+            else:
+                inflight.extend((r, i, now, t) for (r, t), i in zip(batch, ids, strict=True))
+                sent += len(batch)
         if inflight:
             request, request_id, sent_at, timeout = inflight.popleft()
             held -= request.size

@@ -137,6 +137,11 @@ class Channel:
             self.sock.settimeout(None)
             self.sock.sendall(data)
 
+    def send_frames(self, frames: list[bytes]) -> None:
+        """Several encoded frames in one write (one wake-up of the reader, not one each)."""
+        self.sock.settimeout(None)
+        self.sock.sendall(b"".join(frames))
+
     def receive(self, *, max_payload: int, deadline: float | None = None, fds: list | None = None,
                 credentials: bool = False) -> tuple[dict, bytes, list[np.ndarray]]:
         """One frame: (header, raw bytes, arrays).

@@ -31,7 +31,7 @@ from gradcheck.confine import (
 )
 from gradcheck.errors import SandboxError
 from gradcheck.limits import clean_output
-from gradcheck.protocol import Channel, ProtocolError, TooLarge
+from gradcheck.protocol import Channel, ProtocolError, TooLarge, encode
 
 CONTROL_TIMEOUT = 10.0     # seconds for the zygote to answer a spawn or reap request
 HELLO_TIMEOUT = 10.0       # seconds for a forked worker to confine itself and say hello
@@ -224,6 +224,20 @@ class WorkerHandle:
         except OSError:
             return None
         return self.request_id
+
+    def send_many(self, requests: list[tuple[dict, float, tuple]]) -> list[int] | None:
+        """Send several ``(header, timeout, arrays)`` requests in one write; their ids, or
+        None if the worker is gone (then none of them counts as sent)."""
+        frames, ids = [], []
+        for header, timeout, arrays in requests:
+            self.request_id += 1
+            ids.append(self.request_id)
+            frames.append(encode(dict(header, id=self.request_id, timeout=timeout), arrays))
+        try:
+            self.chan.send_frames(frames)
+        except OSError:
+            return None
+        return ids
 
     def receive(self, request_id: int, *, start: float, timeout: float,
                 max_payload: int) -> Reply:
