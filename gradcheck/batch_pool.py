@@ -1,5 +1,5 @@
-"""Grading processes for a batch: each owns a Sandbox and the prepared sheet, grades one
-submission at a time, and sends the result back as JSON.
+"""Grading processes for a batch: each owns a Sandbox and the prepared sheet, grades the
+submissions it is given one after the other, and sends each result back as JSON.
 
 The grader's own work (comparing answers) is Python and holds the GIL, so a batch runs one
 *grading process* per job rather than threads; every submission still gets a fresh worker
@@ -82,6 +82,7 @@ class _Grader:
         self.conn = Connection(ours.detach())
         self.tasks: deque[int] = deque()   # sent to this process, not finished; head first
         self.since = 0.0                   # when the head task started
+        self.ready = False                 # it has loaded the sheet and started its sandbox
 
     def send(self, message: dict) -> None:
         self.conn.send_bytes(json.dumps(message).encode())
@@ -138,7 +139,7 @@ class _Grader:
 
 
 class GraderPool:
-    """``jobs`` grading processes fed one submission at a time.
+    """``jobs`` grading processes, each given up to :data:`QUEUED` submissions at a time.
 
     ``on_result(task_index, message, result_json)`` is called in the coordinator for every
     task as it finishes (after the finished process got its next task): ``message`` is the
@@ -212,7 +213,10 @@ class GraderPool:
             try:
                 message, result = grader.receive()
             except (EOFError, OSError, ValueError):
-                self._replace(grader, grader.death(), tasks, pending, on_result)
+                why = grader.death()
+                if not grader.ready:   # it would fail the same way for every submission
+                    raise SandboxError(f"a grading process could not start: {why}") from None
+                self._replace(grader, why, tasks, pending, on_result)
                 continue
             op = message.get("op")
             if op == "fatal":
@@ -220,6 +224,7 @@ class GraderPool:
             if op == "ready":
                 if message.get("spec_sha256") != self.spec_sha256:
                     raise GradcheckError(f"{self.spec} changed while the batch was starting")
+                grader.ready = True
                 continue
             if op in ("done", "failed") and grader.tasks and message.get("task") == grader.tasks[0]:
                 finished = grader.tasks.popleft()

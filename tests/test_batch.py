@@ -164,10 +164,13 @@ def test_rerun_reuses_saved_results_and_regrades_a_changed_file(batch, tmp_path)
     folder2, out2 = tmp_path / "subs", tmp_path / "out"
     shutil.copytree(folder, folder2)
     shutil.copytree(out, out2)
-    again = run_batch_cli(folder2, out2, "--jobs", "1", "--strip-prefix")
+    again = run_batch_cli(folder2, out2, "--jobs", "1", "--strip-prefix", "--feedback",
+                          str(tmp_path / "feedback"))
     assert again.exit_code == 0, again.output
     assert (out2 / "grades.csv").read_text() == first
     assert "0 graded" in again.output and "6 saved before" in again.output
+    for page in (out / "feedback").iterdir():   # rendered from the journal: the same text
+        assert (tmp_path / "feedback" / page.name).read_text() == page.read_text(), page.name
     (folder2 / "sheet01-bob/repo/sheet01.py").write_text(SOLUTION.read_text())
     changed = run_batch_cli(folder2, out2, "--jobs", "1", "--strip-prefix")
     assert changed.exit_code == 0, changed.output
@@ -363,3 +366,41 @@ def test_summary_figures():
     assert [c for _, _, c in summary.histogram] == [1, 0, 0, 0, 0, 0, 1, 0, 0, 1]
     assert summary.missing == (("d", ""),) and summary.not_graded == (("e", "no worker"),)
     assert summary.load_errors == (("a", "SyntaxError"),) and summary.rate == 2.0
+
+
+def test_a_submission_that_cannot_be_graded_is_a_row_without_scores(tmp_path):
+    from gradcheck.batch import run_batch
+    from gradcheck.spec import find_spec
+
+    for name in ("a", "b", "c", "d"):
+        (tmp_path / "subs" / name).mkdir(parents=True)
+        (tmp_path / "subs" / name / "sheet01.py").write_text(SOLUTION.read_text())
+    vanishing = tmp_path / "subs" / "d" / "sheet01.py"
+
+    def remove_d(progress):   # d is sent to the grading process only once b is done
+        if progress.last == "a":
+            vanishing.unlink()
+
+    sheet, out = load_sheet("sheet01"), tmp_path / "out" / "grades.csv"
+    report = run_batch(sheet, find_spec("sheet01"), tmp_path / "subs", out, jobs=1,
+                       on_progress=remove_d)
+    assert [r.status for r in report.rows] == ["graded", "graded", "graded", "not graded"]
+    assert "no such file" in report.rows[3].note
+    assert report.summary.not_graded == (("d", report.rows[3].note),)
+    d = read_csv(out)[4]
+    assert d[0] == "d" and set(d[1:-2]) == {""} and d[-2] == "not graded"
+    assert journal_students(out.parent) == ["a", "b", "c"]       # d is tried again next time
+    vanishing.write_text(SOLUTION.read_text())
+    again = run_batch(sheet, find_spec("sheet01"), tmp_path / "subs", out, jobs=1)
+    assert [r.status for r in again.rows] == ["graded"] * 4
+    assert again.summary.graded_now == 1 and again.summary.saved == 3
+
+
+def test_a_grading_process_that_cannot_start_stops_the_batch(tmp_path):
+    from gradcheck.batch_pool import GraderPool, Task
+    from gradcheck.errors import SandboxError
+
+    pool = GraderPool(tmp_path / "missing.yaml", 1, None, 1, "x", budget=60)
+    with pool, pytest.raises(SandboxError, match="missing.yaml"):
+        pool.run([Task(SOLUTION, "sheet01.py")], lambda *args: None)
+    assert pool.graders == []
