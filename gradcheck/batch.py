@@ -130,6 +130,12 @@ def run_batch(sheet: Sheet, spec: str | os.PathLike[str], submissions: str | os.
     ``jobs``: grading processes (default: the CPUs this process may use). ``fresh``: ignore
     and empty the journal. Raises UsageError for an empty folder or a journal in use;
     KeyboardInterrupt stops the grading processes and leaves the journal intact.
+
+    >>> from gradcheck.spec import find_spec, load_sheet
+    >>> report = run_batch(load_sheet("sheet01"), find_spec("sheet01"), "submissions/",
+    ...                    "grades.csv", jobs=2)                      # doctest: +SKIP
+    >>> [(row.id, row.status) for row in report.rows][:2]             # doctest: +SKIP
+    [('alice', 'graded'), ('bob', 'missing')]
     """
     started = time.monotonic()
     seed = sheet.seed if seed is None else int(seed)
@@ -248,7 +254,13 @@ def _graded(student: str, result: SheetResult, feedback: str | None = None) -> R
 
 def missing_result(sheet: Sheet, seed: int) -> SheetResult:
     """The zero result of a student without a submission (every exercise 0, manual ones
-    left to the TA)."""
+    left to the TA).
+
+    >>> from gradcheck.spec import load_sheet
+    >>> result = missing_result(load_sheet("sheet01"), 1)
+    >>> result.score, result.max_score, result.exercises[0].message
+    (0.0, 64.0, 'no submission')
+    """
     exercises = tuple(ExerciseResult(
         id=e.id, title=e.title, kind=e.kind, student=e.student, points=e.points, score=0.0,
         status=ERROR if e.automatic else MANUAL,
@@ -331,7 +343,11 @@ def _write_atomically(path: Path, text: str) -> Path:
 
 
 def default_jobs() -> int:
-    """The number of CPUs this process may run on: the default number of grading processes."""
+    """The number of CPUs this process may run on: the default number of grading processes.
+
+    >>> default_jobs() >= 1
+    True
+    """
     try:
         return len(os.sched_getaffinity(0))
     except AttributeError:

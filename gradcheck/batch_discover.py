@@ -77,6 +77,12 @@ def discover(folder: str | os.PathLike[str], module: str, *, strip_prefix: bool 
 
     ``exclude`` lists paths inside ``folder`` that are not students (e.g. the feedback
     folder). Raises UsageError when ``folder`` is not a folder.
+
+    >>> import tempfile
+    >>> root = Path(tempfile.mkdtemp())
+    >>> _ = (root / "alice_sheet01.py").write_text(""), (root / "bob.ipynb").write_text("")
+    >>> [(s.id, s.relative) for s in discover(root, "sheet01").submissions]
+    [('alice', 'alice_sheet01.py'), ('bob', 'bob.ipynb')]
     """
     root = Path(folder)
     if not root.is_dir():

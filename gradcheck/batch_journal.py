@@ -49,7 +49,14 @@ def journal_path(gradebook: str | os.PathLike[str]) -> Path:
 
 
 def file_sha256(path: str | os.PathLike[str]) -> str:
-    """The SHA-256 of a file's bytes, in hex."""
+    """The SHA-256 of a file's bytes, in hex.
+
+    >>> import tempfile
+    >>> path = Path(tempfile.mkdtemp()) / "sheet01.py"
+    >>> _ = path.write_bytes(b"")
+    >>> file_sha256(path)[:16]
+    'e3b0c44298fc1c14'
+    """
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 

@@ -91,7 +91,13 @@ class Request:
 
 def run(session: Session, requests: Sequence[Request], stop: Iterable[str] = ()
         ) -> list[CallOutcome]:
-    """The outcomes of ``requests`` in order, cut after the first whose status is in ``stop``."""
+    """The outcomes of ``requests`` in order, cut after the first whose status is in ``stop``
+    (:meth:`Session.pipeline` calls this).
+
+    >>> run(session, [Request.call("todo", [np.array(1.0)])] * 3,
+    ...     stop=("not implemented",))                                # doctest: +SKIP
+    [CallOutcome(status='not implemented', ...)]
+    """
     stop = frozenset(stop)
     outcomes: list[CallOutcome] = []
     with session._lock:
@@ -181,7 +187,11 @@ def _drain(worker: WorkerHandle, inflight: deque, max_payload: int) -> None:
 
 
 def checked_input(array) -> np.ndarray:
-    """An input array for the worker: numbers only (UsageError otherwise)."""
+    """An input array for the worker: numbers only (UsageError otherwise).
+
+    >>> checked_input([1, 2]).dtype.kind
+    'i'
+    """
     array = np.asarray(array)
     if array.dtype.kind not in "biuf":
         raise UsageError(f"sandbox inputs must be numeric arrays, not dtype {array.dtype}")
@@ -189,11 +199,19 @@ def checked_input(array) -> np.ndarray:
 
 
 def is_plain(array) -> bool:
-    """A reply array exactly as the worker must send it: a float64 ``numpy.ndarray``."""
+    """A reply array exactly as the worker must send it: a float64 ``numpy.ndarray``.
+
+    >>> is_plain(np.zeros(2)), is_plain(np.zeros(2, dtype=np.float32))
+    (True, False)
+    """
     return type(array) is np.ndarray and array.dtype == np.float64
 
 
 def replace_value(outcome: CallOutcome, value) -> CallOutcome:
-    """The outcome with another value."""
+    """The outcome with another value.
+
+    >>> replace_value(CallOutcome("ok", [1.0]), 2.0).value
+    2.0
+    """
     return CallOutcome(outcome.status, value, outcome.message, outcome.duration, outcome.output,
                        outcome.line, outcome.traceback)

@@ -105,7 +105,16 @@ class BatchProgress:
 
 def print_summary(summary: Any, console: Console) -> None:
     """The summary of a finished batch: counts, mean/median, score histogram, pass rate per
-    exercise, the slowest submissions, and every failing one."""
+    exercise, the slowest submissions, and every failing one.
+
+    >>> import io
+    >>> from gradcheck.batch import summarize
+    >>> from gradcheck.spec import load_sheet
+    >>> console = Console(file=io.StringIO(), width=80, color_system=None)
+    >>> print_summary(summarize(load_sheet("sheet01"), []), console)
+    >>> console.file.getvalue().splitlines()[1].strip("│ ")
+    '0 students: 0 submitted'
+    """
     parts: list[Any] = [_headline(summary)]
     if summary.submitted:
         parts += [Text(""), _histogram(summary), Text(""), _pass_rates(summary)]
