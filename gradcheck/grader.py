@@ -33,7 +33,7 @@ from gradcheck.results import (
     SheetResult,
 )
 from gradcheck.sampling import TestPoint, sample_points
-from gradcheck.sandbox import CallOutcome, Sandbox, Session
+from gradcheck.sandbox import CallOutcome, Request, Sandbox, Session
 from gradcheck.spec import Exercise, Sheet
 
 DEFAULT_TIMEOUT = 5.0
@@ -88,10 +88,21 @@ def find_submission(sheet: Sheet, submission: str | Path | None, folder: Path = 
 
 
 def grade(sheet: Sheet | PreparedSheet, submission: Path, *, seed: int | None = None,
-          timeout: float | None = None, sandbox: Sandbox | None = None) -> SheetResult:
-    """Grade one submission in an isolated worker and return the full result."""
+          timeout: float | None = None, sandbox: Sandbox | None = None,
+          session: Session | None = None) -> SheetResult:
+    """Grade one submission in an isolated worker and return the full result.
+
+    ``session``: the submission already opened (``sandbox.open(submission,
+    module=sheet.module, forbid=sheet.forbid)``), e.g. while another one was being graded;
+    it is closed when grading ends.
+    """
     started = time.monotonic()
     prepared = sheet if isinstance(sheet, PreparedSheet) else prepare(sheet, seed)
+    if session is not None:
+        try:
+            return _grade_session(prepared, Path(submission), session, timeout, started)
+        finally:
+            session.close()
     own_sandbox = sandbox is None
     if own_sandbox:
         sandbox = Sandbox()
@@ -166,17 +177,17 @@ class _ExerciseGrader:
         started = time.monotonic()
         results: list[PointResult] = []
         output: list[str] = []
-        for point in self.points:
-            stop = results and results[-1].status in (TIMEOUT, NOT_IMPLEMENTED)
-            if stop:
-                results.append(PointResult(status=results[-1].status,
-                                           inputs=_inputs(point),
-                                           message=f"not run after {results[-1].status}"))
-                continue
-            outcome = self._ask(point)
+        # Every point is asked at once (pipelined); the worker stops being asked after a
+        # timeout or "not implemented", and the remaining points are marked as not run.
+        outcomes = self.session.pipeline([self._request(p) for p in self.points],
+                                         stop=(TIMEOUT, NOT_IMPLEMENTED))
+        for point, outcome in zip(self.points, outcomes, strict=False):  # may stop early
             if outcome.output:
                 output.append(outcome.output)
             results.append(self._judge(point, outcome))
+        for point in self.points[len(outcomes):]:
+            results.append(PointResult(status=results[-1].status, inputs=_inputs(point),
+                                       message=f"not run after {results[-1].status}"))
         passed = sum(1 for r in results if r.passed)
         status = min((r.status for r in results), key=_STATUS_ORDER.index)
         score = round(ex.points * passed / len(results), 6)
@@ -186,13 +197,13 @@ class _ExerciseGrader:
             score=score, status=status, message=message, checks=tuple(results),
             duration=round(time.monotonic() - started, 4), output="".join(output), **location)
 
-    def _ask(self, point: TestPoint) -> CallOutcome:
+    def _request(self, point: TestPoint) -> Request:
         if self.exercise.kind == NODE:
-            return self.session.node(self.exercise.student, point.args(), point.grad_output,
-                                     timeout=self.timeout)
+            return Request.node(self.exercise.student, point.args(), point.grad_output,
+                                timeout=self.timeout)
         arity = len(self.exercise.wrt) if self.exercise.multi else None
-        return self.session.call(self.exercise.student, point.args(), arity=arity,
-                                 timeout=self.timeout)
+        return Request.call(self.exercise.student, point.args(), arity=arity,
+                            timeout=self.timeout)
 
     def _judge(self, point: TestPoint, outcome: CallOutcome) -> PointResult:
         if outcome.status != "ok":

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import socket
 import struct
 import time
@@ -25,6 +26,15 @@ MAGIC = b"GCW1"
 PREFIX = struct.Struct("<4sIQ")
 MAX_HEADER = 8 << 20
 CHUNK = 1 << 16
+
+# The .npy header numpy writes for a C-ordered little-endian float64 array (format 1.0), the
+# one kind of array nearly every request and reply carries. Writing and reading exactly this
+# form directly is ~10x faster than numpy.lib.format (whose reader parses the header with
+# ast.literal_eval); anything else goes through numpy.lib.format. The bytes are the same.
+_NPY_MAGIC = b"\x93NUMPY\x01\x00"
+_F8_HEADER = "{'descr': '<f8', 'fortran_order': False, 'shape': %s, }"
+_F8_PATTERN = re.compile(rb"\{'descr': '<f8', 'fortran_order': False, "
+                         rb"'shape': \((|\d+,|\d+(?:, \d+)+)\), \} *\n")
 
 
 class ProtocolError(Exception):
@@ -41,7 +51,15 @@ class TooLarge(ProtocolError):
 
 
 def npy_bytes(array: np.ndarray) -> bytes:
-    """One array in ``.npy`` format, pickle refused."""
+    """One array in ``.npy`` format, pickle refused.
+
+    >>> npy_bytes(np.zeros(2))[:50]
+    b"\\x93NUMPY\\x01\\x00v\\x00{'descr': '<f8', 'fortran_order': False, 'sha"
+    """
+    if type(array) is np.ndarray and array.dtype.str == "<f8" and array.flags.c_contiguous:
+        text = _F8_HEADER % (repr(array.shape),)
+        header = (text + " " * (-(len(text) + 11) % 64) + "\n").encode("latin1")
+        return _NPY_MAGIC + len(header).to_bytes(2, "little") + header + array.tobytes()
     buffer = io.BytesIO()
     np.lib.format.write_array(buffer, np.asarray(array), allow_pickle=False)
     return buffer.getvalue()
@@ -71,13 +89,35 @@ def decode_payload(header: dict, payload: bytes) -> tuple[bytes, list[np.ndarray
         raise ProtocolError("the payload does not match its header")
     arrays, offset = [], raw_length
     for size in sizes:
-        try:
-            arrays.append(np.lib.format.read_array(io.BytesIO(payload[offset:offset + size]),
-                                                   allow_pickle=False))
-        except Exception as exc:  # noqa: BLE001 - any malformed blob
-            raise ProtocolError(f"a malformed array ({type(exc).__name__}: {exc})") from None
+        blob = payload[offset:offset + size]
+        array = _read_f8(blob)
+        if array is None:
+            try:
+                array = np.lib.format.read_array(io.BytesIO(blob), allow_pickle=False)
+            except Exception as exc:  # noqa: BLE001 - any malformed blob
+                raise ProtocolError(f"a malformed array ({type(exc).__name__}: {exc})") \
+                    from None
+        arrays.append(array)
         offset += size
     return payload[:raw_length], arrays
+
+
+def _read_f8(blob: bytes) -> np.ndarray | None:
+    """A writable float64 array from a blob in exactly the form ``npy_bytes`` writes, else
+    None (numpy.lib.format then reads, or refuses, it)."""
+    if blob[:8] != _NPY_MAGIC or len(blob) < 10:
+        return None
+    end = 10 + int.from_bytes(blob[8:10], "little")
+    match = _F8_PATTERN.fullmatch(blob, 10, end)
+    if match is None:
+        return None
+    shape = tuple(int(n) for n in match.group(1).split(b",") if n.strip())
+    count = 1
+    for n in shape:
+        count *= n
+    if len(blob) - end != 8 * count:
+        return None
+    return np.frombuffer(blob, dtype="<f8", offset=end).reshape(shape).copy()
 
 
 class Channel:
@@ -96,6 +136,11 @@ class Channel:
         if data:
             self.sock.settimeout(None)
             self.sock.sendall(data)
+
+    def send_frames(self, frames: list[bytes]) -> None:
+        """Several encoded frames in one write (one wake-up of the reader, not one each)."""
+        self.sock.settimeout(None)
+        self.sock.sendall(b"".join(frames))
 
     def receive(self, *, max_payload: int, deadline: float | None = None, fds: list | None = None,
                 credentials: bool = False) -> tuple[dict, bytes, list[np.ndarray]]:

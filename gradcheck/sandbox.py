@@ -35,7 +35,7 @@ from pathlib import Path
 import numpy as np
 
 from gradcheck.confine import PidsCgroups, candidate_modes, read_roots, user_thread_count
-from gradcheck.errors import SandboxError, SubmissionError, UsageError
+from gradcheck.errors import SandboxError, SubmissionError
 from gradcheck.limits import (
     CRASHED,
     ERROR,
@@ -48,10 +48,12 @@ from gradcheck.limits import (
     LoadReport,
     describe_exit,
 )
+from gradcheck.pipeline import Request, is_plain
+from gradcheck.pipeline import run as run_pipeline
 from gradcheck.worker_guard import landlock_abi
 from gradcheck.zygote import Reply, WorkerHandle, ZygoteProcess, remove_tree
 
-__all__ = ["Sandbox", "Session", "Limits", "LoadReport", "CallOutcome", "STATUSES"]
+__all__ = ["Sandbox", "Session", "Limits", "LoadReport", "CallOutcome", "Request", "STATUSES"]
 
 SUFFIXES = (".py", ".ipynb")
 SCRATCH_PREFIX = "gradcheck-sandbox-"   # + the pid of the process that made the folder
@@ -291,16 +293,8 @@ class Session:
         >>> session.call("d_1a", [np.array(1.0)]).value              # doctest: +SKIP
         array(8.21448711)
         """
-        if arity is not None and (not isinstance(arity, int) or arity < 1):
-            raise UsageError(f"arity must be a positive int or None, not {arity!r}")
-        expected = 1 if arity is None else arity
-        outcome = self._request({"op": "call", "name": name, "arity": arity}, list(args),
-                                expected, timeout, f"calling {name}")
-        if outcome.status == OK and arity is not None:
-            outcome = _replace_value(outcome, tuple(outcome.value))
-        elif outcome.status == OK:
-            outcome = _replace_value(outcome, outcome.value[0])
-        return outcome
+        request = Request.call(name, args, arity=arity, timeout=timeout)
+        return request.finish(self._request(request))
 
     def node(self, cls: str, inputs: Sequence[np.ndarray], grad_output: np.ndarray, *,
              timeout: float | None = None) -> CallOutcome:
@@ -309,37 +303,55 @@ class Session:
         The value is ``(out, grads)``: one float64 array and a tuple with one array per input.
         The timeout covers all three steps.
         """
-        arrays = [*inputs, grad_output]
-        outcome = self._request({"op": "node", "name": cls}, arrays, len(inputs) + 1, timeout,
-                                f"running {cls}")
-        if outcome.status == OK:
-            outcome = _replace_value(outcome, (outcome.value[0], tuple(outcome.value[1:])))
-        return outcome
+        request = Request.node(cls, inputs, grad_output, timeout=timeout)
+        return request.finish(self._request(request))
 
-    def _request(self, header: dict, args: list, expected: int, timeout: float | None,
-                 what: str) -> CallOutcome:
-        arrays = [_checked_input(a) for a in args]
+    def pipeline(self, requests: Sequence[Request], *, stop: Iterable[str] = ()
+                 ) -> list[CallOutcome]:
+        """Outcomes of several requests, sent ahead without waiting for each reply.
+
+        The same outcomes as calling :meth:`call` / :meth:`node` one by one (per-request
+        timeouts, a fresh worker after a timeout or crash), without a round trip per
+        request. After an outcome whose status is in ``stop`` nothing more is asked and the
+        list ends. Printed output arrives on the outcome after which it was read (the last
+        one, or the one that failed). See :mod:`gradcheck.pipeline`.
+
+        >>> session.pipeline([Request.call("d_1a", [np.array(x)]) for x in (1.0, 2.0)],
+        ...                  stop=("timeout",))                          # doctest: +SKIP
+        [CallOutcome(status='ok', value=array(8.21...)), CallOutcome(status='ok', ...)]
+        """
+        return run_pipeline(self, requests, stop)
+
+    def _ready(self) -> tuple[WorkerHandle | None, CallOutcome | None]:
+        """The live worker, started afresh after a failure; or (None, the outcome saying
+        why none could be started). The caller holds the session's lock."""
+        worker = self._worker
+        if worker is None or not worker.healthy():
+            if worker is not None:
+                worker.close()
+            report = self._start()
+            if not report.ok:
+                return None, CallOutcome(CRASHED, None, "the worker was restarted after a "
+                                         "failure but the submission did not load again: "
+                                         f"{report.error}", report.duration, report.output)
+            worker = self._worker
+        return worker, None
+
+    def _request(self, request: Request) -> CallOutcome:
         limits = self._sandbox.limits
-        timeout = limits.call_timeout if timeout is None else float(timeout)
+        timeout = limits.call_timeout if request.timeout is None else float(request.timeout)
         with self._lock:
             if self._closed:
                 raise SandboxError("the session is closed")
             if not self.load.ok:
                 return CallOutcome(ERROR, message=f"the submission did not load: {self.load.error}")
-            worker = self._worker
-            if worker is None or not worker.healthy():
-                if worker is not None:
-                    worker.close()
-                report = self._start()
-                if not report.ok:
-                    return CallOutcome(CRASHED, None, "the worker was restarted after a failure "
-                                       f"but the submission did not load again: {report.error}",
-                                       report.duration, report.output)
-                worker = self._worker
-            reply = worker.exchange(header, arrays=arrays, timeout=timeout,
+            worker, failed = self._ready()
+            if worker is None:
+                return failed
+            reply = worker.exchange(request.header, arrays=request.arrays, timeout=timeout,
                                     max_payload=limits.result_size)
             output = worker.read_output(limits.output)
-            return self._outcome(worker, reply, expected, timeout, what, output)
+            return self._outcome(worker, reply, request.expected, timeout, request.what, output)
 
     def _outcome(self, worker: WorkerHandle, reply: Reply, expected: int, timeout: float,
                  what: str, output: str) -> CallOutcome:
@@ -351,7 +363,7 @@ class Session:
             message = str(header.get("message") or "")
             if status == OK:
                 values = reply.arrays
-                if len(values) == expected and all(_is_plain(v) for v in values):
+                if len(values) == expected and all(is_plain(v) for v in values):
                     return CallOutcome(OK, values, "", reply.duration, output)
                 reply = Reply("garbled", duration=reply.duration,
                               problem=f"{len(values)} arrays where {expected} were expected")
@@ -372,22 +384,6 @@ class Session:
                 self._worker = None
         with self._sandbox._lock:
             self._sandbox._sessions.discard(self)
-
-
-def _checked_input(array) -> np.ndarray:
-    array = np.asarray(array)
-    if array.dtype.kind not in "biuf":
-        raise UsageError(f"sandbox inputs must be numeric arrays, not dtype {array.dtype}")
-    return array
-
-
-def _is_plain(array) -> bool:
-    return type(array) is np.ndarray and array.dtype == np.float64
-
-
-def _replace_value(outcome: CallOutcome, value) -> CallOutcome:
-    return CallOutcome(outcome.status, value, outcome.message, outcome.duration, outcome.output,
-                       outcome.line, outcome.traceback)
 
 
 def _remove_stale_scratch(folder: Path) -> None:

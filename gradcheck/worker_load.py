@@ -42,6 +42,7 @@ class ImportGuard(importlib.abc.MetaPathFinder):
     def __init__(self, forbid):
         self.names = tuple(sorted({str(n) for n in forbid if n}))
         self._original_import = builtins.__import__
+        self._allowed: set = set()   # names in sys.modules already found not forbidden
 
     def forbidden(self, fullname: str) -> bool:
         return any(fullname == n or fullname.startswith(n + ".") for n in self.names)
@@ -67,10 +68,18 @@ class ImportGuard(importlib.abc.MetaPathFinder):
         builtins.__import__ = guarded_import
 
     def violation(self) -> str | None:
-        """The message for a forbidden module that got into ``sys.modules`` anyway."""
-        for name in list(sys.modules):
+        """The message for a forbidden module that got into ``sys.modules`` anyway.
+
+        Runs after every request, so only names not checked before are looked at (whether a
+        name is forbidden depends on the name alone).
+        """
+        if not self.names:
+            return None
+        new = set(sys.modules) - self._allowed
+        for name in new:
             if isinstance(name, str) and self.forbidden(name):
                 return str(ForbiddenImport(name))
+        self._allowed |= new
         return None
 
 
@@ -198,10 +207,10 @@ class Submission:
     def _compile(self, text: str, filename: str, cell: int | None):
         self.files.add(filename)
         linecache.cache[filename] = (len(text), None, text.splitlines(True), filename)
-        code = compile(text, filename, "exec", dont_inherit=True)
-        for name, line in _top_level_lines(ast.parse(text, filename)).items():
+        tree = ast.parse(text, filename)   # parsed once: for the lines and the code
+        for name, line in _top_level_lines(tree).items():
             self.lines[name] = (line, cell)
-        return code
+        return compile(tree, filename, "exec", dont_inherit=True)
 
     def _load_module(self) -> dict:
         try:

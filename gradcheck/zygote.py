@@ -31,7 +31,7 @@ from gradcheck.confine import (
 )
 from gradcheck.errors import SandboxError
 from gradcheck.limits import clean_output
-from gradcheck.protocol import Channel, ProtocolError, TooLarge
+from gradcheck.protocol import Channel, ProtocolError, TooLarge, encode
 
 CONTROL_TIMEOUT = 10.0     # seconds for the zygote to answer a spawn or reap request
 HELLO_TIMEOUT = 10.0       # seconds for a forked worker to confine itself and say hello
@@ -209,13 +209,39 @@ class WorkerHandle:
     def exchange(self, header: dict, *, timeout: float, max_payload: int, arrays=(),
                  raw: bytes = b"") -> Reply:
         """Send a request and wait at most ``timeout`` seconds (wall clock) for the reply."""
-        self.request_id += 1
-        header = dict(header, id=self.request_id, timeout=timeout)
         start = time.monotonic()
-        try:
-            self.chan.send(header, arrays, raw)
-        except OSError:
+        request_id = self.send(header, timeout=timeout, arrays=arrays, raw=raw)
+        if request_id is None:
             return Reply("died", duration=time.monotonic() - start)
+        return self.receive(request_id, start=start, timeout=timeout, max_payload=max_payload)
+
+    def send(self, header: dict, *, timeout: float, arrays=(), raw: bytes = b"") -> int | None:
+        """Send one request without waiting for its reply; its id, or None if the worker is
+        gone. Requests sent ahead are answered in order (see :meth:`receive`)."""
+        self.request_id += 1
+        try:
+            self.chan.send(dict(header, id=self.request_id, timeout=timeout), arrays, raw)
+        except OSError:
+            return None
+        return self.request_id
+
+    def send_many(self, requests: list[tuple[dict, float, tuple]]) -> list[int] | None:
+        """Send several ``(header, timeout, arrays)`` requests in one write; their ids, or
+        None if the worker is gone (then none of them counts as sent)."""
+        frames, ids = [], []
+        for header, timeout, arrays in requests:
+            self.request_id += 1
+            ids.append(self.request_id)
+            frames.append(encode(dict(header, id=self.request_id, timeout=timeout), arrays))
+        try:
+            self.chan.send_frames(frames)
+        except OSError:
+            return None
+        return ids
+
+    def receive(self, request_id: int, *, start: float, timeout: float,
+                max_payload: int) -> Reply:
+        """The reply to request ``request_id``, waiting until ``start + timeout`` at most."""
         try:
             reply, _raw, out = self.chan.receive(max_payload=max_payload + REPLY_SLACK,
                                                  deadline=start + timeout)
@@ -228,7 +254,7 @@ class WorkerHandle:
         except ProtocolError as exc:
             return Reply("garbled", duration=time.monotonic() - start, problem=str(exc))
         duration = time.monotonic() - start
-        if reply.get("id") != self.request_id:
+        if reply.get("id") != request_id:
             return Reply("garbled", duration=duration, problem="a reply to another request")
         return Reply("reply", reply, out, duration)
 
@@ -238,6 +264,8 @@ class WorkerHandle:
             return ""
         try:
             total = os.fstat(self.out_fd).st_size
+            if total == 0:
+                return ""
             data = os.pread(self.out_fd, min(total, limit), 0)
             os.ftruncate(self.out_fd, 0)
         except OSError:

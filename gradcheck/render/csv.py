@@ -6,6 +6,10 @@ manual exercise for the TA (header ``"<id> (manual, <points>)"``), ``status`` (`
 ``graded with errors`` when an exercise crashed or timed out, ``load error``) and ``note``
 (the load error, shortened). Rows are sorted by id. Scores keep up to 4 decimals.
 
+Batch grading adds rows with their own status and note (``statuses``): ``missing`` (no
+submission: a row of zeros) and ``not graded`` (the grader could not grade it: a ``None``
+result, whose score cells stay empty so that no LMS imports a zero).
+
 Text cells that a spreadsheet would run as a formula (starting with ``=``, ``+``, ``-``,
 ``@``, tab or carriage return) get a leading apostrophe.
 """
@@ -17,21 +21,22 @@ import io
 import os
 import stat
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from gradcheck.render.common import fmt_num, one_line
 from gradcheck.results import ERROR, TIMEOUT, SheetResult
 
 GRADED, GRADED_WITH_ERRORS, LOAD_ERROR = "graded", "graded with errors", "load error"
+MISSING, NOT_GRADED = "missing", "not graded"
 
 
 def _safe(text: str) -> str:
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
-def _columns(results: Sequence[tuple[str, SheetResult]]) -> tuple[list[str], list[str],
-                                                                    dict[str, float]]:
+def _columns(results: Sequence[tuple[str, SheetResult | None]]
+             ) -> tuple[list[str], list[str], dict[str, float]]:
     """Automatic and manual exercise ids in sheet order, with their points.
 
     The order is that of the result with the most exercises (ties: smallest id); ids only
@@ -41,7 +46,8 @@ def _columns(results: Sequence[tuple[str, SheetResult]]) -> tuple[list[str], lis
     automatic: list[str] = []
     manual: list[str] = []
     points: dict[str, float] = {}
-    for _, result in sorted(results, key=lambda item: (-len(item[1].exercises), item[0])):
+    graded = [(student, result) for student, result in results if result is not None]
+    for _, result in sorted(graded, key=lambda item: (-len(item[1].exercises), item[0])):
         for exercise in result.exercises:
             if exercise.id in points:
                 continue
@@ -58,9 +64,15 @@ def _status(result: SheetResult) -> str:
     return GRADED
 
 
-def gradebook_rows(results: Sequence[tuple[str, SheetResult]], *,
-                   id_column: str = "student") -> tuple[list[str], list[list[str]]]:
+def gradebook_rows(results: Sequence[tuple[str, SheetResult | None]], *,
+                   id_column: str = "student",
+                   statuses: Mapping[str, tuple[str, str]] | None = None
+                   ) -> tuple[list[str], list[list[str]]]:
     """The gradebook's header and rows (all cells are text), rows sorted by id.
+
+    ``statuses`` maps an id to the ``(status, note)`` its row shows instead of the ones read
+    from its result; a ``None`` result leaves the score cells empty (status ``not graded``
+    unless ``statuses`` says otherwise).
 
     >>> from gradcheck.results import ExerciseResult, SheetResult
     >>> ex = ExerciseResult(id="1a", title="", kind="derivative", student="d_1a",
@@ -81,21 +93,29 @@ def gradebook_rows(results: Sequence[tuple[str, SheetResult]], *,
               + [f"{i} (manual, {fmt_num(points[i], 4)})" for i in manual]
               + ["status", "note"])
     rows = []
+    statuses = statuses or {}
     for student, result in sorted(results, key=lambda item: item[0]):
+        if result is None:
+            status, note = statuses.get(student, (NOT_GRADED, ""))
+            rows.append([_safe(student)] + [""] * (len(automatic) + 1 + len(manual))
+                        + [status, _safe(one_line(note, 200))])
+            continue
         scores = {e.id: e.score for e in result.exercises if e.automatic}
         row = [_safe(student)]
         row += [fmt_num(scores[i], 4) if i in scores else "" for i in automatic]
         row.append(fmt_num(result.score, 4))
         row += [""] * len(manual)
-        row += [_status(result), _safe(one_line(result.load_error or "", 200))]
+        status, note = statuses.get(student, (_status(result), result.load_error or ""))
+        row += [status, _safe(one_line(note, 200))]
         rows.append(row)
     return header, rows
 
 
-def gradebook_csv(results: Sequence[tuple[str, SheetResult]], *,
-                  id_column: str = "student") -> str:
+def gradebook_csv(results: Sequence[tuple[str, SheetResult | None]], *,
+                  id_column: str = "student",
+                  statuses: Mapping[str, tuple[str, str]] | None = None) -> str:
     """The gradebook as CSV text (``\\n`` line ends, minimal quoting)."""
-    header, rows = gradebook_rows(results, id_column=id_column)
+    header, rows = gradebook_rows(results, id_column=id_column, statuses=statuses)
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(header)
@@ -103,15 +123,17 @@ def gradebook_csv(results: Sequence[tuple[str, SheetResult]], *,
     return buffer.getvalue()
 
 
-def write_gradebook(path: str | os.PathLike[str], results: Sequence[tuple[str, SheetResult]],
-                    *, id_column: str = "student") -> Path:
+def write_gradebook(path: str | os.PathLike[str],
+                    results: Sequence[tuple[str, SheetResult | None]], *,
+                    id_column: str = "student",
+                    statuses: Mapping[str, tuple[str, str]] | None = None) -> Path:
     """Write the gradebook CSV atomically: a temporary file beside ``path``, then a rename.
 
     A reader (or a crash halfway) never sees a half-written gradebook: ``path`` holds the
     old file or the complete new one. Returns ``path``.
     """
     path = Path(path)
-    text = gradebook_csv(results, id_column=id_column)
+    text = gradebook_csv(results, id_column=id_column, statuses=statuses)
     fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp",
                                      dir=path.parent if str(path.parent) else ".")
     try:

@@ -1,0 +1,357 @@
+"""Grading processes for a batch: each owns a Sandbox and the prepared sheet, grades the
+submissions it is given one after the other, and sends each result back as JSON.
+
+The grader's own work (comparing answers) is Python and holds the GIL, so a batch runs one
+*grading process* per job rather than threads; every submission still gets a fresh worker
+process from that grading process's sandbox. Grading processes are started with
+``python -c`` (not ``multiprocessing``), talk over a socket pair with length-prefixed JSON
+messages, ignore Ctrl-C (the coordinator stops them), die with the coordinator
+(parent-death signal; their sandboxes then clean up after themselves), and each draws the
+same test points from the same spec file and seed. Each grading process is given its next
+submission ahead of time (:data:`QUEUED` tasks at most) and starts that submission's worker
+(fork, confinement, loading) on a helper thread while it grades the current one.
+
+Messages, coordinator -> grading process: ``{"op": "grade", "task": n, "path", "relative"}``,
+``{"op": "quit"}``; back: ``{"op": "ready", "spec_sha256"}``, ``{"op": "done", "task": n,
+"lite": {...}, "feedback": str | None}`` followed by the full result as JSON bytes (saved in
+the journal as they are, never decoded by the coordinator), ``{"op": "failed", "task": n,
+"message"}``, ``{"op": "fatal", "message"}``. ``lite`` is the result without its test points
+and printed output: all the gradebook and the summary need. ``feedback`` is the Markdown
+feedback, rendered where the full result is at hand (when the batch writes feedback).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections import deque
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from multiprocessing.connection import Connection, wait
+from pathlib import Path
+from queue import Queue
+from threading import Thread
+
+from gradcheck.errors import GradcheckError, SandboxError
+
+QUEUED = 2              # tasks given to one grading process at a time (the next one opens early)
+STOP_GRACE = 5.0         # seconds a grading process gets to close its sandbox when stopped
+WATCHDOG_SLACK = 60.0    # seconds on top of the longest a submission can take by its limits
+
+OnResult = Callable[[int, dict, bytes], None]
+# os._exit: once the sandbox is closed there is nothing left to tear down (numpy's teardown
+# alone takes longer than closing the sandbox).
+_BOOT = ("import os, sys; sys.path.insert(0, sys.argv[1]); "
+         "from gradcheck.batch_pool import main; os._exit(main(sys.argv[2:]))")
+
+
+@dataclasses.dataclass(frozen=True)
+class Task:
+    """One submission to grade: the file and how it is named in the result."""
+
+    path: Path
+    relative: str
+
+
+class _Grader:
+    """The coordinator's handle on one grading process."""
+
+    def __init__(self, spec: Path, seed: int, timeout: float | None, feedback: bool):
+        ours, theirs = socket.socketpair()
+        self.log = tempfile.TemporaryFile()
+        root = str(Path(__file__).resolve().parent.parent)
+        command = [sys.executable, "-c", _BOOT, root, "--fd", str(theirs.fileno()),
+                   "--parent", str(os.getpid()), "--spec", str(spec), "--seed", str(seed)]
+        if timeout is not None:
+            command += ["--timeout", repr(float(timeout))]
+        if feedback:
+            command += ["--feedback", "yes"]
+        try:
+            self.process = subprocess.Popen(command, pass_fds=[theirs.fileno()],
+                                            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                            stderr=self.log)
+        finally:
+            theirs.close()
+        self.conn = Connection(ours.detach())
+        self.tasks: deque[int] = deque()   # sent to this process, not finished; head first
+        self.since = 0.0                   # when the head task started
+        self.ready = False                 # it has loaded the sheet and started its sandbox
+
+    def send(self, message: dict) -> None:
+        self.conn.send_bytes(json.dumps(message).encode())
+
+    def receive(self) -> tuple[dict, bytes]:
+        """The next message, and the full result's JSON after a ``done``."""
+        message = json.loads(self.conn.recv_bytes())
+        return message, self.conn.recv_bytes() if message.get("op") == "done" else b""
+
+    def death(self) -> str:
+        """Why the process ended, with the end of what it wrote to stderr."""
+        try:
+            code = self.process.wait(timeout=STOP_GRACE)
+        except subprocess.TimeoutExpired:
+            self.kill()
+            code = self.process.wait()
+        self.log.seek(0)
+        tail = self.log.read().decode(errors="replace").strip().splitlines()[-1:]
+        how = f"killed by signal {-code}" if code < 0 else f"exit status {code}"
+        return f"the grading process ended ({how})" + (f": {tail[0]}" if tail else "")
+
+    def quit(self) -> None:
+        """Ask the process to close its sandbox and exit (without waiting for it)."""
+        try:
+            self.send({"op": "quit"})
+        except OSError:
+            pass
+
+    def join(self, deadline: float) -> None:
+        """Wait for the process until ``deadline`` (monotonic), then SIGKILL it; close."""
+        try:
+            self.process.wait(timeout=max(0.0, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            self.kill()
+        self.close()
+
+    def terminate(self) -> None:
+        """SIGTERM: the process closes its sandbox (kills its worker) and exits."""
+        try:
+            self.process.terminate()
+        except OSError:
+            pass
+
+    def kill(self) -> None:
+        try:
+            self.process.kill()
+        except OSError:
+            pass
+
+    def close(self) -> None:
+        self.process.wait()
+        self.conn.close()
+        self.log.close()
+
+
+class GraderPool:
+    """``jobs`` grading processes, each given up to :data:`QUEUED` submissions at a time.
+
+    ``on_result(task_index, message, result_json)`` is called in the coordinator for every
+    task as it finishes (after the finished process got its next task): ``message`` is the
+    ``done`` or ``failed`` message (see the module's docstring), ``result_json`` the full
+    result's JSON bytes (empty when it failed). ``feedback`` has every result's Markdown
+    feedback rendered in the grading process.
+    ``budget`` is the longest one submission may take (then its process is killed and the
+    submission reported as not graded). Any exception, KeyboardInterrupt included, stops
+    every process (its sandbox cleans up) before it propagates. When :meth:`run` returns,
+    the processes are shutting down; :meth:`close` (or leaving ``with``) waits for them.
+    """
+
+    def __init__(self, spec: Path, seed: int, timeout: float | None, jobs: int,
+                 spec_sha256: str, budget: float, feedback: bool = False):
+        self.spec, self.seed, self.timeout, self.feedback = spec, seed, timeout, feedback
+        self.jobs = max(1, int(jobs))
+        self.spec_sha256 = spec_sha256
+        self.budget = budget + WATCHDOG_SLACK
+        self.graders: list[_Grader] = []
+
+    def run(self, tasks: Sequence[Task],
+            on_result: OnResult) -> None:
+        """Grade every task; returns when all are done (or raises, with everything stopped)."""
+        pending = deque(range(len(tasks)))
+        try:
+            for _ in range(min(self.jobs, len(tasks))):
+                self._feed(self._start(), tasks, pending)
+            while any(g.tasks for g in self.graders):
+                self._step(tasks, pending, on_result)
+        except BaseException:
+            self._abort()
+            raise
+        for grader in self.graders:
+            grader.quit()
+
+    def __enter__(self) -> GraderPool:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Wait for the grading processes to exit (SIGKILL after STOP_GRACE). Idempotent."""
+        deadline = time.monotonic() + STOP_GRACE
+        for grader in self.graders:
+            grader.quit()
+        for grader in self.graders:
+            grader.join(deadline)
+        self.graders.clear()
+
+    def _start(self) -> _Grader:
+        grader = _Grader(self.spec, self.seed, self.timeout, self.feedback)
+        self.graders.append(grader)
+        return grader
+
+    def _feed(self, grader: _Grader, tasks: Sequence[Task], pending: deque) -> None:
+        """Top the process's queue up to QUEUED tasks, in the order of ``pending``."""
+        if not grader.tasks:
+            grader.since = time.monotonic()
+        while pending and len(grader.tasks) < QUEUED:
+            n = pending.popleft()
+            grader.send({"op": "grade", "task": n, "path": str(tasks[n].path),
+                         "relative": tasks[n].relative})
+            grader.tasks.append(n)
+
+    def _step(self, tasks: Sequence[Task], pending: deque,
+              on_result: OnResult) -> None:
+        busy = {g.conn: g for g in self.graders if g.tasks}
+        for conn in wait(list(busy), timeout=1.0):
+            grader = busy[conn]
+            try:
+                message, result = grader.receive()
+            except (EOFError, OSError, ValueError):
+                why = grader.death()
+                if not grader.ready:   # it would fail the same way for every submission
+                    raise SandboxError(f"a grading process could not start: {why}") from None
+                self._replace(grader, why, tasks, pending, on_result)
+                continue
+            op = message.get("op")
+            if op == "fatal":
+                raise SandboxError(str(message.get("message")))
+            if op == "ready":
+                if message.get("spec_sha256") != self.spec_sha256:
+                    raise GradcheckError(f"{self.spec} changed while the batch was starting")
+                grader.ready = True
+                continue
+            if op in ("done", "failed") and grader.tasks and message.get("task") == grader.tasks[0]:
+                finished = grader.tasks.popleft()
+                grader.since = time.monotonic()
+                self._feed(grader, tasks, pending)
+                on_result(finished, message, result)
+        now = time.monotonic()
+        for grader in list(self.graders):
+            if grader.tasks and now - grader.since > self.budget:
+                grader.kill()
+                self._replace(grader, f"grading took longer than {self.budget:g} s and was "
+                              "stopped", tasks, pending, on_result)
+
+    def _replace(self, grader: _Grader, why: str, tasks: Sequence[Task], pending: deque,
+                 on_result: OnResult) -> None:
+        """A grading process died (or was killed) during a task: report that task, give the
+        ones queued behind it to a new process."""
+        finished = grader.tasks.popleft() if grader.tasks else None
+        pending.extendleft(reversed(grader.tasks))
+        grader.tasks.clear()
+        self.graders.remove(grader)
+        grader.close()
+        if pending:
+            self._feed(self._start(), tasks, pending)
+        if finished is not None:
+            on_result(finished, {"op": "failed", "task": finished, "message": why}, b"")
+
+    def _abort(self) -> None:
+        for grader in self.graders:
+            grader.terminate()
+        deadline = time.monotonic() + STOP_GRACE
+        for grader in self.graders:
+            try:
+                grader.process.wait(timeout=max(0.0, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                grader.kill()
+            grader.close()
+        self.graders.clear()
+
+
+# -- the grading process -------------------------------------------------------------------
+
+
+def _stop(_signum, _frame) -> None:
+    raise SystemExit(0)
+
+
+def main(argv: Sequence[str]) -> int:
+    """A grading process: ``--fd FD --parent PID --spec FILE --seed N [--timeout S]``."""
+    options = dict(zip(argv[::2], argv[1::2], strict=False))
+    from gradcheck.worker_guard import set_parent_death_signal
+
+    set_parent_death_signal(signal.SIGKILL)
+    if os.getppid() != int(options["--parent"]):
+        return 1   # the coordinator is already gone
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, _stop)
+    conn = Connection(int(options["--fd"]))
+    timeout = float(options["--timeout"]) if "--timeout" in options else None
+    feedback = "--feedback" in options
+
+    def send(message: dict, result: bytes | None = None) -> None:
+        conn.send_bytes(json.dumps(message).encode())
+        if result is not None:
+            conn.send_bytes(result)
+
+    from gradcheck.sandbox import Sandbox
+
+    try:
+        with Sandbox() as sandbox:   # the zygote starts while the grader imports and prepares
+            from gradcheck import grader
+            from gradcheck.spec import load_sheet
+
+            try:
+                sheet = load_sheet(options["--spec"])
+                prepared = grader.prepare(sheet, int(options["--seed"]))
+                sandbox.mode   # noqa: B018 - waits for the zygote: SandboxError if it fails
+            except GradcheckError as exc:
+                send({"op": "fatal", "message": str(exc)})
+                return 2
+            send({"op": "ready", "spec_sha256": sheet.sha256})
+            queue: Queue = Queue()
+            opener = ThreadPoolExecutor(1, thread_name_prefix="gradcheck-open")
+            Thread(target=_receive, args=(conn, queue, opener, sandbox, sheet), daemon=True,
+                   name="gradcheck-tasks").start()
+            while (item := queue.get()) is not None:
+                send(*_grade(grader, prepared, *item, timeout, feedback))
+            return 0
+    except (EOFError, OSError, SystemExit):
+        return 0   # the coordinator stopped us or went away; the sandbox has cleaned up
+
+
+def _receive(conn: Connection, queue: Queue, opener: ThreadPoolExecutor, sandbox, sheet) -> None:
+    """Read tasks as they come and start opening each submission at once (worker forked,
+    confined, submission loaded) while the main thread grades the one before."""
+    while True:
+        try:
+            message = json.loads(conn.recv_bytes())
+        except (EOFError, OSError, ValueError):
+            message = {}
+        if message.get("op") != "grade":
+            queue.put(None)
+            return
+        future = opener.submit(sandbox.open, Path(message["path"]), module=sheet.module,
+                               forbid=sheet.forbid)
+        queue.put((message, future))
+
+
+def _grade(grader, prepared, message: dict, opening: Future, timeout: float | None,
+           feedback: bool) -> tuple[dict, bytes | None]:
+    task = message["task"]
+    try:
+        result = grader.grade(prepared, Path(message["path"]), timeout=timeout,
+                              session=opening.result())
+    except GradcheckError as exc:
+        return {"op": "failed", "task": task, "message": str(exc)}, None
+    except Exception as exc:  # noqa: BLE001 - a grader bug costs this submission, not the batch
+        return {"op": "failed", "task": task,
+                "message": f"internal error: {type(exc).__name__}: {exc}"}, None
+    result = dataclasses.replace(result, submission=message["relative"])
+    data = result.to_dict()
+    lite = {**data, "output": "", "exercises": [{**e, "checks": [], "output": ""}
+                                                for e in data["exercises"]]}
+    text = None
+    if feedback:
+        from gradcheck.render.markdown import to_markdown
+
+        text = to_markdown(result)
+    return ({"op": "done", "task": task, "lite": lite, "feedback": text},
+            json.dumps(data, separators=(",", ":")).encode())

@@ -1,0 +1,217 @@
+"""Many requests to one worker without waiting for each reply: :meth:`Session.pipeline`.
+
+Asked one at a time, every call into a submission costs a round trip: the parent sends, the
+worker wakes up, answers, the parent wakes up. On a small machine the two wake-ups cost more
+than the call itself. A pipeline sends up to :data:`WINDOW` requests ahead and reads the
+replies in order. The worker answers them one after the other, exactly as it answers single
+requests, so results do not change; only the waiting goes.
+
+What stays the same as with :meth:`Session.call` / :meth:`Session.node`:
+
+- every request has its own timeout, counted from the moment the worker could start on it
+  (the later of sending it and receiving the previous reply), so a slow call never eats into
+  the next one's time;
+- after a timeout, a crash or a garbled reply the worker is killed, and the requests not yet
+  answered go to a fresh worker (the module loaded again), as the next call would;
+- ``stop``: after an outcome with one of these statuses nothing more is asked (replies to
+  requests already sent are read and dropped), and the list of outcomes ends there.
+
+What differs: printed output is read when a pipeline ends, fails or stops, so it appears on
+that outcome (together with what earlier requests of the pipeline printed) instead of on
+each one.
+
+>>> import numpy as np
+>>> Request.call("d_1a", [np.array(1.0)]).header
+{'op': 'call', 'name': 'd_1a', 'arity': None}
+"""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from gradcheck.errors import SandboxError, UsageError
+from gradcheck.limits import ERROR, OK, CallOutcome
+from gradcheck.zygote import Reply, WorkerHandle
+
+if TYPE_CHECKING:
+    from gradcheck.sandbox import Session
+
+WINDOW = 32                 # requests in flight at most
+WINDOW_BYTES = 32 << 10     # bytes of input arrays in flight at most (beyond the first request)
+
+
+@dataclass(frozen=True)
+class Request:
+    """One ``call`` or ``node`` request; build it with :meth:`call` or :meth:`node`."""
+
+    header: dict
+    arrays: tuple[np.ndarray, ...]
+    expected: int
+    what: str
+    arity: int | None = None
+    timeout: float | None = None
+
+    @classmethod
+    def call(cls, name: str, args: Sequence[np.ndarray], *, arity: int | None = None,
+             timeout: float | None = None) -> Request:
+        """``name(*args)``; the outcome's value as :meth:`Session.call` gives it."""
+        if arity is not None and (not isinstance(arity, int) or arity < 1):
+            raise UsageError(f"arity must be a positive int or None, not {arity!r}")
+        return cls({"op": "call", "name": name, "arity": arity},
+                   tuple(checked_input(a) for a in args), 1 if arity is None else arity,
+                   f"calling {name}", arity, timeout)
+
+    @classmethod
+    def node(cls, name: str, inputs: Sequence[np.ndarray], grad_output: np.ndarray, *,
+             timeout: float | None = None) -> Request:
+        """``cls().forward(*inputs)`` and ``.backward(grad_output)``, as :meth:`Session.node`."""
+        arrays = tuple(checked_input(a) for a in [*inputs, grad_output])
+        return cls({"op": "node", "name": name}, arrays, len(inputs) + 1, f"running {name}",
+                   None, timeout)
+
+    @property
+    def size(self) -> int:
+        return sum(a.nbytes for a in self.arrays) + 256
+
+    def finish(self, outcome: CallOutcome) -> CallOutcome:
+        """The outcome with its value shaped: one array, a k-tuple, or ``(out, grads)``."""
+        if outcome.status != OK:
+            return outcome
+        values = outcome.value
+        if self.header["op"] == "node":
+            return replace_value(outcome, (values[0], tuple(values[1:])))
+        return replace_value(outcome, values[0] if self.arity is None else tuple(values))
+
+
+def run(session: Session, requests: Sequence[Request], stop: Iterable[str] = ()
+        ) -> list[CallOutcome]:
+    """The outcomes of ``requests`` in order, cut after the first whose status is in ``stop``
+    (:meth:`Session.pipeline` calls this).
+
+    >>> run(session, [Request.call("todo", [np.array(1.0)])] * 3,
+    ...     stop=("not implemented",))                                # doctest: +SKIP
+    [CallOutcome(status='not implemented', ...)]
+    """
+    stop = frozenset(stop)
+    outcomes: list[CallOutcome] = []
+    with session._lock:
+        if session._closed:
+            raise SandboxError("the session is closed")
+        while len(outcomes) < len(requests):
+            if outcomes and outcomes[-1].status in stop:
+                break
+            if not session.load.ok:
+                outcomes.append(CallOutcome(
+                    ERROR, message=f"the submission did not load: {session.load.error}"))
+                continue
+            worker, failed = session._ready()
+            if worker is None:
+                outcomes.append(failed)
+                continue
+            outcomes += _flight(session, worker, requests[len(outcomes):], stop)
+    return outcomes
+
+
+def _flight(session: Session, worker: WorkerHandle, todo: Sequence[Request],
+            stop: frozenset[str]) -> list[CallOutcome]:
+    """Outcomes from one worker: all of ``todo``, or up to a stop, or up to a failure that
+    killed the worker (the caller starts a fresh one for the rest)."""
+    limits = session._sandbox.limits
+    inflight: deque[tuple[Request, int, float, float]] = deque()
+    outcomes: list[CallOutcome] = []
+    sent = held = unread = 0  # requests sent; bytes of input in flight; outputs not read
+    broken = False            # a send failed: the worker is gone
+    ready = time.monotonic()  # when the worker could start on the next request
+    while len(outcomes) < len(todo):
+        batch: list[tuple[Request, float]] = []    # sent together, in one write
+        while (not broken and sent + len(batch) < len(todo) and (not (inflight or batch) or (
+                len(inflight) + len(batch) < WINDOW
+                and held + todo[sent + len(batch)].size <= WINDOW_BYTES))):
+            request = todo[sent + len(batch)]
+            batch.append((request, limits.call_timeout if request.timeout is None
+                          else float(request.timeout)))
+            held += request.size
+        if batch:
+            now = time.monotonic()
+            ids = worker.send_many([(r.header, t, r.arrays) for r, t in batch])
+            if ids is None:
+                broken = True
+                held -= sum(r.size for r, _ in batch)
+            else:
+                inflight.extend((r, i, now, t) for (r, t), i in zip(batch, ids, strict=True))
+                sent += len(batch)
+        if inflight:
+            request, request_id, sent_at, timeout = inflight.popleft()
+            held -= request.size
+            reply = worker.receive(request_id, start=max(sent_at, ready), timeout=timeout,
+                                   max_payload=limits.result_size)
+            ready = time.monotonic()
+        else:   # the worker died before this request could be sent
+            request = todo[sent]
+            timeout = limits.call_timeout if request.timeout is None else float(request.timeout)
+            reply = Reply("died")
+        outcome = session._outcome(worker, reply, request.expected, timeout, request.what, "")
+        unread += 1
+        if worker.dead or outcome.status in stop or len(outcomes) + 1 == len(todo):
+            output = worker.read_output(limits.output * unread)
+            unread = 0
+            outcome = CallOutcome(outcome.status, outcome.value, outcome.message,
+                                  outcome.duration, output, outcome.line, outcome.traceback)
+        outcomes.append(request.finish(outcome))
+        if worker.dead:
+            break
+        if outcome.status in stop:
+            _drain(worker, inflight, limits.result_size)
+            break
+    return outcomes
+
+
+def _drain(worker: WorkerHandle, inflight: deque, max_payload: int) -> None:
+    """Read and drop the replies to requests sent before a stop; kill a worker that fails."""
+    ready = time.monotonic()
+    while inflight:
+        _request, request_id, sent_at, timeout = inflight.popleft()
+        reply = worker.receive(request_id, start=max(sent_at, ready), timeout=timeout,
+                               max_payload=max_payload)
+        ready = time.monotonic()
+        if reply.kind != "reply":
+            worker.kill()
+            return
+    worker.read_output(0)
+
+
+def checked_input(array) -> np.ndarray:
+    """An input array for the worker: numbers only (UsageError otherwise).
+
+    >>> checked_input([1, 2]).dtype.kind
+    'i'
+    """
+    array = np.asarray(array)
+    if array.dtype.kind not in "biuf":
+        raise UsageError(f"sandbox inputs must be numeric arrays, not dtype {array.dtype}")
+    return array
+
+
+def is_plain(array) -> bool:
+    """A reply array exactly as the worker must send it: a float64 ``numpy.ndarray``.
+
+    >>> is_plain(np.zeros(2)), is_plain(np.zeros(2, dtype=np.float32))
+    (True, False)
+    """
+    return type(array) is np.ndarray and array.dtype == np.float64
+
+
+def replace_value(outcome: CallOutcome, value) -> CallOutcome:
+    """The outcome with another value.
+
+    >>> replace_value(CallOutcome("ok", [1.0]), 2.0).value
+    2.0
+    """
+    return CallOutcome(outcome.status, value, outcome.message, outcome.duration, outcome.output,
+                       outcome.line, outcome.traceback)

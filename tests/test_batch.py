@@ -1,0 +1,418 @@
+"""`gradcheck batch` through the real CLI on a folder of mixed submissions: every row as a single
+`gradcheck grade` gives it, feedback files, resuming (also after kill -9 and Ctrl-C),
+regrading changed files, --fresh; and the parts: discovery, journal, gradebook rows, summary."""
+
+import csv
+import io
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from gradcheck.batch import Row, missing_result, summarize
+from gradcheck.batch_discover import discover
+from gradcheck.batch_journal import Journal, journal_path
+from gradcheck.cli import main
+from gradcheck.errors import UsageError
+from gradcheck.render.csv import gradebook_rows
+from gradcheck.results import SheetResult
+from gradcheck.spec import load_sheet
+
+ROOT = Path(__file__).resolve().parent.parent
+SOLUTION = ROOT / "solutions" / "sheet01.py"
+WRONG = Path(__file__).resolve().parent / "submissions"
+TIMEOUT = "0.5"
+
+
+def _wrong(override: str) -> str:
+    return SOLUTION.read_text() + "\n\n" + (WRONG / override).read_text()
+
+
+def _notebook(code: str) -> str:
+    cells = [{"cell_type": "markdown", "metadata": {}, "source": ["# Sheet 01"]}]
+    cells += [{"cell_type": "code", "metadata": {}, "execution_count": None, "outputs": [],
+               "source": part.splitlines(keepends=True)} for part in code.split("\n\n\n")]
+    return json.dumps({"cells": cells, "metadata": {}, "nbformat": 4, "nbformat_minor": 5})
+
+
+def make_folder(root: Path) -> Path:
+    """A download of seven students: right, wrong (nested), broken, hanging, notebook, none,
+    and a flat file."""
+    files = {
+        "sheet01-alice/sheet01.py": SOLUTION.read_text(),
+        "sheet01-bob/repo/sheet01.py": _wrong("transposed_1d.py"),
+        "sheet01-carl/sheet01.py": (WRONG / "syntax_error.py").read_text(),
+        "sheet01-dave/sheet01.py": _wrong("loops_forever_1c.py"),
+        "sheet01-erin/sheet01.ipynb": _notebook(SOLUTION.read_text()),
+        "sheet01-frank/notes.py": "print('see the attached photo')\n",
+        "sheet01-gina_sheet01.py": _wrong("mul_swapped.py"),
+    }
+    for name, text in files.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(text)
+    return root
+
+
+def run_batch_cli(folder: Path, out: Path, *args: str):
+    return CliRunner().invoke(main, ["batch", "sheet01", str(folder), "-o",
+                                     str(out / "grades.csv"), "--timeout", TIMEOUT, *args])
+
+
+def read_csv(path: Path) -> list[list[str]]:
+    return list(csv.reader(io.StringIO(path.read_text())))
+
+
+def journal_students(out: Path) -> list[str]:
+    lines = journal_path(out / "grades.csv").read_text().splitlines()
+    return [json.loads(line)["student"] for line in lines]
+
+
+@pytest.fixture(scope="module")
+def batch(tmp_path_factory):
+    folder = make_folder(tmp_path_factory.mktemp("submissions"))
+    out = tmp_path_factory.mktemp("out")
+    result = run_batch_cli(folder, out, "--jobs", "2", "--feedback", str(out / "feedback"),
+                           "--strip-prefix")
+    assert result.exit_code == 0, result.output
+    return folder, out, result.output, (out / "grades.csv").read_text()
+
+
+def test_every_student_has_a_row_sorted_by_id(batch):
+    _folder, out, output, _ = batch
+    rows = read_csv(out / "grades.csv")
+    assert rows[0][0] == "student" and rows[0][-2:] == ["status", "note"]
+    assert [r[0] for r in rows[1:]] == ["alice", "bob", "carl", "dave", "erin", "frank", "gina"]
+    status = {r[0]: r[-2] for r in rows[1:]}
+    assert status == {"alice": "graded", "bob": "graded", "carl": "load error",
+                      "dave": "graded with errors", "erin": "graded", "frank": "missing",
+                      "gina": "graded"}
+
+
+def _single_grade(path: Path) -> SheetResult:
+    result = CliRunner().invoke(main, ["grade", "sheet01", "--submission", str(path),
+                                       "--format", "json", "--timeout", TIMEOUT])
+    assert result.exit_code in (0, 1), result.output
+    return SheetResult.from_dict(json.loads(result.output))
+
+
+@pytest.mark.parametrize("student, path", [
+    ("alice", "sheet01-alice/sheet01.py"), ("bob", "sheet01-bob/repo/sheet01.py"),
+    ("carl", "sheet01-carl/sheet01.py"), ("dave", "sheet01-dave/sheet01.py"),
+    ("erin", "sheet01-erin/sheet01.ipynb"), ("gina", "sheet01-gina_sheet01.py")])
+def test_each_row_is_what_a_single_grade_gives(batch, student, path):
+    folder, out, _, _ = batch
+    header, rows = gradebook_rows([(student, _single_grade(folder / path))])
+    batch_rows = read_csv(out / "grades.csv")
+    assert batch_rows[0] == header
+    row = next(r for r in batch_rows if r[0] == student)
+    assert row[:-1] == rows[0][:-1]                      # every score, the total, the status
+    if row[-2] != "graded with errors":
+        assert row[-1] == rows[0][-1]
+    else:
+        assert row[-1].startswith("1c: calling d_1c did not finish within 0.5 s")
+
+
+def test_expected_scores(batch):
+    _, out, _, _ = batch
+    rows = {r[0]: r for r in read_csv(out / "grades.csv")}
+    total = rows["student"].index("automatic (64)")
+    assert {k: rows[k][total] for k in ("alice", "bob", "carl", "dave", "erin", "gina")} == \
+        {"alice": "64", "bob": "62", "carl": "0", "dave": "62", "erin": "64", "gina": "50"}
+    assert "line 8" in rows["carl"][-1]
+
+
+def test_a_folder_without_a_submission_is_a_zero_row(batch):
+    _, out, _, _ = batch
+    header, *rows = read_csv(out / "grades.csv")
+    frank = dict(zip(header, next(r for r in rows if r[0] == "frank"), strict=True))
+    assert frank["automatic (64)"] == "0" and frank["1a (2)"] == "0"
+    assert frank["2a (manual, 8)"] == ""
+    assert frank["note"] == "no sheet01.py or sheet01.ipynb in sheet01-frank/ (found: notes.py)"
+
+
+def test_feedback_file_per_student(batch):
+    _, out, _, _ = batch
+    feedback = out / "feedback"
+    assert sorted(p.name for p in feedback.iterdir()) == [
+        f"{s}.md" for s in ("alice", "bob", "carl", "dave", "erin", "frank", "gina")]
+    assert (feedback / "alice.md").read_text().startswith("# sheet01: 64 / 64 points")
+    bob = (feedback / "bob.md").read_text()
+    assert bob.startswith("# sheet01: 62 / 64 points") and "transpose" in bob
+    assert "did not load" in (feedback / "carl.md").read_text()
+    assert "timeout" in (feedback / "dave.md").read_text()
+    assert "No submission was found" in (feedback / "frank.md").read_text()
+
+
+def test_summary_on_the_terminal(batch):
+    _, _, output, _ = batch
+    assert "7 students: 6 submitted (1 did not load), 1 missing" in output
+    assert "mean 50.33" in output and "median 62" in output
+    assert "█" in output and "Passed, per exercise" in output and "Slowest" in output
+    assert "carl" in output.split("Load errors")[1] and "frank" in output.split("Missing")[1]
+    assert "grading 6 of 6 submissions with 2 job(s)" in output   # plain progress: no terminal
+
+
+def test_rerun_reuses_saved_results_and_regrades_a_changed_file(batch, tmp_path):
+    folder, out, _, first = batch
+    folder2, out2 = tmp_path / "subs", tmp_path / "out"
+    shutil.copytree(folder, folder2)
+    shutil.copytree(out, out2)
+    again = run_batch_cli(folder2, out2, "--jobs", "1", "--strip-prefix", "--feedback",
+                          str(tmp_path / "feedback"))
+    assert again.exit_code == 0, again.output
+    assert (out2 / "grades.csv").read_text() == first
+    assert "0 graded" in again.output and "6 saved before" in again.output
+    for page in (out / "feedback").iterdir():   # rendered from the journal: the same text
+        assert (tmp_path / "feedback" / page.name).read_text() == page.read_text(), page.name
+    (folder2 / "sheet01-bob/repo/sheet01.py").write_text(SOLUTION.read_text())
+    changed = run_batch_cli(folder2, out2, "--jobs", "1", "--strip-prefix")
+    assert changed.exit_code == 0, changed.output
+    assert journal_students(out2).count("bob") == 2 and len(journal_students(out2)) == 7
+    rows = {r[0]: r for r in read_csv(out2 / "grades.csv")}
+    assert rows["bob"][rows["student"].index("automatic (64)")] == "64"
+    resumed = (out2 / "grades.csv").read_text()
+    assert resumed != first
+    fresh = run_batch_cli(folder2, out2, "--jobs", "2", "--strip-prefix", "--fresh")
+    assert fresh.exit_code == 0, fresh.output
+    assert sorted(journal_students(out2)) == ["alice", "bob", "carl", "dave", "erin", "gina"]
+    assert (out2 / "grades.csv").read_text() == resumed     # graded again: the same gradebook
+    assert "6 graded" in fresh.output
+
+
+def _descendants(pid: int) -> set[int]:
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                fields = Path(f"/proc/{entry}/stat").read_text().rpartition(")")[2].split()
+            except OSError:
+                continue
+            children.setdefault(int(fields[1]), []).append(int(entry))
+    found, todo = set(), [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.add(child)
+            todo.append(child)
+    return found
+
+
+def _alive(pids: set[int]) -> set[int]:
+    alive = set()
+    for pid in pids:
+        try:
+            state = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0]
+        except OSError:
+            continue
+        if state != "Z":
+            alive.add(pid)
+    return alive
+
+
+def _start_batch(folder: Path, out: Path) -> subprocess.Popen:
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    return subprocess.Popen([sys.executable, "-m", "gradcheck", "batch", "sheet01", str(folder),
+                             "-o", str(out / "grades.csv"), "--jobs", "1", "--timeout", TIMEOUT,
+                             "--strip-prefix"], env=env, cwd=ROOT, start_new_session=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+
+
+def _stop_after_first_result(process: subprocess.Popen, out: Path, how) -> set[int]:
+    journal = journal_path(out / "grades.csv")
+    deadline = time.monotonic() + 60
+    while not (journal.exists() and journal.read_text().count("\n") >= 1):
+        assert process.poll() is None and time.monotonic() < deadline, process.stdout.read()
+        time.sleep(0.01)
+    family = _descendants(process.pid)
+    how(process)
+    process.wait(timeout=30)
+    deadline = time.monotonic() + 10
+    while _alive(family) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not _alive(family), "processes left behind"
+    return family
+
+
+def test_kill_9_then_rerun_resumes_with_the_same_csv(batch, tmp_path):
+    folder, _, _, first = batch
+    out = tmp_path / "out"
+    process = _start_batch(folder, out)
+    family = _stop_after_first_result(process, out, lambda p: os.kill(p.pid, signal.SIGKILL))
+    assert family, "the batch had started grading processes"
+    assert not (out / "grades.csv").exists()
+    done = journal_students(out)
+    assert 1 <= len(done) < 6
+    again = run_batch_cli(folder, out, "--strip-prefix")
+    assert again.exit_code == 0, again.output
+    assert (out / "grades.csv").read_text() == first
+    assert sorted(journal_students(out)) == ["alice", "bob", "carl", "dave", "erin", "gina"]
+    assert f"{len(done)} saved before" in again.output
+
+
+def test_ctrl_c_stops_cleanly_and_keeps_the_journal(batch, tmp_path):
+    folder, _, _, _ = batch
+    out = tmp_path / "out"
+    process = _start_batch(folder, out)
+    _stop_after_first_result(process, out, lambda p: os.killpg(p.pid, signal.SIGINT))
+    assert process.returncode == 130
+    assert "run the same command again" in process.stdout.read().decode()
+    assert not (out / "grades.csv").exists() and 1 <= len(journal_students(out)) < 6
+
+
+def test_usage_errors_exit_2(tmp_path):
+    empty = CliRunner().invoke(main, ["batch", "sheet01", str(tmp_path), "-o",
+                                      str(tmp_path / "g.csv")])
+    assert empty.exit_code == 2 and "no submissions" in empty.output
+    unknown = CliRunner().invoke(main, ["batch", "no-such-sheet", str(tmp_path)])
+    assert unknown.exit_code == 2
+    helped = CliRunner().invoke(main, ["batch", "--help"])
+    assert helped.exit_code == 0 and "--id-column" in helped.output
+
+
+# -- the parts -------------------------------------------------------------------------------
+
+
+def _touch(root: Path, *names: str) -> None:
+    for name in names:
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text("")
+
+
+def test_discovery_layouts_and_preferences(tmp_path):
+    _touch(tmp_path, "a/sheet01.py", "a/sheet01.ipynb", "b/x/sheet01.ipynb", "b/y/sheet01.ipynb",
+           "c/Sheet01.py", "dan.py", "eve_sheet01.ipynb", "sheet01-fay.py", "gus.ipynb",
+           "gus.py", "notes.txt", "__MACOSX/sheet01.py", ".git/sheet01.py", "h/.hidden/sheet01.py")
+    (tmp_path / "out").mkdir()
+    (tmp_path / "i").mkdir()
+    (tmp_path / "i" / "sheet01.py").symlink_to(tmp_path / "dan.py")
+    found = discover(tmp_path, "sheet01", exclude=[tmp_path / "out"])
+    got = {s.id: s.relative for s in found.submissions}
+    assert got == {"a": "a/sheet01.py", "b": "b/x/sheet01.ipynb", "c": "c/Sheet01.py",
+                   "dan": "dan.py", "eve": "eve_sheet01.ipynb", "fay": "sheet01-fay.py",
+                   "gus": "gus.py", "h": None, "i": None}
+    assert [s.id for s in found.submissions] == sorted(got)
+    assert found.warnings == ("a: grading a/sheet01.py, not a/sheet01.ipynb",
+                              "b: grading b/x/sheet01.ipynb, not b/y/sheet01.ipynb",
+                              "gus: grading gus.py, not gus.ipynb")
+
+
+def test_strip_prefix(tmp_path):
+    _touch(tmp_path, "hw1-anne-marie/sheet01.py", "hw1-ann/sheet01.py")
+    stripped = discover(tmp_path, "sheet01", strip_prefix=True)
+    assert [s.id for s in stripped.submissions] == ["ann", "anne-marie"]
+    _touch(tmp_path, "other/sheet01.py")
+    kept = discover(tmp_path, "sheet01", strip_prefix=True)
+    assert [s.id for s in kept.submissions] == ["hw1-ann", "hw1-anne-marie", "other"]
+    assert "share no" in kept.warnings[0]
+    with pytest.raises(UsageError):
+        discover(tmp_path / "nope", "sheet01")
+
+
+def _result(score: float = 2.0) -> SheetResult:
+    sheet = load_sheet("sheet01")
+    return SheetResult(sheet="sheet01", title="", module="sheet01", submission="x.py",
+                       score=score, max_score=64.0, manual_points=36.0, seed=1,
+                       spec_sha256=sheet.sha256, gradcheck_version="", exercises=())
+
+
+def test_journal_reuses_matching_lines_and_survives_a_torn_line(tmp_path):
+    path = tmp_path / "g.csv.journal.jsonl"
+    key = {"spec_sha256": "s", "seed": 1, "timeout": 5.0}
+    with Journal(path, key) as journal:
+        journal.append("ann", "h1", _result(1.0))
+        journal.append("ann", "h1", _result(3.0))
+        journal.append("bob", "h2", _result(2.0))
+        with pytest.raises(UsageError, match="in use"):
+            Journal(path, key)
+    with open(path, "a") as f:
+        f.write('{"format": 1, "student": "carl", "fi')          # kill -9 in mid-write
+    with Journal(path, key) as journal:
+        saved = journal.saved()
+        assert {k: r.score for k, r in saved.items()} == {("ann", "h1"): 3.0, ("bob", "h2"): 2.0}
+        journal.append("carl", "h3", _result(4.0))
+    assert path.read_text().count("\n") == 4 and path.read_text().endswith("}\n")
+    with Journal(path, dict(key, seed=2)) as other:
+        assert other.saved() == {}
+    with Journal(path, key, fresh=True) as fresh:
+        assert fresh.saved() == {} and path.read_text() == ""
+
+
+def test_gradebook_rows_for_missing_and_not_graded():
+    sheet = load_sheet("sheet01")
+    rows = [("ann", missing_result(sheet, 1)), ("bob", None), ("cy", None)]
+    header, cells = gradebook_rows(rows, statuses={"ann": ("missing", "no file"),
+                                                   "cy": ("not graded", "=worker failed")})
+    ann, bob, cy = (dict(zip(header, row, strict=True)) for row in cells)
+    assert ann["1a (2)"] == "0" and ann["automatic (64)"] == "0" and ann["status"] == "missing"
+    assert bob["1a (2)"] == "" and bob["automatic (64)"] == "" and bob["status"] == "not graded"
+    assert cy["note"] == "'=worker failed"
+
+
+def test_summary_figures():
+    sheet = load_sheet("sheet01")
+    perfect = SheetResult.from_dict(json.loads(json.dumps(_result(64.0).to_dict())))
+    rows = [Row("a", _result(0.0), "load error", "SyntaxError"), Row("b", perfect, "graded"),
+            Row("c", _result(40.0), "graded"), Row("d", missing_result(sheet, 1), "missing"),
+            Row("e", None, "not graded", "no worker")]
+    summary = summarize(sheet, rows, graded_now=3, elapsed=1.5)
+    assert (summary.count, summary.submitted, summary.mean, summary.median) == \
+        (5, 3, pytest.approx(104 / 3), 40.0)
+    assert [c for _, _, c in summary.histogram] == [1, 0, 0, 0, 0, 0, 1, 0, 0, 1]
+    assert summary.missing == (("d", ""),) and summary.not_graded == (("e", "no worker"),)
+    assert summary.load_errors == (("a", "SyntaxError"),) and summary.rate == 2.0
+
+
+def test_a_submission_that_cannot_be_graded_is_a_row_without_scores(tmp_path):
+    from gradcheck.batch import run_batch
+    from gradcheck.spec import find_spec
+
+    for name in ("a", "b", "c", "d"):
+        (tmp_path / "subs" / name).mkdir(parents=True)
+        (tmp_path / "subs" / name / "sheet01.py").write_text(SOLUTION.read_text())
+    vanishing = tmp_path / "subs" / "d" / "sheet01.py"
+
+    def remove_d(progress):   # d is sent to the grading process only once b is done
+        if progress.last == "a":
+            vanishing.unlink()
+
+    sheet, out = load_sheet("sheet01"), tmp_path / "out" / "grades.csv"
+    report = run_batch(sheet, find_spec("sheet01"), tmp_path / "subs", out, jobs=1,
+                       on_progress=remove_d)
+    assert [r.status for r in report.rows] == ["graded", "graded", "graded", "not graded"]
+    assert "no such file" in report.rows[3].note
+    assert report.summary.not_graded == (("d", report.rows[3].note),)
+    d = read_csv(out)[4]
+    assert d[0] == "d" and set(d[1:-2]) == {""} and d[-2] == "not graded"
+    assert journal_students(out.parent) == ["a", "b", "c"]       # d is tried again next time
+    vanishing.write_text(SOLUTION.read_text())
+    again = run_batch(sheet, find_spec("sheet01"), tmp_path / "subs", out, jobs=1)
+    assert [r.status for r in again.rows] == ["graded"] * 4
+    assert again.summary.graded_now == 1 and again.summary.saved == 3
+
+
+def test_a_grading_process_that_cannot_start_stops_the_batch(tmp_path):
+    from gradcheck.batch_pool import GraderPool, Task
+    from gradcheck.errors import SandboxError
+
+    pool = GraderPool(tmp_path / "missing.yaml", 1, None, 1, "x", budget=60)
+    with pool, pytest.raises(SandboxError, match="missing.yaml"):
+        pool.run([Task(SOLUTION, "sheet01.py")], lambda *args: None)
+    assert pool.graders == []
+
+
+@pytest.mark.parametrize("name", ["gradcheck.batch", "gradcheck.batch_discover",
+                                  "gradcheck.batch_journal", "gradcheck.pipeline",
+                                  "gradcheck.render.batch"])
+def test_docstring_examples(name):
+    import doctest
+    import importlib
+
+    failures, tried = doctest.testmod(importlib.import_module(name),
+                                      optionflags=doctest.ELLIPSIS)
+    assert tried > 0 and failures == 0
