@@ -25,7 +25,7 @@ import numpy as np
 from gradcheck import __version__
 from gradcheck.sampling import TestPoint
 
-FORMAT = 2  # bump whenever sampling draws or checks points differently
+FORMAT = 3  # bump whenever sampling draws or checks points differently
 
 
 def cache_dir() -> Path | None:
