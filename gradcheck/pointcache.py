@@ -25,7 +25,7 @@ import numpy as np
 from gradcheck import __version__
 from gradcheck.sampling import TestPoint
 
-FORMAT = 3  # bump whenever sampling draws or checks points differently
+FORMAT = 4  # bump whenever sampling draws or checks points differently
 
 
 def cache_dir() -> Path | None:
@@ -53,36 +53,35 @@ def load(spec_sha256: str, seed: int) -> dict[str, tuple[TestPoint, ...]] | None
     path = folder / f"points-{cache_key(spec_sha256, seed)}.npz"
     try:
         with np.load(path, allow_pickle=False) as data:
-            meta = json.loads(str(data["meta"]))
-            return {exercise_id: tuple(_point(data, f"{i}.{j}", p)
-                                       for j, p in enumerate(points))
-                    for i, (exercise_id, points) in enumerate(meta)}
-    except (OSError, ValueError, KeyError, TypeError):
+            meta, values = json.loads(str(data["meta"])), data["values"]
+        reader = _Reader(values)
+        return {exercise_id: tuple(reader.point(p) for p in points)
+                for exercise_id, points in meta}
+    except (OSError, ValueError, KeyError, TypeError, IndexError):
         return None
 
 
 def store(spec_sha256: str, seed: int, points: Mapping[str, tuple[TestPoint, ...]]) -> None:
-    """Save points for later runs; a cache that cannot be written is silently skipped."""
+    """Save points for later runs; a cache that cannot be written is silently skipped.
+
+    Every array goes into one flat float64 array; the JSON index holds names and shapes.
+    """
     folder = cache_dir()
     if folder is None or not spec_sha256:
         return
-    arrays: dict[str, np.ndarray] = {}
-    meta = []
-    for i, (exercise_id, exercise_points) in enumerate(points.items()):
-        described = []
-        for j, point in enumerate(exercise_points):
-            prefix = f"{i}.{j}"
-            for name, value in point.inputs.items():
-                arrays[f"{prefix}.in.{name}"] = value
-            for k, value in enumerate(point.expected):
-                arrays[f"{prefix}.exp.{k}"] = value
-            if point.grad_output is not None:
-                arrays[f"{prefix}.grad"] = point.grad_output
-            described.append({"inputs": list(point.inputs), "expected": len(point.expected),
-                              "labels": list(point.labels), "fixed": point.fixed,
-                              "grad": point.grad_output is not None})
-        meta.append((exercise_id, described))
-    arrays["meta"] = np.array(json.dumps(meta))
+    chunks: list[np.ndarray] = []
+
+    def shape_of(array: np.ndarray) -> list[int]:
+        chunks.append(np.asarray(array, dtype=np.float64).reshape(-1))
+        return list(np.shape(array))
+
+    meta = [(exercise_id, [{
+        "inputs": [[name, shape_of(value)] for name, value in point.inputs.items()],
+        "expected": [shape_of(value) for value in point.expected],
+        "grad": None if point.grad_output is None else shape_of(point.grad_output),
+        "labels": list(point.labels), "fixed": point.fixed,
+    } for point in exercise_points]) for exercise_id, exercise_points in points.items()]
+    values = np.concatenate(chunks) if chunks else np.zeros(0)
     try:
         folder.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=folder, suffix=".tmp")
@@ -90,16 +89,30 @@ def store(spec_sha256: str, seed: int, points: Mapping[str, tuple[TestPoint, ...
         return
     try:
         with os.fdopen(fd, "wb") as handle:
-            np.savez(handle, **arrays)
+            np.savez(handle, meta=np.array(json.dumps(meta)), values=values)
         os.replace(tmp, folder / f"points-{cache_key(spec_sha256, seed)}.npz")
     except OSError:
         Path(tmp).unlink(missing_ok=True)
 
 
-def _point(data: Mapping[str, np.ndarray], prefix: str, described: dict) -> TestPoint:
-    return TestPoint(
-        inputs={name: data[f"{prefix}.in.{name}"] for name in described["inputs"]},
-        expected=tuple(data[f"{prefix}.exp.{k}"] for k in range(described["expected"])),
-        labels=tuple(described["labels"]),
-        grad_output=data[f"{prefix}.grad"] if described["grad"] else None,
-        fixed=bool(described["fixed"]))
+class _Reader:
+    """Cuts the flat array back into arrays, in the order ``store`` wrote them."""
+
+    def __init__(self, values: np.ndarray):
+        self.values = values
+        self.offset = 0
+
+    def take(self, shape: list[int]) -> np.ndarray:
+        size = int(np.prod(shape, dtype=np.int64))
+        if self.offset + size > self.values.size:
+            raise ValueError("the cache file is shorter than its index")
+        array = self.values[self.offset:self.offset + size].reshape(shape).copy()
+        self.offset += size
+        return array
+
+    def point(self, described: dict) -> TestPoint:
+        inputs = {name: self.take(shape) for name, shape in described["inputs"]}
+        expected = tuple(self.take(shape) for shape in described["expected"])
+        grad = None if described["grad"] is None else self.take(described["grad"])
+        return TestPoint(inputs=inputs, expected=expected, labels=tuple(described["labels"]),
+                         grad_output=grad, fixed=bool(described["fixed"]))
