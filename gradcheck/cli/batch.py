@@ -1,0 +1,72 @@
+"""``gradcheck batch``: a folder of submissions -> gradebook, feedback files, summary."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from gradcheck.cli.common import EXIT_FAILED, EXIT_OK, fail, load_spec
+
+EXIT_INTERRUPTED = 130
+
+
+@click.command("batch")
+@click.argument("sheet")
+@click.argument("submissions", type=click.Path(exists=True, file_okay=False))
+@click.option("--output", "-o", type=click.Path(dir_okay=False), default="grades.csv",
+              show_default=True, help="The gradebook CSV (its journal is written beside it).")
+@click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
+              help="Grading processes  [default: the number of CPUs]")
+@click.option("--timeout", type=click.FloatRange(min=0, min_open=True),
+              help="Seconds allowed per call of a student function (default: the spec's, or 5).")
+@click.option("--seed", type=int, help="Seed for the random test points (default: the spec's).")
+@click.option("--feedback", type=click.Path(file_okay=False),
+              help="Write one Markdown feedback file per student into this folder.")
+@click.option("--id-column", default="student", show_default=True,
+              help="Header of the id column (what the LMS import expects).")
+@click.option("--strip-prefix", is_flag=True,
+              help="Drop the '<assignment>-' prefix all folder names share from the ids.")
+@click.option("--fresh", is_flag=True,
+              help="Grade everything again: empty the journal of earlier runs first.")
+def batch_command(sheet, submissions, output, jobs, timeout, seed, feedback, id_column,
+                  strip_prefix, fresh):
+    """Grade every submission in SUBMISSIONS against SHEET: a gradebook CSV, feedback files.
+
+    SUBMISSIONS holds a folder per student (e.g. GitHub Classroom's download) with
+    <module>.py or <module>.ipynb, or one .py/.ipynb file per student. Each submission is
+    graded in its own sandboxed process; finished ones are saved in a journal at once, so an
+    interrupted batch resumes when run again. Exit code 0 when every submission was graded
+    (whatever the scores), 1 when some could not be graded, 2 for usage or spec errors,
+    130 when interrupted.
+
+    \b
+    gradcheck batch sheet01 submissions/ -o grades.csv --feedback feedback/
+    """
+    from rich.console import Console
+
+    from gradcheck.batch import default_jobs, run_batch
+    from gradcheck.errors import GradcheckError
+    from gradcheck.render.batch import BatchProgress, print_summary
+    from gradcheck.spec import find_spec
+
+    spec = load_spec(sheet)
+    jobs = jobs or default_jobs()
+    try:
+        with BatchProgress(jobs) as show:
+            report = run_batch(spec, find_spec(sheet), submissions, output, seed=seed,
+                               timeout=timeout, jobs=jobs, feedback=feedback,
+                               id_column=id_column, fresh=fresh, strip_prefix=strip_prefix,
+                               on_progress=show)
+    except GradcheckError as exc:
+        raise fail(exc) from None
+    except KeyboardInterrupt:
+        click.echo("interrupted: finished submissions are saved in the journal; run the same "
+                   "command again to continue", err=True)
+        sys.exit(EXIT_INTERRUPTED)
+    print_summary(report.summary, Console(highlight=False))
+    where = f"wrote {report.gradebook}"
+    if feedback:
+        where += f" and {len(report.feedback)} feedback files in {feedback}"
+    click.echo(where)
+    sys.exit(EXIT_FAILED if report.summary.not_graded else EXIT_OK)

@@ -1,0 +1,199 @@
+"""``gradcheck check FILE.py:FUNC FILE.py:DERIV``: check any derivative of your own."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import click
+
+from gradcheck.cli.common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, UsageExit
+
+
+@click.command("check")
+@click.argument("function", metavar="FILE.py:FUNC")
+@click.argument("derivative", metavar="FILE.py:DERIV")
+@click.option("--at", "points", multiple=True, metavar="VALUE",
+              help="A point: a number or nested list (JSON or Python literal). When FUNC takes "
+                   "several arguments, a list with one entry per argument. Repeatable.")
+@click.option("--random", "random_count", type=click.IntRange(min=1), default=None,
+              metavar="N", help="Check at N random points (needs --shape).")
+@click.option("--shape", "shapes", multiple=True, metavar="3,2",
+              help="Shape of the input for --random ('' for a scalar); repeat once per "
+                   "argument when FUNC takes several.")
+@click.option("--domain", default="-2,2", show_default=True, metavar="LOW,HIGH",
+              help="Interval the random entries are drawn from.")
+@click.option("--seed", type=int, default=0, show_default=True,
+              help="Seed of the random points and of the random probes.")
+@click.option("--wrt", type=int, default=0, show_default=True,
+              help="Index of the argument to differentiate with respect to.")
+@click.option("--mode", type=click.Choice(["auto", "full", "directional"]), default="auto",
+              show_default=True, help="Every entry, or random directions (auto: large inputs).")
+@click.option("--rtol", type=float, default=None, help="Relative tolerance (default by dtype).")
+def check_command(function: str, derivative: str, points: tuple[str, ...],
+                  random_count: int | None, shapes: tuple[str, ...], domain: str, seed: int,
+                  wrt: int, mode: str, rtol: float | None) -> None:
+    """Check that DERIV is the derivative of FUNC at some points.
+
+    DERIV(*args) must return the derivative of FUNC(*args) with respect to argument --wrt,
+    in layout FUNC.shape + x.shape. Exit 0 when every point passes, 1 when one fails, 2 for
+    usage errors (or a point where FUNC itself fails).
+
+    \b
+    gradcheck check f.py:f f.py:df --at 0.5 --at '[1.0, 2.0]'
+    gradcheck check f.py:loss f.py:grad --random 3 --shape 4,2 --domain 0.1,2
+    """
+    from rich.console import Console
+    from rich.panel import Panel
+    from rich.text import Text
+
+    from gradcheck.check import check
+    from gradcheck.errors import GradcheckError
+
+    modules: dict[str, object] = {}
+    f, df = _load_function(function, modules), _load_function(derivative, modules)
+    names = _parameters(f)
+    if not points and random_count is None:
+        raise UsageExit("give at least one point: --at VALUE or --random N --shape S")
+    if not 0 <= wrt < len(names):
+        raise UsageExit(f"--wrt {wrt}: {_short(function)} takes {len(names)} argument(s)")
+    arg_sets = [_parse_point(text, len(names)) for text in points]
+    shown = [f"{', '.join(names)} = {text}" if len(names) > 1 else f"{names[0]} = {text}"
+             for text in points]
+    if random_count is not None:
+        if len(shapes) != len(names):
+            raise UsageExit(f"give one --shape per argument of {_short(function)} "
+                             f"({', '.join(names)})")
+        arg_sets += _random_points(random_count, shapes, domain, seed)
+        shown += [", ".join(f"{n} = {_show(a)}" for n, a in zip(names, args, strict=True))
+                  for args in arg_sets[len(shown):]]
+    console = Console(highlight=False)
+    failed = unusable = 0
+    for number, (args, where) in enumerate(zip(arg_sets, shown, strict=True), 1):
+        title = Text(f"point {number}: {where}")
+        try:
+            result = check(f, df, *args, wrt=wrt, rtol=rtol, mode=mode, seed=seed)
+        except Exception as exc:  # not finite / not settling here, or FUNC itself failing
+            unusable += 1
+            story = str(exc) if isinstance(exc, GradcheckError) else \
+                f"{_short(function)} raised {type(exc).__name__}: {exc}"
+            console.print(Panel(Text(story), title=title, subtitle="cannot check here",
+                                border_style="yellow"))
+            continue
+        failed += not result.passed
+        console.print(Panel(Text(str(result)), title=title, subtitle="PASS" if result.passed
+                            else "FAIL", border_style="green" if result.passed else "red"))
+    total = len(arg_sets)
+    console.print(f"{total - failed - unusable} of {total} points pass")
+    click.get_current_context().exit(EXIT_USAGE if unusable else EXIT_FAILED if failed
+                                     else EXIT_OK)
+
+
+def _show(value: object) -> str:
+    import numpy as np
+
+    return np.array2string(np.asarray(value), precision=6, separator=", ")
+
+
+def _short(ref: str) -> str:
+    return ref.rpartition(":")[2]
+
+
+def _load_function(ref: str, modules: dict[str, object]) -> Callable[..., object]:
+    """``FILE.py:NAME`` -> the callable, importing the user's file once under a unique name."""
+    import importlib.util
+
+    path_text, sep, name = ref.rpartition(":")
+    if not sep or not path_text or not name:
+        raise UsageExit(f"expected FILE.py:FUNCTION, got {ref!r}")
+    path = Path(path_text)
+    if not path.is_file():
+        raise UsageExit(f"file not found: {path}")
+    key = str(path.resolve())
+    if key not in modules:
+        module_name = f"_gradcheck_user_{len(modules)}_{abs(hash(key))}"
+        spec = importlib.util.spec_from_file_location(module_name, path)
+        if spec is None or spec.loader is None:
+            raise UsageExit(f"cannot import {path}: not a Python file")
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[module_name] = module
+        sys.path.insert(0, str(path.resolve().parent))
+        try:
+            spec.loader.exec_module(module)
+        except (Exception, SystemExit) as exc:
+            raise UsageExit(f"could not load {path}: {type(exc).__name__}: {exc}") from None
+        finally:
+            sys.path.remove(str(path.resolve().parent))
+        modules[key] = module
+    function = getattr(modules[key], name, None)
+    if not callable(function):
+        defined = sorted(n for n, v in vars(modules[key]).items()
+                         if callable(v) and not n.startswith("_")
+                         and getattr(v, "__module__", None) == modules[key].__name__)
+        hint = f" (it defines: {', '.join(defined)})" if defined else ""
+        raise UsageExit(f"{path} has no function {name!r}{hint}")
+    return function
+
+
+def _parameters(function: Callable[..., object]) -> list[str]:
+    """Names of the required positional parameters (one entry when unknown)."""
+    import inspect
+
+    try:
+        params = inspect.signature(function).parameters.values()
+    except (TypeError, ValueError):
+        return ["x"]
+    names = [p.name for p in params if p.default is p.empty
+             and p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    return names or ["x"]
+
+
+def _parse_point(text: str, nargs: int) -> list[object]:
+    """``--at`` text -> the argument list (JSON or a Python literal, numbers only)."""
+    import ast
+    import json
+
+    try:
+        value = json.loads(text)
+    except ValueError:
+        try:
+            value = ast.literal_eval(text)
+        except (ValueError, SyntaxError, MemoryError, RecursionError):
+            raise UsageExit(f"--at {text!r}: not a number or a (nested) list of numbers") \
+                from None
+    if not _numeric(value):
+        raise UsageExit(f"--at {text!r}: not a number or a (nested) list of numbers")
+    if nargs == 1:
+        return [value]
+    if not isinstance(value, (list, tuple)) or len(value) != nargs:
+        raise UsageExit(f"--at {text!r}: the function takes {nargs} arguments; give a list "
+                         f"with one entry per argument")
+    return list(value)
+
+
+def _numeric(value: object) -> bool:
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, (int, float)):
+        return True
+    return isinstance(value, (list, tuple)) and len(value) > 0 and all(map(_numeric, value))
+
+
+def _random_points(count: int, shapes: tuple[str, ...], domain: str,
+                   seed: int) -> list[list[object]]:
+    import numpy as np
+
+    if not shapes:
+        raise UsageExit("--random needs --shape (e.g. --shape 3,2, or --shape '' for a scalar)")
+    try:
+        parsed = [tuple(int(n) for n in s.replace("(", "").replace(")", "").split(",")
+                        if n.strip()) for s in shapes]
+        low, high = (float(v) for v in domain.split(","))
+    except ValueError:
+        raise UsageExit(f"--shape {shapes!r} / --domain {domain!r}: expected integers like "
+                         "3,2 and an interval like -2,2") from None
+    if any(n < 1 for shape in parsed for n in shape) or not low < high:
+        raise UsageExit("--shape sizes must be positive and --domain LOW < HIGH")
+    rng = np.random.default_rng(seed)
+    return [[rng.uniform(low, high, size=shape) for shape in parsed] for _ in range(count)]

@@ -1,0 +1,37 @@
+"""What the commands share: exit codes, turning library errors into clean exits, loading a
+spec, writing a report file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+class UsageExit(click.ClickException):
+    """A usage problem reported without a traceback, exit code 2."""
+
+    exit_code = EXIT_USAGE
+
+
+def fail(exc: Exception) -> click.ClickException:
+    """Our library errors, shown as one clean message with exit code 2."""
+    return UsageExit(str(exc))
+
+
+def load_spec(sheet: str):
+    """The sheet named or pointed at by ``sheet``; a spec error exits with code 2."""
+    from gradcheck.errors import SpecError
+    from gradcheck.spec import load_sheet
+
+    try:
+        return load_sheet(sheet)
+    except SpecError as exc:
+        raise fail(exc) from None
+
+
+def write_text(path: str, text: str) -> None:
+    """Write a report, ending in exactly one newline."""
+    Path(path).write_text(text if text.endswith("\n") else text + "\n", encoding="utf-8")

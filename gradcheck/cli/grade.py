@@ -1,0 +1,127 @@
+"""``gradcheck grade``: one submission, every report format, GitHub Actions, --min-score."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import click
+
+from gradcheck.cli.common import EXIT_FAILED, EXIT_OK, fail, load_spec, write_text
+
+FORMATS = ("table", "json", "junit", "markdown", "gradescope")
+
+
+def _min_score(value: str | None) -> tuple[float, bool] | None:
+    """``--min-score``: points ("50") or a percentage of the automatic points ("80%")."""
+    if value is None:
+        return None
+    text = value.strip()
+    percent = text.endswith("%")
+    try:
+        number = float(text.rstrip("%"))
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is neither points (50) nor a percentage (80%)",
+                                 param_hint="--min-score") from None
+    if number < 0 or (percent and number > 100):
+        raise click.BadParameter(f"{value!r} is out of range", param_hint="--min-score")
+    return number, percent
+
+
+def _exit_code(result, min_score: tuple[float, bool] | None) -> int:
+    if min_score is None:
+        return EXIT_OK if result.passed else EXIT_FAILED
+    number, percent = min_score
+    needed = number / 100 * result.max_score if percent else number
+    return EXIT_OK if result.score >= needed - 1e-9 else EXIT_FAILED
+
+
+@click.command()
+@click.argument("sheet")
+@click.option("--submission", "-s", type=click.Path(dir_okay=False),
+              help="The file to grade (default: <module>.py, else <module>.ipynb, here).")
+@click.option("--format", "-f", "fmt", type=click.Choice(FORMATS), default="table",
+              show_default=True, help="Output format.")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True),
+              help="Write the report to this file instead of standard output.")
+@click.option("--seed", type=int, help="Seed for the random test points (default: the spec's).")
+@click.option("--timeout", type=click.FloatRange(min=0, min_open=True),
+              help="Seconds allowed per call of a student function (default: the spec's, or 5).")
+@click.option("--min-score", "min_score",
+              help="Exit 0 from this score on: points (50) or percent of the automatic points "
+                   "(80%). Default: all automatic points.")
+@click.option("--github", is_flag=True,
+              help="In GitHub Actions: report points to GitHub Classroom (step output "
+                   "`result`), write the job summary and annotations.")
+@click.option("--verbose", "-v", is_flag=True, help="Show every test point in the table.")
+def grade(sheet, submission, fmt, output, seed, timeout, min_score, github, verbose):
+    """Grade a submission of SHEET (a bundled sheet name or a spec file).
+
+    Exit code 0 when every automatic point is scored (or at least --min-score), 1 when points
+    are lost, 2 for usage or spec errors and a submission file that does not exist.
+    """
+    from gradcheck.errors import GradcheckError
+    from gradcheck.sandbox import Sandbox
+
+    threshold = _min_score(min_score)
+    if github:
+        from gradcheck.render.github import require_github
+
+        try:
+            require_github(os.environ)
+        except GradcheckError as exc:
+            raise fail(exc) from None
+    # Start the sandbox first: its zygote imports numpy in the background while the grading
+    # modules import, the spec loads and the test points are drawn.
+    with Sandbox() as sandbox:
+        from gradcheck import grader
+
+        spec = load_spec(sheet)
+        try:
+            path = grader.find_submission(spec, submission)
+            prepared = grader.prepare(spec, seed, cache=True)
+            result = grader.grade(prepared, path, timeout=timeout, sandbox=sandbox)
+        except GradcheckError as exc:
+            raise fail(exc) from None
+    if github:
+        _emit_github(result, verbose)
+    if not github or output or fmt != "table":
+        _emit(result, fmt, output, verbose)
+    sys.exit(_exit_code(result, threshold))
+
+
+def _emit_github(result, verbose: bool) -> None:
+    from gradcheck.render.github import protected_table, write_github
+    from gradcheck.render.markdown import to_markdown
+
+    click.echo(protected_table(result, verbose=verbose))
+    for line in write_github(result, os.environ, markdown=to_markdown(result)):
+        click.echo(line)
+
+
+def _render_text(result, fmt: str) -> str:
+    from gradcheck import render
+
+    return {"json": render.to_json, "junit": render.to_junit, "markdown": render.to_markdown,
+            "gradescope": render.to_gradescope}[fmt](result)
+
+
+def _emit(result, fmt: str, output: str | None, verbose: bool) -> None:
+    if fmt != "table":
+        text = _render_text(result, fmt)
+        if output:
+            write_text(output, text)
+        else:
+            click.echo(text.rstrip("\n"))
+        return
+    from rich.console import Console
+
+    from gradcheck.render.table import print_sheet
+
+    if output:
+        with open(os.devnull, "w") as sink:
+            console = Console(record=True, width=120, color_system=None, file=sink)
+            print_sheet(result, console, verbose=verbose)
+        write_text(output, console.export_text())
+    else:
+        print_sheet(result, Console(), verbose=verbose)

@@ -1,0 +1,81 @@
+"""Commands about sheets themselves: ``list``, ``init`` (student template), ``classroom init``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from gradcheck.cli.common import fail, load_spec
+
+
+@click.command(name="list")
+def list_sheets():
+    """List the bundled sheets and their exercises."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from gradcheck.spec import bundled_sheets, load_sheet
+
+    console = Console()
+    for name in bundled_sheets():
+        sheet = load_sheet(name)
+        table = Table(title=f"{sheet.name} — {sheet.title}", title_justify="left")
+        for column in ("exercise", "title", "points", "kind", "student writes"):
+            table.add_column(column)
+        for e in sheet.exercises:
+            table.add_row(e.id, e.title, f"{e.points:g}", e.kind, e.student or "—")
+        console.print(table)
+        console.print(f"{sheet.max_score:g} automatic points, {sheet.manual_points:g} manual; "
+                      f"module {sheet.module}.py or {sheet.module}.ipynb\n")
+
+
+@click.command()
+@click.argument("sheet")
+@click.option("--directory", "-d", type=click.Path(file_okay=False), default=".",
+              show_default=True, help="Folder to write the template into.")
+@click.option("--force", is_flag=True, help="Overwrite an existing file.")
+def init(sheet, directory, force):
+    """Write the student template of SHEET (refuses to overwrite an existing file)."""
+    from gradcheck.errors import UsageError
+    from gradcheck.template import write_template
+
+    spec = load_spec(sheet)
+    folder = Path(directory)
+    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        path = write_template(spec, folder, force=force)
+    except UsageError as exc:
+        raise fail(exc) from None
+    click.echo(f"wrote {path}: {len(spec.automatic)} exercises to implement; check your work "
+               f"with `gradcheck grade {spec.name}`")
+
+
+@click.group()
+def classroom():
+    """GitHub Classroom: set up a template repository."""
+
+
+@classroom.command(name="init")
+@click.argument("sheet")
+@click.option("--directory", "-d", type=click.Path(file_okay=False), default=".",
+              show_default=True, help="Root of the template repository.")
+@click.option("--python", "python_version", default="3.11", show_default=True,
+              help="Python version the workflow sets up.")
+@click.option("--package-spec", default="gradcheck", show_default=True,
+              help="What the workflow pip-installs (pin a version, e.g. gradcheck==0.1.0).")
+@click.option("--force", is_flag=True, help="Overwrite an existing workflow.")
+def classroom_init(sheet, directory, python_version, package_spec, force):
+    """Write .github/workflows/classroom.yml that grades SHEET on every push."""
+    from gradcheck.classroom import write_classroom
+    from gradcheck.errors import GradcheckError
+
+    load_spec(sheet)  # the workflow must grade a sheet that exists
+    try:
+        paths = write_classroom(Path(directory), sheet, python=python_version,
+                                package_spec=package_spec, force=force)
+    except GradcheckError as exc:
+        raise fail(exc) from None
+    for path in paths:
+        click.echo(f"wrote {path}")
+    click.echo("See docs/classroom.md for the template repository layout and re-grading.")
