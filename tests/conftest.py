@@ -1,4 +1,22 @@
+import signal
+from contextlib import contextmanager
+
 import pytest
+
+
+@contextmanager
+def hang_guard(seconds: int, what: str):
+    """Fail a test that hangs, instead of hanging the suite (a guard, not a speed goal)."""
+    def hung(signum, frame):
+        raise TimeoutError(f"{what} did not finish within {seconds} s")
+
+    previous = signal.signal(signal.SIGALRM, hung)
+    signal.alarm(seconds)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
 
 
 @pytest.fixture(autouse=True, scope="session")

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import time
 import uuid
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from conftest import hang_guard
 
 from gradcheck.cli import main
 from gradcheck.confine import available_modes
@@ -30,14 +30,8 @@ CONFINING = [m for m in ("bwrap", "landlock") if m in available_modes()]
 
 @pytest.fixture(autouse=True)
 def bounded():
-    def hung(signum, frame):
-        raise TimeoutError(f"grading did not finish within {BOUND} s")
-
-    previous = signal.signal(signal.SIGALRM, hung)
-    signal.alarm(BOUND)
-    yield
-    signal.alarm(0)
-    signal.signal(signal.SIGALRM, previous)
+    with hang_guard(BOUND, "grading"):
+        yield
 
 
 def submission(tmp_path: Path, attack: str, **placeholders: str) -> Path:

@@ -8,7 +8,6 @@ scratch folders once the session is closed.
 from __future__ import annotations
 
 import os
-import signal
 import socket
 import subprocess
 import sys
@@ -18,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import hang_guard
 
 import gradcheck.sandbox as sandbox_module
 from gradcheck.confine import available_modes
@@ -34,14 +34,8 @@ CONFINING_MODES = [m for m in ("bwrap", "landlock") if m in available_modes()]
 
 @pytest.fixture(autouse=True)
 def no_hang():
-    def hung(signum, frame):
-        raise TimeoutError(f"the test did not finish within {HANG_GUARD} s")
-
-    previous = signal.signal(signal.SIGALRM, hung)
-    signal.alarm(HANG_GUARD)
-    yield
-    signal.alarm(0)
-    signal.signal(signal.SIGALRM, previous)
+    with hang_guard(HANG_GUARD, "the test"):
+        yield
 
 
 @pytest.fixture(scope="module")
