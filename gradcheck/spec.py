@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import difflib
 import hashlib
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -149,14 +150,21 @@ def bundled_sheets() -> list[str]:
 
 
 def find_spec(name_or_path: str) -> Path:
-    """A spec file: an existing path, or the name of a bundled sheet."""
+    """A spec file: a path (ending in .yaml/.yml, naming a file, or with a folder in it), or
+    else the name of a bundled sheet. A folder named like a sheet (``sheet01/``, where a
+    student keeps the work) does not hide the bundled sheet."""
     path = Path(name_or_path)
-    if path.suffix in (".yaml", ".yml") or path.exists():
+    looks_like_path = path.suffix in (".yaml", ".yml") or path.is_file() \
+        or "/" in name_or_path or os.sep in name_or_path
+    if looks_like_path:
+        if path.is_dir():
+            raise SpecError("is a folder, not a spec file (give the .yaml file, or the name of "
+                            "a bundled sheet)", file=str(path))
         if not path.is_file():
             raise SpecError("no such spec file", file=str(path))
         return path
     bundled = BUNDLED / f"{name_or_path}.yaml"
-    if "/" not in name_or_path and bundled.is_file():
+    if bundled.is_file():
         return bundled
     sheets = bundled_sheets()
     hint = difflib.get_close_matches(name_or_path, sheets, n=1)

@@ -139,8 +139,11 @@ class SheetReader:
         if not isinstance(exercises_data, list) or not exercises_data:
             raise self.error("must be a non-empty list of exercises", data, "exercises")
         exercises: list[Exercise] = []
-        for item in exercises_data:
-            ex = self.exercise(self.mapping(item, data, "exercises"), default_tolerance)
+        for i, item in enumerate(exercises_data):
+            if not isinstance(item, dict):
+                raise self.error(f"each exercise is a mapping, not {_type_name(item)}",
+                                 line=exercises_data.line_of(i), key="exercises")
+            ex = self.exercise(item, default_tolerance)
             for other in exercises:
                 if other.id == ex.id:
                     raise self.error(f"duplicate exercise id {ex.id!r} (first on line "
@@ -282,7 +285,8 @@ class SheetReader:
         if spec.get("domain") is None:
             return DEFAULT_DOMAIN
         value = spec["domain"]
-        intervals = value if value and isinstance(value[0], list) else [value]
+        nested = isinstance(value, list) and value and isinstance(value[0], list)
+        intervals = value if nested else [value]
         result = []
         for interval in intervals:
             if not isinstance(interval, list) or len(interval) != 2:
@@ -352,6 +356,9 @@ class SheetReader:
         if not items:
             raise self.error("must name at least one input", data, "wrt")
         for item in items:
+            if not isinstance(item, str):
+                raise self.error("names the input(s) to differentiate: a name or a list of "
+                                 f"names, not {_type_name(item)}", data, "wrt")
             if item not in names:
                 raise self.error(f"{item!r} is not an input (inputs: {', '.join(sorted(names))})",
                                  data, "wrt")

@@ -85,6 +85,11 @@ def test_the_documented_example_is_a_valid_spec():
     (MINIMAL.replace("domain: [-1, 1]", "domain: [1, 1]"), 10, "domain", "empty domain"),
     (MINIMAL.replace("domain: [-1, 1]", "domain: [1, -1]"), 10, "domain", "empty domain"),
     (MINIMAL.replace("wrt: x", "wrt: y"), 11, "wrt", "not an input"),
+    (MINIMAL.replace("wrt: x", "wrt: {x: 1}"), 11, "wrt", "not a mapping"),
+    (MINIMAL.replace("wrt: x", "wrt: [{x: 1}]"), 11, "wrt", "not a mapping"),
+    (MINIMAL.replace("domain: [-1, 1]", "domain: 3"), 10, "domain", "a domain is"),
+    (MINIMAL + "  - just text\n", 12, "exercises", "each exercise is a mapping"),
+    (MINIMAL.replace("domain: [-1, 1]", "domain: {a: 1}"), 10, "domain", "a domain is"),
     (MINIMAL.replace("shape: []", "shape: [n]"), 10, "shape", "size"),
     (MINIMAL.replace("title: Demo\n", ""), 1, "title", "missing"),
     (MINIMAL + "  - {id: a, title: again, points: 1, kind: manual}\n", 12, "id", "duplicate"),
@@ -123,3 +128,13 @@ def test_unknown_sheet_name_lists_bundled_sheets():
 def test_numbers_written_like_1e_6_are_numbers():
     sheet = parse_sheet(MINIMAL + "    tolerance: {rtol: 1e-6}\n", file="demo.yaml")
     assert sheet.exercises[0].tolerance.rtol == 1e-6
+
+
+def test_a_folder_named_like_the_sheet_does_not_hide_it(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "sheet01").mkdir()  # e.g. after `gradcheck init sheet01 -d sheet01`
+    assert load_sheet("sheet01").name == "sheet01"
+    with pytest.raises(SpecError, match="is a folder"):
+        find_spec("sheet01/")
+    with pytest.raises(SpecError, match="no such spec file"):
+        find_spec("nowhere/sheet.yaml")

@@ -176,16 +176,20 @@ def test_points_where_the_function_is_not_differentiable_fail(tmp_path):
     assert "demo.yaml:" in finding["message"] and "not differentiable" in finding["message"]
 
 
-def test_a_domain_where_the_function_is_not_defined_fails(tmp_path):
-    spec = write_spec(tmp_path, """
+@pytest.mark.parametrize("function, solution", [
+    ("sqrt(x)", "0.5 / np.sqrt(x)"),  # value and derivative are NaN below 0
+    ("log(x)", "1 / x"),              # the derivative 1/x exists below 0, the value does not
+])
+def test_a_domain_where_the_function_is_not_defined_fails(tmp_path, function, solution):
+    spec = write_spec(tmp_path, f"""
     - id: root
-      title: "sqrt on [-1, 1]"
+      title: "{function} on [-1, 1]"
       points: 1
       student: d_root
-      function: "sqrt(x)"
-      inputs: {x: {shape: [], domain: [-1, 1]}}
+      function: "{function}"
+      inputs: {{x: {{shape: [], domain: [-1, 1]}}}}
       wrt: x
-    """, "import numpy as np\n\ndef d_root(x):\n    return 0.5 / np.sqrt(x)\n")
+    """, f"import numpy as np\n\ndef d_root(x):\n    return {solution}\n")
     code, report = run_json(str(spec))
     assert code == 1
     (finding,) = exercise_findings(report, "root")
