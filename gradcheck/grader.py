@@ -10,6 +10,7 @@ process), compare (the verdicts, decided here in the grader's process).
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -304,10 +305,12 @@ def _flatten(value: object) -> tuple[np.ndarray, ...]:
 
 
 def _describe(check: CheckResult) -> str:
-    """A failed check in one line: what, the diagnosis, and the worst entry's values."""
+    """A failed check in one line: what, the diagnosis, and the worst entry's values (unless
+    the diagnosis already names them)."""
     text = f"{check.label}: {check.diagnosis}"
     if check.worst_index is not None and check.expected is not None \
-            and check.received is not None and check.code not in ("shape", "nonfinite"):
+            and check.received is not None \
+            and check.code not in ("shape", "nonfinite", "entry", "row", "column"):
         where = f" at {list(check.worst_index)}" if check.worst_index else ""
         text += f" (worst entry{where}: expected {check.expected:.6g}, got {check.received:.6g})"
     return text
@@ -318,9 +321,36 @@ def _inputs(point: TestPoint) -> dict[str, object]:
 
 
 def _summary(results: list[PointResult], passed: int) -> str:
+    """The exercise's message: the worst failing point's diagnosis, and how many failed."""
     total = len(results)
     if passed == total:
         return f"all {total} test points passed"
-    worst = min(results, key=lambda r: _STATUS_ORDER.index(r.status))
-    return f"{worst.message} ({total - passed} of {total} test points failed)"
+    failing = [r for r in results if not r.passed]
+    ran = [r for r in failing if not r.message.startswith("not run after")]
+    worst = min(ran, key=lambda r: (_STATUS_ORDER.index(r.status), -_error_key(r)))
+    if worst.status == NOT_IMPLEMENTED:
+        return worst.message
+    if len(ran) < len(failing):
+        return f"{worst.message} ({len(failing) - len(ran)} more test points not run)"
+    return f"{_varying_factor(ran) or worst.message} ({len(failing)} of {total} test points " \
+           "failed)"
 
+
+def _error_key(result: PointResult) -> float:
+    error = result.max_rel_error
+    return math.inf if error is None or math.isnan(error) else error
+
+
+def _varying_factor(failing: list[PointResult]) -> str:
+    """Points that each look "off by a constant factor", by a different factor at each point:
+    no constant is wrong but an input-dependent factor (an inner derivative, say)."""
+    checks = [next((c for c in r.checks if not c.passed), None) for r in failing]
+    if len(checks) < 2 or any(c is None or c.code != "factor" or not c.expected
+                              for c in checks):
+        return ""
+    factors = sorted(c.received / c.expected for c in checks)
+    if factors[-1] - factors[0] <= 0.01 * max(abs(factors[0]), abs(factors[-1])):
+        return ""
+    return (f"{checks[0].label}: off by a factor that changes from point to point "
+            f"({factors[0]:.3g} … {factors[-1]:.3g}): a factor that depends on the input is "
+            "missing or extra (an inner derivative?)")

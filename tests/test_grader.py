@@ -74,6 +74,9 @@ def test_template_scores_zero_not_implemented(tmp_path):
     code, report = grade_json(tmp_path / "sheet01.py")
     assert code == 1 and report["score"] == 0
     assert {by_id(report)[i]["status"] for i in AUTOMATIC} == {"not implemented"}
+    assert all("NotImplementedError" in by_id(report)[i]["message"]
+               and "failed" not in by_id(report)[i]["message"]
+               for i in AUTOMATIC)
 
 
 @pytest.mark.parametrize("override, losers", [
@@ -82,6 +85,7 @@ def test_template_scores_zero_not_implemented(tmp_path):
     ("sum_ignores_upstream.py", {"3a-sum"}),
     ("factor_two_1h_sign_1c.py", {"1h", "1c"}),
     ("numerical_1a.py", {"1a"}),
+    ("inner_factor_1f3.py", {"1f3"}),
 ])
 def test_wrong_submissions_lose_exactly_their_points(tmp_path, override, losers):
     code, report = grade_json(wrong_submission(tmp_path, override))
@@ -101,6 +105,7 @@ def test_wrong_submissions_lose_exactly_their_points(tmp_path, override, losers)
     ("factor_two_1h_sign_1c.py", "1h", "factor 2"),
     ("factor_two_1h_sign_1c.py", "1c", "sign"),
     ("numerical_1a.py", "1a", "difference quotient"),
+    ("inner_factor_1f3.py", "1f3", "a factor that changes from point to point"),
 ])
 def test_wrong_submissions_are_diagnosed(tmp_path, override, exercise_id, phrase):
     _, report = grade_json(wrong_submission(tmp_path, override))
@@ -122,6 +127,8 @@ def test_function_that_never_returns_times_out_and_the_rest_is_graded(tmp_path):
                               "--timeout", "0.5")
     exercises = by_id(report)
     assert exercises["1c"]["status"] == "timeout" and exercises["1c"]["score"] == 0
+    assert "did not finish" in exercises["1c"]["message"]
+    assert "5 more test points not run" in exercises["1c"]["message"]
     assert report["score"] == 62
 
 
