@@ -62,7 +62,8 @@ def prepare(sheet: Sheet, seed: int | None = None, *, cache: bool = False) -> Pr
     seed = sheet.seed if seed is None else seed
     points = pointcache.load(sheet.sha256, seed) if cache else None
     if points is None or set(points) != {e.id for e in sheet.automatic}:
-        points = {e.id: tuple(sample_points(e, seed)) for e in sheet.automatic}
+        points = {e.id: tuple(sample_points(e, seed, file=sheet.path or None))
+                  for e in sheet.automatic}
         if cache:
             pointcache.store(sheet.sha256, seed, points)
     return PreparedSheet(sheet=sheet, seed=seed, points=points)

@@ -52,13 +52,24 @@ class TestPoint:
         return list(self.inputs.values())
 
 
-def sample_points(exercise: Exercise, seed: int, *,
-                  rejected: dict[str, int] | None = None) -> list[TestPoint]:
+def sample_points(exercise: Exercise, seed: int, *, rejected: dict[str, int] | None = None,
+                  file: str | None = None) -> list[TestPoint]:
     """All test points of ``exercise`` for ``seed`` (deterministic).
 
     ``rejected``, if given, receives the random draws that were redrawn, counted by reason
-    (``validate`` reports them: many redraws hint at a wrong domain or reference).
+    (``validate`` reports them: many redraws hint at a wrong domain or reference). A spec
+    error names ``file`` (the spec's path).
     """
+    try:
+        return _sample_points(exercise, seed, rejected)
+    except SpecError as exc:
+        if exc.file is None and file:
+            raise SpecError(exc.message, file=file, line=exc.line, key=exc.key) from None
+        raise
+
+
+def _sample_points(exercise: Exercise, seed: int,
+                   rejected: dict[str, int] | None) -> list[TestPoint]:
     points: list[TestPoint] = []
     stream = zlib.crc32(exercise.id.encode("utf-8"))
     for entry_index, entry in enumerate(exercise.points_at):
@@ -71,7 +82,7 @@ def sample_points(exercise: Exercise, seed: int, *,
             if point is None:
                 raise SpecError(f"fixed test point {entry_index + 1} of exercise "
                                 f"{exercise.id} cannot be graded: {problem}",
-                                file=None, line=exercise.line_of("points_at"), key="points_at")
+                                line=exercise.line_of("points_at"), key="points_at")
             points.append(point)
     return points
 
@@ -89,7 +100,7 @@ def _random_point(exercise: Exercise, seed: int, stream: int, index: int,
             rejected[problem] = rejected.get(problem, 0) + 1
     worst = max(problems, key=problems.get)
     raise SpecError(f"exercise {exercise.id}: no usable random test point in {MAX_ATTEMPTS} "
-                    f"draws (most often: {worst})", line=exercise.line, key="inputs")
+                    f"draws (most often: {worst})", line=exercise.line_of("inputs"), key="inputs")
 
 
 def _make_point(exercise: Exercise, rng: np.random.Generator, fixed: dict[str, np.ndarray],

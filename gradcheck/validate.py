@@ -252,12 +252,11 @@ def _sample(sheet: Sheet, exercise: Exercise, seed: int) -> _Sample:
     rejected: dict[str, int] = {}
     wanted = sum(entry.get("random", 0) for entry in exercise.points_at)
     try:
-        points = tuple(sample_points(exercise, seed, rejected=rejected))
+        points = tuple(sample_points(exercise, seed, rejected=rejected,
+                                     file=sheet.path or None))
     except SpecError as exc:
-        message = exc.message.removeprefix(f"exercise {exercise.id}: ")
-        located = SpecError(message, file=sheet.path or None, line=exc.line, key=exc.key)
         return _Sample(None, wanted + sum(rejected.values()), rejected,
-                       (Finding(ERROR, exercise.id, "points", str(located)),))
+                       (Finding(ERROR, exercise.id, "points", str(exc)),))
     draws = wanted + sum(rejected.values())
     unusable = {r: n for r, n in rejected.items() if not r.startswith("the constraint")}
     findings = []

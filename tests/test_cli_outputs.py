@@ -64,10 +64,12 @@ def test_github_mode_reports_fractional_points_summary_and_annotations(partial, 
     output, summary = tmp_path / "output", tmp_path / "summary.md"
     output.touch()
     summary.touch()
+    cache = tmp_path / "cache"
     env = {"GITHUB_ACTIONS": "true", "GITHUB_OUTPUT": str(output),
-           "GITHUB_STEP_SUMMARY": str(summary)}
+           "GITHUB_STEP_SUMMARY": str(summary), "GRADCHECK_CACHE": str(cache)}
     result = invoke("grade", "sheet01", "--submission", str(partial), "--github", env=env)
     assert result.exit_code == 1, result.output
+    assert not cache.exists()  # CI grading neither reads nor writes the point cache
     (line,) = [ln for ln in output.read_text().splitlines() if ln.startswith("result=")]
     data = json.loads(base64.b64decode(line[len("result="):]))
     assert data["version"] == 1 and data["status"] == "fail"
@@ -178,3 +180,10 @@ def test_version():
 
     result = invoke("--version")
     assert result.exit_code == 0 and __version__ in result.output
+
+
+@pytest.mark.parametrize("command", [["grade", "sheet01"], ["validate", "sheet01"],
+                                     ["batch", "sheet01", "."]])
+def test_a_negative_seed_is_a_usage_error(command):
+    result = invoke(*command, "--seed", "-1")
+    assert result.exit_code == 2 and "--seed" in result.output

@@ -155,7 +155,8 @@ def _without_timings(value):
     return value
 
 
-def test_same_seed_same_json(tmp_path):
+def test_same_seed_same_json(tmp_path, monkeypatch):
+    monkeypatch.setenv("GRADCHECK_CACHE", "off")  # both runs draw their points afresh
     path = wrong_submission(tmp_path, "factor_two_1h_sign_1c.py")
     _, first = grade_json(path, "--seed", "11")
     _, second = grade_json(path, "--seed", "11")
@@ -179,3 +180,16 @@ def test_default_submission_is_found_in_the_current_folder(tmp_path, monkeypatch
     result = grade("--format", "json")
     assert result.exit_code == 0, result.output
     assert json.loads(result.output)["submission"] == "sheet01.py"
+
+
+def test_a_spec_error_found_while_drawing_points_names_the_file(tmp_path):
+    spec = tmp_path / "kink.yaml"
+    spec.write_text(
+        "sheet: kink\ntitle: t\nexercises:\n"
+        "  - id: a\n    title: abs\n    points: 1\n    student: d_abs\n"
+        "    function: abs(x)\n    inputs: {x: {shape: []}}\n    wrt: x\n"
+        "    points_at: [{x: 0.0}]\n")
+    (tmp_path / "kink.py").write_text("def d_abs(x):\n    return 0.0\n")
+    result = CliRunner().invoke(main, ["grade", str(spec), "-s", str(tmp_path / "kink.py")])
+    assert result.exit_code == 2
+    assert f"{spec}:11: points_at:" in result.output and "not differentiable" in result.output

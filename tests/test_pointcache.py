@@ -14,6 +14,8 @@ def _same(a, b):
                             strict=True):
                 np.testing.assert_array_equal(x, y)
             assert (p.grad_output is None) == (q.grad_output is None)
+            if p.grad_output is not None:
+                np.testing.assert_array_equal(p.grad_output, q.grad_output)
 
 
 def test_cached_points_are_the_drawn_points(tmp_path, monkeypatch):

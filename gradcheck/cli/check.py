@@ -24,7 +24,7 @@ from gradcheck.cli.common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, UsageExit
                    "argument when FUNC takes several.")
 @click.option("--domain", default="-2,2", show_default=True, metavar="LOW,HIGH",
               help="Interval the random entries are drawn from.")
-@click.option("--seed", type=int, default=0, show_default=True,
+@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True,
               help="Seed of the random points and of the random probes.")
 @click.option("--wrt", type=int, default=0, show_default=True,
               help="Index of the argument to differentiate with respect to.")

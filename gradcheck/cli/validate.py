@@ -14,7 +14,8 @@ from gradcheck.cli.common import EXIT_FAILED, EXIT_OK, fail, load_spec
 @click.option("--solution", type=click.Path(dir_okay=False),
               help="The reference solution (default: solutions/<module>.py here, else beside "
                    "the spec's folder).")
-@click.option("--seed", type=int, help="Seed of the test points (default: the spec's).")
+@click.option("--seed", type=click.IntRange(min=0),
+              help="Seed of the test points (default: the spec's).")
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table",
               show_default=True, help="Output format.")
 @click.option("--verbose", "-v", is_flag=True, help="List every mutant of every exercise.")
