@@ -31,7 +31,8 @@ def render_template(sheet: Sheet) -> str:
         "and the gradient of a scalar function has the shape of its input.",
     ]
     if sheet.forbid:
-        header += ["", "Not allowed on this sheet: importing " + ", ".join(sheet.forbid) + "."]
+        header += ["", *textwrap.wrap("Not allowed on this sheet: importing "
+                                      + ", ".join(sheet.forbid) + ".", width=92)]
     header += ['"""', "", "import numpy as np", ""]
     blocks = [_block(e) for e in sheet.automatic]
     return "\n".join(header) + "\n" + "\n".join(blocks)
@@ -48,52 +49,55 @@ def write_template(sheet: Sheet, folder: Path, *, force: bool = False) -> Path:
 
 
 def _block(exercise: Exercise) -> str:
-    doc = _docstring(exercise)
     if exercise.kind == NODE:
-        params = ", ".join(["self", *exercise.input_names])
-        grads = ", ".join(f"d{name}" for name in exercise.input_names)
-        grads += "," if len(exercise.input_names) == 1 else ""
-        return (
-            f"\nclass {exercise.student}:\n"
-            f"{_indent(doc, 4)}\n\n"
-            f"    def forward({params}):\n"
-            f'        """Return the output; remember what backward will need."""\n'
-            f"        raise NotImplementedError\n\n"
-            f"    def backward(self, grad_output):\n"
-            f'        """Return a tuple ({grads}) with one gradient per input, each with '
-            f'its input\'s shape."""\n'
-            f"        raise NotImplementedError\n"
-        )
+        return _node_block(exercise)
     params = ", ".join(exercise.input_names)
-    return (f"\ndef {exercise.student}({params}):\n{_indent(doc, 4)}\n"
+    wrt = ", ".join(exercise.wrt)
+    lines = _heading(exercise) + ["Args:", *_args(exercise), "", "Returns:",
+                                  f"    {exercise.returns or 'the derivative'}"
+                                  + ("" if exercise.returns else f" with respect to {wrt}")]
+    if exercise.multi:
+        lines.append(f"    in the order ({wrt})")
+    return (f"\ndef {exercise.student}({params}):\n{_indent(_quote(lines), 4)}\n"
             f"    raise NotImplementedError\n")
 
 
-def _docstring(exercise: Exercise) -> str:
+def _node_block(exercise: Exercise) -> str:
+    names = exercise.input_names
+    grads = ", ".join(f"d{name}" for name in names) + ("," if len(names) == 1 else "")
+    forward = [f"Forward pass: return {exercise.returns or exercise.function.text}; keep "
+               "what backward needs.", "", "Args:", *_args(exercise)]
+    backward = [f"Backward pass: return ({grads}), one gradient per input, each with its "
+                "input's", "shape.", "", "Args:", "    grad_output: the gradient with respect "
+                "to forward's output (same shape)"]
+    return (f"\nclass {exercise.student}:\n{_indent(_quote(_heading(exercise)[:-1]), 4)}\n\n"
+            f"    def forward({', '.join(['self', *names])}):\n"
+            f"{_indent(_quote(forward), 8)}\n        raise NotImplementedError\n\n"
+            f"    def backward(self, grad_output):\n"
+            f"{_indent(_quote(backward), 8)}\n        raise NotImplementedError\n")
+
+
+def _heading(exercise: Exercise) -> list[str]:
     lines = [f"Exercise {exercise.id} ({_points(exercise.points)}): {exercise.title}", ""]
     if exercise.description:
         lines += [exercise.description.strip(), ""]
-    lines.append("Args:")
-    lines += [f"    {i.name}: {_describe(i, exercise)}" for i in exercise.inputs]
-    if exercise.kind == NODE:
-        lines += ["", f"Forward computes {exercise.function.text}; backward returns one "
-                  "gradient per input."]
-    else:
-        wrt = ", ".join(exercise.wrt)
-        lines += ["", "Returns:", f"    {exercise.returns or 'the derivative'}"
-                  + ("" if exercise.returns else f" with respect to {wrt}")]
-        if exercise.multi:
-            lines.append(f"    in the order ({wrt})")
+    return lines
+
+
+def _args(exercise: Exercise) -> list[str]:
+    return [f"    {i.name}: {_describe(i, exercise)}" for i in exercise.inputs]
+
+
+def _quote(lines: list[str]) -> str:
     text = "\n".join(lines).replace('"""', "'''")
-    return f'"""{text}\n"""'
+    return f'"""{text}\n"""' if len(lines) > 1 else f'"""{text}"""'
 
 
 def _describe(spec: InputSpec, exercise: Exercise) -> str:
-    if isinstance(spec.shape, str):
-        choices = exercise.shapes[spec.shape]
-        return "a float or an array of shape " + " or ".join(
-            _shape_text(s) for s in choices if s)
-    return "a float" if not spec.shape else f"an array of shape {_shape_text(spec.shape)}"
+    shapes = exercise.shapes[spec.shape] if isinstance(spec.shape, str) else (spec.shape,)
+    options = ["a float" if not shape else f"an array of shape {_shape_text(shape)}"
+               for shape in shapes]
+    return " or ".join(options)
 
 
 def _shape_text(shape: tuple[int | str, ...]) -> str:

@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from gradcheck.cli import main
-from gradcheck.spec import load_sheet
+from gradcheck.spec import bundled_sheets, load_sheet
 
 ROOT = Path(__file__).resolve().parent.parent
 SUBMISSIONS = Path(__file__).resolve().parent / "submissions"
@@ -135,3 +135,13 @@ def test_specs_say_which_convention_they_grade():
         text = (ROOT / "gradcheck" / "exercises" / f"{sheet}.yaml").read_text()
         assert "# Layout graded here" in text
         assert "f.shape + x.shape" in text
+
+
+@pytest.mark.parametrize("name", bundled_sheets())
+def test_every_template_is_tidy_python(name):
+    from gradcheck.template import render_template
+
+    text = render_template(load_sheet(name))
+    compile(text, f"{name}.py", "exec")
+    assert max(len(line) for line in text.splitlines()) <= 100
+    assert "\n\n\n\n" not in text

@@ -15,11 +15,16 @@ def list_sheets():
     from rich.console import Console
     from rich.table import Table
 
+    from gradcheck.errors import SpecError
     from gradcheck.spec import bundled_sheets, load_sheet
 
     console = Console()
     for name in bundled_sheets():
-        sheet = load_sheet(name)
+        try:
+            sheet = load_sheet(name)
+        except SpecError as exc:  # one broken spec does not hide the others
+            console.print(f"[red]{name}: {exc}[/red]\n", markup=True, highlight=False)
+            continue
         table = Table(title=f"{sheet.name} — {sheet.title}", title_justify="left")
         for column in ("exercise", "title", "points", "kind", "student writes"):
             table.add_column(column)
