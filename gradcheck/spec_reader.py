@@ -25,12 +25,12 @@ from gradcheck.spec_yaml import LocatedDict, LocatedList
 
 SHEET_KEYS = ("sheet", "title", "module", "seed", "timeout", "forbid", "tolerance",
               "description", "exercises")
+_GRADED_KEYS = ("id", "title", "points", "kind", "description", "returns", "student", "function",
+                "inputs", "sizes", "shapes", "constants", "let", "wrt", "where", "points_at",
+                "tolerance")
 EXERCISE_KEYS = {
-    DERIVATIVE: ("id", "title", "points", "kind", "description", "returns", "student", "function",
-                 "inputs", "sizes", "shapes", "constants", "let", "wrt", "where", "points_at",
-                 "tolerance"),
-    NODE: ("id", "title", "points", "kind", "description", "returns", "student", "function",
-           "inputs", "sizes", "shapes", "constants", "let", "where", "points_at", "tolerance"),
+    DERIVATIVE: _GRADED_KEYS,
+    NODE: tuple(k for k in _GRADED_KEYS if k != "wrt"),  # a node answers for every input
     MANUAL: ("id", "title", "points", "kind", "description"),
 }
 INPUT_KEYS = ("shape", "domain")
@@ -349,7 +349,7 @@ class SheetReader:
 
     def wrt(self, data: LocatedDict, kind: str, names: set[str]) -> tuple[tuple[str, ...], bool]:
         if kind == NODE:
-            return (), True
+            return (), False
         value = self.require(data, "wrt", "derivative exercise")
         multi = isinstance(value, list)
         items = value if multi else [value]

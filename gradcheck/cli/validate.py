@@ -56,6 +56,7 @@ def validate_command(sheet, solution, seed, fmt, verbose):
 def _print_validation(report, verbose: bool) -> None:
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
 
     console = Console(highlight=False)
     table = Table(title=f"validate {report.sheet} — {report.title}", title_justify="left",
@@ -68,8 +69,7 @@ def _print_validation(report, verbose: bool) -> None:
         verdicts = [m.verdict for m in e.mutants]
         mutants = ", ".join(f"{verdicts.count(v)} {v}" for v in ("caught", "equivalent",
                                                                  "missed") if v in verdicts)
-        severities = {f.severity for f in e.findings}
-        result = "error" if "error" in severities else "warning" if severities else "ok"
+        result = "error" if not e.passed else "warning" if e.findings else "ok"
         style = {"error": "red", "warning": "yellow", "ok": "green"}[result]
         table.add_row(e.id, f"{e.points:g}", str(e.test_points),
                       str(sum(e.rejected.values())),
@@ -85,7 +85,7 @@ def _print_validation(report, verbose: bool) -> None:
                               "test points lose points)")
     for finding in report.all_findings:
         style = "red" if finding.severity == "error" else "yellow"
-        console.print(f"[{style}]{finding.severity}[/{style}]", _plain(finding), sep=": ")
+        console.print(Text(str(finding), style=style))
     caught = sum(m.verdict == "caught" for e in report.exercises for m in e.mutants)
     total = sum(len(e.mutants) for e in report.exercises)
     summary = (f"{len(report.exercises)} exercises, {caught} of {total} mutants caught (the "
@@ -96,10 +96,3 @@ def _print_validation(report, verbose: bool) -> None:
     else:
         console.print(f"[red]spec {report.sheet} FAILS validation[/red]: "
                       f"{len(report.errors)} error(s), {len(report.warnings)} warning(s)")
-
-
-def _plain(finding):
-    from rich.text import Text
-
-    where = f"exercise {finding.exercise}: " if finding.exercise is not None else ""
-    return Text(where + finding.message)
