@@ -225,10 +225,20 @@ def validate(sheet: Sheet, *, solution: Path | None, seed: int | None = None,
                                         f"the reference solution scores {score:g} of "
                                         f"{exercise.points:g} points: {message}"))
         if sample.points is not None:
-            mutants = _run_mutants(exercise, sample.points, _probes(exercise, seed))
+            probes = _probes(exercise, seed)
+            if not probes:
+                findings.append(Finding(WARNING, exercise.id, "mutants", (
+                    "no extra random points could be drawn to probe the mutants, so a "
+                    "mutant equal to the truth at the test points counts as equivalent")))
+            mutants = _run_mutants(exercise, sample.points, probes)
             missed = [m.name for m in mutants if m.verdict == MISSED]
             if missed:
                 findings.append(_missed(exercise, missed))
+            if mutants and all(m.verdict == EQUIVALENT for m in mutants):
+                findings.append(Finding(WARNING, exercise.id, "mutants", (
+                    "every generated wrong answer equals the truth at every point: the "
+                    "answer cannot be told from its mistakes (is the derivative zero "
+                    "everywhere?)")))
         exercises.append(ExerciseValidation(
             id=exercise.id, title=exercise.title, kind=exercise.kind, points=exercise.points,
             test_points=len(sample.points or ()), draws=sample.draws, rejected=sample.rejected,

@@ -350,3 +350,18 @@ def test_library_report_without_solution_names_the_searched_places():
                                      "(looked for x/solutions/d2l_calculus.py)")
     assert all(e.score is None for e in report.exercises)
     assert report.to_dict()["errors"] == 1
+
+
+def test_an_exercise_whose_mistakes_all_equal_the_truth_is_a_warning(tmp_path):
+    spec = write_spec(tmp_path, """
+    - id: flat
+      title: "a constant"
+      points: 1
+      student: d_flat
+      function: "0 * x + 3"
+      inputs: {x: {shape: [2]}}
+      wrt: x
+    """, "import numpy as np\\n\\ndef d_flat(x):\\n    return np.zeros(2)\\n")
+    code, report = run_json(str(spec))
+    (finding,) = exercise_findings(report, "flat")
+    assert finding["severity"] == "warning" and "equals the truth" in finding["message"]
