@@ -11,8 +11,9 @@ converged wins; an entry where none does is zero within noise, or NaN (not resol
 
 Two ladders protect against singularities and bad scaling: a *relative* one with
 ``s = |x_i|`` (it never steps across zero, so ``log`` at ``1e-9`` and ``sqrt`` at ``1e-10``
-work) and an *absolute* one with ``s = max(|x_i|, 1)`` (for entries at or near zero); they
-merge into one longer ladder when they overlap. Windows in which ``f`` is not finite (or raises
+work) and an *absolute* one with ``s = 1`` (for entries at or near zero, and for large entries
+of functions that still vary on a scale of 1, as ``sin`` at ``1e5``); they merge into one
+longer ladder when they overlap. Windows in which ``f`` is not finite (or raises
 ``ValueError``/``ArithmeticError``) are discarded.
 
 >>> import numpy as np
@@ -87,17 +88,20 @@ def _options(kind: str, given: dict[str, Any]) -> dict[str, float]:
 
 
 def _ladders(magnitude: float, opts: dict[str, float]) -> list[np.ndarray]:
-    """Geometric step ladders for an entry of the given magnitude (relative and absolute)."""
+    """Geometric step ladders for an entry of the given magnitude: the relative one
+    (``s = magnitude``) and the absolute one (``s = 1``), merged into one longer ladder when
+    they overlap or nearly do, kept apart when far apart. Within one ``step_ratio`` of 1 the
+    relative ladder alone serves; at 0 (below ``TINY``) the absolute one alone."""
     base, ratio, count = opts["base_step"], opts["step_ratio"], int(opts["num_steps"])
     if magnitude < TINY:
-        top, extra = 1.0, 0
-    elif magnitude >= 1.0 / ratio:  # within one step of the absolute ladder: relative only
-        top, extra = magnitude, 0
-    else:
-        top, extra = 1.0, math.ceil(math.log(1.0 / magnitude, ratio))
-        if extra > count:  # far apart: two separate ladders are cheaper than one long one
-            return [base * s * ratio ** -np.arange(count) for s in (magnitude, 1.0)]
-    return [base * top * ratio ** -np.arange(count + extra)]
+        return [base * ratio ** -np.arange(count)]
+    low, high = min(magnitude, 1.0), max(magnitude, 1.0)
+    if high < ratio * low:  # within one step of each other: relative only
+        return [base * magnitude * ratio ** -np.arange(count)]
+    extra = math.ceil(math.log(high / low, ratio))
+    if extra > count:  # far apart: two separate ladders are cheaper than one long one
+        return [base * s * ratio ** -np.arange(count) for s in (magnitude, 1.0)]
+    return [base * high * ratio ** -np.arange(count + extra)]
 
 
 def _weights(ratio: float, terms: int) -> np.ndarray:
@@ -191,7 +195,7 @@ def jacobian(f: Callable[[Any], Any], x: Any, *, base_step: float | None = None,
     ``f`` takes an array shaped like ``x`` (a ``numpy.float64`` scalar when ``x`` is 0-d) and
     returns anything array-like. It is always called on a fresh float64 copy. Options default
     to ``DEFAULTS["jacobian"]``. Cost: about ``2 * num_steps`` evaluations per entry of ``x``
-    (up to twice that for entries in ``(0, 1/2)``, where both step ladders are tried).
+    (up to twice that for entries below 1/2 or from 2 up, where both step ladders are tried).
 
     >>> import numpy as np
     >>> est = jacobian(np.log, np.array([1e-9, 2.0]))
@@ -256,8 +260,6 @@ def directional(f: Callable[[Any], Any], x: Any, directions: Any, *,
         raise ValueError("x and directions must be finite")
     magnitude = float(np.sqrt(np.mean(x * x))) if x.size else 0.0
     ladders = _ladders(magnitude, opts)
-    if magnitude >= opts["step_ratio"]:  # large x: f may still vary on a scale of 1
-        ladders += _ladders(1.0, opts)
 
     def call(point: np.ndarray) -> Any:
         return f(point if point.ndim else np.float64(point))
