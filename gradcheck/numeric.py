@@ -5,9 +5,11 @@ For every input entry ``x_i`` the derivative is estimated from central differenc
 Consecutive windows of ``terms + 1`` steps are combined by Richardson extrapolation, which
 cancels the ``h**2``, ``h**4``, ... terms of the truncation error. Each window gets an error
 estimate: the larger difference to its neighbouring windows (truncation and noise, measured)
-plus the rounding error of ``f`` propagated through the extrapolation (``eps * |f| / h``).
-Per output entry, the window with the smallest estimated error among those that look
-converged wins; an entry where none does is zero within noise, or NaN (not resolved).
+plus the rounding error of ``f`` propagated through the extrapolation (``eps * |f| / h``, with
+the ``eps`` of the dtype ``f`` returns: float32's when it computes in float32). Per output
+entry, the window with the smallest estimated error among those that look converged (and
+agree with all smaller-step ones) wins; an entry where none does is zero within noise, or NaN
+(not resolved).
 
 Two ladders protect against singularities and bad scaling: a *relative* one with
 ``s = |x_i|`` (it never steps across zero, so ``log`` at ``1e-9`` and ``sqrt`` at ``1e-10``
@@ -131,17 +133,30 @@ class _Counter:
         return out.reshape(-1)
 
 
+def _reference(out: Any, opts: dict[str, float]) -> tuple[np.ndarray, dict[str, float], float]:
+    """``f(x)`` as float64, the options, and the machine epsilon ``f`` computes in. When ``f``
+    returns a lower precision (float32, float16) its rounding is counted in that precision's
+    epsilon, and so is the rounding of the perturbed input (``f`` likely rounds it too)."""
+    dtype = getattr(out, "dtype", None)
+    eps = EPS
+    if isinstance(dtype, np.dtype) and dtype.kind == "f" and dtype.itemsize < 8:
+        eps = float(np.finfo(dtype).eps)
+        opts = dict(opts, rounding=opts["rounding"] * eps / EPS)
+    return np.asarray(out, dtype=np.float64), opts, eps
+
+
 def _along(evaluate: Callable[[float], tuple[np.ndarray, float]], steps: np.ndarray,
            opts: dict[str, float], spread: float = 0.0
-           ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+           ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Richardson estimates and their errors, one row per window of one step ladder.
 
     ``evaluate(t)`` returns the flat values of ``f`` at offset ``t`` and the offset actually
     taken (the rounded ``(x + t) - x``), so the difference quotient divides by the true step.
     A window's error is the larger difference to its neighbours plus the propagated rounding
-    error (returned too); ``inf`` where ``f`` was not finite or no neighbour is finite.
-    ``spread``: relative rounding of the perturbation per unit step (directional steps
-    ``x + t v`` are rounded entry by entry, which adds ``spread * |D| / t`` of noise).
+    error (returned too, and so is each window's largest step); ``inf`` where ``f`` was not
+    finite or no neighbour is finite. ``spread``: rounding of the perturbation per unit step
+    (directional steps ``x + t v`` are rounded entry by entry, and a float32 ``f`` rounds
+    ``x_i + h``), which adds ``spread * |D| / t`` of noise.
     """
     rows, noise = [], []
     for h in steps:
@@ -163,20 +178,32 @@ def _along(evaluate: Callable[[float], tuple[np.ndarray, float]], steps: np.ndar
     none = np.full((1,) + est.shape[1:], -np.inf)
     trunc = np.maximum(np.vstack([none, down]), np.vstack([up, none]))
     err = np.where(np.isfinite(est) & np.isfinite(trunc), trunc + rnd, np.inf)
-    return est, err, rnd
+    return est, err, rnd, np.asarray(steps[:windows], dtype=float)
 
 
 def _best(ladders: list[tuple[np.ndarray, ...]]) -> tuple[np.ndarray, np.ndarray]:
     """Per output entry, the window with the smallest error among those that look converged
-    (error below ``CONVERGED`` times the estimate). Where none does, the derivative is zero
-    within rounding noise if all windows agree to within ``NOISE`` times their rounding error
-    (the error then covers their spread); otherwise the steps never reached a region where f
-    is smooth at their scale, and the entry is NaN with error inf: not resolved."""
-    est, err, rnd = (np.concatenate(parts) for parts in zip(*ladders, strict=True))
+    (error below ``CONVERGED`` times the estimate) and agree, within both errors, with every
+    converged window of smaller steps: large steps can alias (sin at 100 with steps near
+    multiples of 2 pi looks converged on a wrong value), the most local estimates decide.
+    Where no window looks converged, the derivative is zero within rounding noise if all
+    windows agree to within ``NOISE`` times their rounding error (the error then covers their
+    spread); otherwise the steps never reached a region where f is smooth at their scale, and
+    the entry is NaN with error inf: not resolved."""
+    est, err, rnd, steps = (np.concatenate(parts) for parts in zip(*ladders, strict=True))
+    order = np.argsort(steps, kind="stable")      # smallest steps first
+    est, err, rnd = est[order], err[order], rnd[order]
     finite = np.isfinite(err)
     converged = finite & (err <= CONVERGED * np.abs(est))
-    any_converged = converged.any(axis=0)
-    pick = np.argmin(np.where(any_converged, np.where(converged, err, np.inf), err), axis=0)
+    # the error interval of each converged window must meet those of all smaller-step ones
+    low = np.where(converged, est - err, -np.inf)
+    high = np.where(converged, est + err, np.inf)
+    none = np.full((1,) + est.shape[1:], np.inf)
+    below_low = np.vstack([-none, np.maximum.accumulate(low, axis=0)[:-1]])
+    below_high = np.vstack([none, np.minimum.accumulate(high, axis=0)[:-1]])
+    admissible = converged & (est + err >= below_low) & (est - err <= below_high)
+    any_converged = admissible.any(axis=0)
+    pick = np.argmin(np.where(any_converged, np.where(admissible, err, np.inf), err), axis=0)
     cols = np.arange(est.shape[1])
     value, error = est[pick, cols], err[pick, cols]
     spread = np.max(np.where(finite, np.abs(est - value), 0.0), axis=0)
@@ -213,7 +240,7 @@ def jacobian(f: Callable[[Any], Any], x: Any, *, base_step: float | None = None,
         return f(point.reshape(x.shape) if x.ndim else np.float64(point[0]))
 
     with np.errstate(all="ignore"):
-        f0 = np.asarray(call(flat.copy()), dtype=np.float64)
+        f0, opts, eps = _reference(call(flat.copy()), opts)
         counter = _Counter(call, f0.size, f0.shape)
         value = np.empty((f0.size, flat.size))
         error = np.empty((f0.size, flat.size))
@@ -225,7 +252,8 @@ def jacobian(f: Callable[[Any], Any], x: Any, *, base_step: float | None = None,
                 return counter(point), offset
 
             value[:, i], error[:, i] = _best([
-                _along(at, steps, opts) for steps in _ladders(abs(xi), opts)])
+                _along(at, steps, opts, (eps if eps > EPS else 0.0) * abs(xi))
+                for steps in _ladders(abs(xi), opts)])
     shape = f0.shape + x.shape
     return Estimate(value.reshape(shape), error.reshape(shape), counter.calls + 1)
 
@@ -265,7 +293,7 @@ def directional(f: Callable[[Any], Any], x: Any, directions: Any, *,
         return f(point if point.ndim else np.float64(point))
 
     with np.errstate(all="ignore"):
-        f0 = np.asarray(call(x.copy()), dtype=np.float64)
+        f0, opts, eps = _reference(call(x.copy()), opts)
         counter = _Counter(call, f0.size, f0.shape)
         values, errors = [], []
         for v in directions:
@@ -278,7 +306,7 @@ def directional(f: Callable[[Any], Any], x: Any, directions: Any, *,
             def at(t: float, v: np.ndarray = v) -> tuple[np.ndarray, float]:
                 return counter(x + t * v), t
 
-            spread = EPS * magnitude / float(np.sqrt(np.mean(v * v)))
+            spread = eps * magnitude / float(np.sqrt(np.mean(v * v)))
             val, err = _best([_along(at, steps / length, opts, spread) for steps in ladders])
             values.append(val)
             errors.append(err)

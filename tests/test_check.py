@@ -79,6 +79,41 @@ def test_large_magnitudes(x):
     assert result.code == "factor", result
 
 
+def _exp32(x):
+    return np.sum(np.exp(np.float32(x)))
+
+
+def _sumsq32(x):
+    return np.sum(x.astype(np.float32) ** 2)
+
+
+@pytest.mark.parametrize("f, df, x", [
+    (_exp32, np.exp, [0.5, 1.5, 2.0]),
+    (lambda x: np.tanh(x.astype(np.float32)), lambda x: np.diag(1 - np.tanh(x) ** 2),
+     np.linspace(-2, 2, 7)),
+    (lambda x: np.sin(np.float32(x)), np.cos, 0.7),
+    (_sumsq32, lambda x: 2 * x, np.linspace(0.1, 3, 300)),
+    (lambda x: np.sin(np.float32(x)), np.cos, 100.0),
+    (lambda x: np.float16(x) ** 2, lambda x: 2 * x, 1.3),
+], ids=["exp", "tanh", "sin", "sum of 300 squares", "sin at 100", "float16"])
+def test_functions_computing_in_lower_precision_pass_and_mistakes_still_fail(f, df, x):
+    # their rounding is float32's (float16's): a float64 estimate made correct answers fail
+    assert check(f, df, x).passed, check(f, df, x)
+    assert not check(f, lambda *a: 2 * np.asarray(df(*a)), x).passed
+
+
+@pytest.mark.parametrize("f, g, df, x", [
+    (_exp32, np.exp, np.exp, [0.5, 1.5, 2.0]),
+    (lambda x: np.tanh(np.float32(x)), np.tanh, lambda x: 1 - np.tanh(x) ** 2, 0.4),
+    (lambda x: np.sin(np.float32(x)), np.sin, np.cos, 0.7),
+], ids=["exp", "tanh", "sin"])
+def test_float32_functions_still_show_factors_and_coarse_difference_quotients(f, g, df, x):
+    # g: the same function (elementwise) in float64, whose forward difference a student takes
+    assert check(f, lambda z: 2 * df(z), x).code == "factor"
+    quotient = check(f, forward_difference(g, 1e-3), x)   # off by about 1e-3 / 2 relative
+    assert not quotient.passed, quotient
+
+
 def test_shape_of_the_tanh_jacobian_is_m_m_n():
     result = check(tanh_affine, d_tanh_affine_da, A)
     assert result.expected_shape == (4, 4, 3)

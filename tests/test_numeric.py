@@ -175,6 +175,29 @@ def test_large_magnitudes_also_take_steps_on_the_scale_of_one(x):
     assert abs(float(offset.value) - (1 - math.tanh(0.5) ** 2)) < 1e-11
 
 
+@pytest.mark.parametrize("f, grad, x", [
+    (lambda z: np.sum(np.exp(np.float32(z))), np.exp, np.array([0.5, 1.5, 2.0])),
+    (lambda z: np.sum(z.astype(np.float32) ** 2), lambda z: 2 * z, np.linspace(0.1, 3, 300)),
+    (lambda z: np.sin(np.float32(z)), np.cos, np.array([100.0, 200.3])),
+])
+def test_error_estimates_count_the_rounding_of_lower_precision_functions(f, grad, x):
+    exact = np.diag(grad(x)) if np.ndim(f(x)) else grad(x)
+    est = numeric.jacobian(f, x)
+    assert np.all(np.abs(est.value - exact) <= est.error), np.max(np.abs(est.value - exact))
+    assert np.max(est.error) < 1e-2 * np.max(np.abs(exact))
+    v = numeric.random_directions(x.shape, 2, seed=0)
+    along = numeric.directional(f, x, v)
+    projected = np.tensordot(v, exact, axes=x.ndim) if exact.ndim == x.ndim else v @ exact.T
+    assert np.all(np.abs(along.value - projected) <= along.error)
+
+
+def test_a_window_that_looks_converged_must_agree_with_smaller_steps():
+    # steps 50, 25, 12.5, 6.25 lie near multiples of 2 pi: sin(100 + h) - sin(100 - h) is
+    # nearly proportional to h there, so those windows agree on a wrong value
+    est = numeric.jacobian(lambda z: np.sin(np.float32(z)), 100.0)
+    assert abs(float(est.value) - math.cos(100.0)) <= float(est.error) < 1e-3
+
+
 def test_zero_derivatives_are_resolved_as_zero():
     for f, x in [(np.cos, 0.0), (lambda z: z**3, 0.0), (lambda z: z**2 + 5.0, 0.0)]:
         est = numeric.jacobian(f, x)
