@@ -262,13 +262,16 @@ def directional(f: Callable[[Any], Any], x: Any, directions: Any, *,
                 base_step: float | None = None, step_ratio: float | None = None,
                 num_steps: int | None = None, terms: int | None = None,
                 rounding: float | None = None) -> Estimate:
-    """Directional derivatives ``J @ v`` for each ``v`` in ``directions``, shape (k,) + x.shape.
+    """Directional derivatives ``J @ v`` for each ``v`` in ``directions`` (shape
+    ``(k,) + x.shape``).
 
     Each is the derivative of ``t -> f(x + t v)`` at 0, by the same Richardson ladders as
     :func:`jacobian`, with steps scaled by the root-mean-square of ``x`` (and by 1 as well
-    when that is large) and divided by ``max|v|``. Cost:
-    ``O(k * num_steps)`` evaluations of ``f`` whatever the size of ``x``. Result layout
-    ``(k,) + f(x).shape``. Options default to ``DEFAULTS["directional"]``.
+    when that is far from it) and divided by ``max|v|``. When ``f`` is not finite at some of
+    those steps (log or sqrt of entries pushed across 0), one more ladder is tried whose steps
+    move no nonzero entry by more than half its magnitude. Cost: ``O(k * num_steps)``
+    evaluations of ``f`` whatever the size of ``x``. Result layout ``(k,) + f(x).shape``.
+    Options default to ``DEFAULTS["directional"]``.
 
     >>> import numpy as np
     >>> x = np.linspace(0.5, 1.5, 1000)
@@ -307,12 +310,27 @@ def directional(f: Callable[[Any], Any], x: Any, directions: Any, *,
                 return counter(x + t * v), t
 
             spread = eps * magnitude / float(np.sqrt(np.mean(v * v)))
-            val, err = _best([_along(at, steps / length, opts, spread) for steps in ladders])
+            parts = [_along(at, steps / length, opts, spread) for steps in ladders]
+            if not all(np.all(np.isfinite(part[0])) for part in parts):
+                safe = _inside_steps(x, v, opts)  # f not finite somewhere: near its domain's edge?
+                if safe is not None and safe[0] < max(float(s[0]) for s in ladders) / length:
+                    parts.append(_along(at, safe, opts, spread))
+            val, err = _best(parts)
             values.append(val)
             errors.append(err)
     shape = (len(directions),) + f0.shape
     return Estimate(np.array(values).reshape(shape), np.array(errors).reshape(shape),
                     counter.calls + 1)
+
+
+def _inside_steps(x: np.ndarray, v: np.ndarray, opts: dict[str, float]) -> np.ndarray | None:
+    """A step ladder along ``v`` that moves no nonzero entry of ``x`` by more than
+    ``base_step`` times its magnitude, so never across 0 (log, sqrt); None if all are 0."""
+    moving = (x != 0) & (v != 0)
+    if not moving.any():
+        return None
+    top = opts["base_step"] * float(np.min(np.abs(x[moving]) / np.abs(v[moving])))
+    return top * opts["step_ratio"] ** -np.arange(int(opts["num_steps"]))
 
 
 def random_directions(shape: tuple[int, ...] | int, count: int, seed: int | None = 0

@@ -371,6 +371,14 @@ def test_unresolvable_points_raise_instead_of_passing_anything():
         check(np.cbrt, lambda x: np.cbrt(x) ** -2 / 3, 0.0)    # infinite slope
 
 
+@pytest.mark.parametrize("f, df", [(np.log, lambda p: 1 / p),
+                                   (np.sqrt, lambda p: 0.5 / np.sqrt(p))])
+def test_directional_mode_near_the_edge_of_the_domain(f, df):
+    p = np.random.default_rng(6).uniform(0.01, 1.0, 10_000)    # 10^4 entries: directional
+    assert check(lambda q: np.sum(f(q)), df, p).passed
+    assert check(lambda q: np.sum(f(q)), lambda q: 2 * df(q), p).code == "factor"
+
+
 def test_auto_mode_switches_to_directional_above_the_size_limit(monkeypatch):
     module = importlib.import_module("gradcheck.check")
     assert module.DIRECTIONAL_SIZE == 2_000

@@ -142,6 +142,18 @@ def test_directional_layout_for_vector_outputs_and_cost_independent_of_size():
     assert big.evaluations == small.evaluations <= 2 * 2 * 6 + 1
 
 
+@pytest.mark.parametrize("f, grad", [(np.log, lambda z: 1 / z),
+                                     (np.sqrt, lambda z: 0.5 / np.sqrt(z))])
+def test_directional_steps_stay_inside_the_domain_when_they_must(f, grad):
+    # steps scaled by rms(x) ~ 0.6 push entries near 0.01 across 0: f is NaN there
+    x = np.random.default_rng(5).uniform(0.01, 1.0, 10_000)
+    v = numeric.random_directions(x.shape, 3, seed=2)
+    est = numeric.directional(lambda z: np.sum(f(z)), x, v)
+    exact = v @ grad(x)
+    assert np.all(np.abs(est.value - exact) <= est.error)
+    assert np.max(est.error) < 1e-8 * np.max(np.abs(exact))
+
+
 def test_directional_rejects_mismatched_directions():
     with pytest.raises(ValueError, match="directions"):
         numeric.directional(np.sum, np.ones(3), np.ones((2, 4)))
