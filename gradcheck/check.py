@@ -14,6 +14,7 @@ what that mode cannot see.
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import inspect
 import sys
@@ -39,8 +40,9 @@ def check(f: Callable[..., Any], df: Callable[..., Any], *args: Any, wrt: int = 
     """Check that ``df(*args)`` is the derivative of ``f`` with respect to ``args[wrt]``.
 
     ``f`` may return a scalar or an array; ``df`` returns floats, lists or arrays (float32
-    too) in layout ``f(*args).shape + args[wrt].shape``. Numeric arguments (floats, lists,
-    arrays) are passed as float64 arrays (0-d ones as ``numpy.float64``). An exception in
+    too) in layout ``f(*args).shape + args[wrt].shape``. ``args[wrt]`` (a float, list or
+    array) is passed as a float64 array (0-d: ``numpy.float64``); the other arguments as
+    given (integer index arrays stay integers), each call on fresh copies. An exception in
     ``df`` is a failing result (code ``"invalid"``); one in ``f`` propagates, and ``f`` not
     finite at the point raises :class:`~gradcheck.errors.EvaluationError`.
 
@@ -136,7 +138,8 @@ def _prepare(f: Callable[..., Any], args: tuple[Any, ...], wrt: int, mode: str,
     if not -len(args) <= wrt < len(args):
         raise UsageError(f"wrt={wrt} but only {len(args)} argument(s) given")
     wrt %= len(args)
-    values = [_as_input(a) for a in args]
+    values = list(args)
+    values[wrt] = _as_input(args[wrt])
     if not isinstance(values[wrt], (np.ndarray, np.floating)):
         raise UsageError(f"argument {wrt} is not numeric: {type(args[wrt]).__name__}")
     x = np.array(values[wrt], dtype=np.float64)
@@ -146,7 +149,8 @@ def _prepare(f: Callable[..., Any], args: tuple[Any, ...], wrt: int, mode: str,
 
 
 def _as_input(value: Any) -> Any:
-    """Numbers, lists of numbers and real arrays become float64 (0-d: numpy.float64)."""
+    """Numbers, lists of numbers and real arrays become float64 (0-d: numpy.float64): the
+    argument ``x`` that is differentiated (the others are passed as given)."""
     if isinstance(value, bool) or not isinstance(value, (Real, list, tuple, np.ndarray)):
         return value
     try:
@@ -172,11 +176,23 @@ def _label(f: Callable[..., Any], wrt: int, nargs: int) -> str:
     return f"d{name}/d{arg}"
 
 
+def _fresh(value: Any) -> Any:
+    """A copy of an argument for one call (arrays and containers), so that a function that
+    modifies its arguments cannot change later calls; other objects as they are."""
+    if isinstance(value, np.ndarray):
+        return value.copy()
+    if isinstance(value, (list, dict, set)):
+        try:
+            return copy.deepcopy(value)
+        except Exception:  # objects that cannot be copied are passed as they are
+            return value
+    return value
+
+
 def _partial(f: Callable[..., Any], values: list[Any], wrt: int) -> Callable[[Any], Any]:
     def g(x: Any) -> Any:
-        others = [v.copy() if isinstance(v, np.ndarray) and i != wrt else v
-                  for i, v in enumerate(values)]
-        return f(*others[:wrt], x, *others[wrt + 1:])
+        others = [_fresh(v) for v in values[:wrt]], [_fresh(v) for v in values[wrt + 1:]]
+        return f(*others[0], x, *others[1])
     return g
 
 
@@ -196,7 +212,7 @@ def _reference_value(g: Callable[[Any], Any], x: np.ndarray) -> np.ndarray:
 def _call_derivative(df: Callable[..., Any], values: list[Any], label: str,
                      shape: tuple[int, ...], name: str | None = None
                      ) -> tuple[Any, CheckResult | None]:
-    copies = [v.copy() if isinstance(v, np.ndarray) else v for v in values]
+    copies = [_fresh(v) for v in values]
     try:
         with np.errstate(all="ignore"):
             return df(*copies), None

@@ -136,6 +136,27 @@ def test_several_arguments_and_wrt():
     assert result.code == "shape" and result.label == "df/db"
 
 
+def test_only_the_differentiated_argument_becomes_float64():
+    index = np.array([0, 2])
+    seen = []
+
+    def f(x, i, n, rows):
+        seen.append((i.dtype, type(n), type(rows)))
+        i[0] = 1          # vandalism must not leak into the next call
+        rows.append(99)
+        return np.sum(x[[0, 2]] ** n)
+
+    def df(x, i, n, rows):
+        assert i.dtype.kind == "i" and isinstance(n, int) and rows == [0]
+        return np.where(np.isin(np.arange(3), [0, 2]), n * x ** (n - 1), 0.0)
+
+    assert check(f, df, np.array([1.0, 2.0, 3.0]), index, 3, [0]).passed
+    assert set(seen) == {(np.dtype(int), int, list)}
+    assert index.tolist() == [0, 2]
+    result = check(lambda x, i: np.sum(x[i] ** 2), lambda x, i: 2 * x, [1.0, 2.0, 3.0], index)
+    assert result.code == "entry", result
+
+
 # --- mistakes fail with the right diagnosis -----------------------------------------------
 
 def test_sign_flip():

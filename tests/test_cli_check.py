@@ -28,6 +28,14 @@ def layer(x, A):
 def d_layer_dx(x, A):
     return (1 - np.tanh(A @ x) ** 2)[:, None] * A
 
+def pick(x, i):
+    return np.sum(x[i] ** 2)
+
+def dpick(x, i):
+    g = np.zeros_like(x)
+    g[i] = 2 * x[i]
+    return g
+
 def logf(x):
     return np.log(x)
 
@@ -77,6 +85,13 @@ def test_python_literal_points_and_several_arguments(source):
     result = run(f"{source}:layer", f"{source}:d_layer_dx", "--wrt", 1,
                  "--at", "[[0.5, -1.0], [[1, 2], [0.5, 0.1], [-1, 0.3]]]")
     assert result.exit_code == 1 and "wrong shape" in result.output
+
+
+def test_integer_arguments_stay_integers(source):
+    result = run(f"{source}:pick", f"{source}:dpick", "--at", "[[1.0, 2.0, 3.0], [0, 2]]")
+    assert result.exit_code == 0, result.output
+    result = run(f"{source}:pick", f"{source}:dpick", "--at", "[[1.0, 2.0, 3.0], 1]")
+    assert result.exit_code == 0, result.output
 
 
 def test_random_points_for_several_arguments_and_a_domain(source):

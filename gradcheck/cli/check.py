@@ -165,11 +165,23 @@ def _parse_point(text: str, nargs: int) -> list[object]:
     if not _numeric(value):
         raise UsageExit(f"--at {text!r}: not a number or a (nested) list of numbers")
     if nargs == 1:
-        return [value]
+        return [_array(value)]
     if not isinstance(value, (list, tuple)) or len(value) != nargs:
         raise UsageExit(f"--at {text!r}: the function takes {nargs} arguments; give a list "
                          f"with one entry per argument")
-    return list(value)
+    return [_array(v) for v in value]
+
+
+def _array(value: object) -> object:
+    """A (nested) list as a numpy array (integers stay integers); a number as it is."""
+    import numpy as np
+
+    if not isinstance(value, (list, tuple)):
+        return value
+    try:
+        return np.array(value)
+    except ValueError:
+        raise UsageExit(f"--at: {value!r} is a ragged list, not an array") from None
 
 
 def _numeric(value: object) -> bool:
