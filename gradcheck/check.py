@@ -44,7 +44,8 @@ def check(f: Callable[..., Any], df: Callable[..., Any], *args: Any, wrt: int = 
     array) is passed as a float64 array (0-d: ``numpy.float64``); the other arguments as
     given (integer index arrays stay integers), each call on fresh copies. An exception in
     ``df`` is a failing result (code ``"invalid"``); one in ``f`` propagates, and ``f`` not
-    finite at the point raises :class:`~gradcheck.errors.EvaluationError`.
+    finite or not differentiable at the point (a kink, see :func:`gradcheck.numeric.kink`)
+    raises :class:`~gradcheck.errors.EvaluationError`.
 
     ``mode``: ``"full"`` (every entry, by finite differences), ``"directional"`` (``probes``
     seeded random directions) or ``"auto"`` (directional above ``DIRECTIONAL_SIZE`` entries).
@@ -59,6 +60,7 @@ def check(f: Callable[..., Any], df: Callable[..., Any], *args: Any, wrt: int = 
     values, x, label, wrt = _prepare(f, args, wrt, mode, probes)
     g = _partial(f, values, wrt)
     f0 = _reference_value(g, x)
+    _differentiable(g, x, seed)
     received, failure = _call_derivative(df, values, label, f0.shape + x.shape)
     if failure is not None:
         return failure
@@ -95,6 +97,7 @@ def check_vjp(f: Callable[..., Any], vjp: Callable[..., Any], *args: Any, wrt: i
     label = f"backward of {label}"
     g = _partial(f, values, wrt)
     f0 = _reference_value(g, x)
+    _differentiable(g, x, seed)
     upstream = numeric.probe_generator(seed + 1).standard_normal((probes,) + f0.shape)
     if _directional(mode, x):
         directions = numeric.random_directions(x.shape, probes, seed)
@@ -207,6 +210,15 @@ def _reference_value(g: Callable[[Any], Any], x: np.ndarray) -> np.ndarray:
         raise EvaluationError("f is not finite at this point; check at a point inside "
                               "its domain")
     return f0
+
+
+def _differentiable(g: Callable[[Any], Any], x: np.ndarray, seed: int) -> None:
+    if x.size and numeric.kink(g, x, numeric.random_directions(x.shape, 1, seed)[0]):
+        near = numeric.KINK_STEPS[-1] * max(1.0, float(np.max(np.abs(x))))
+        raise EvaluationError(f"f is not differentiable at this point (or within {near:.0e} "
+                              "of it): its one-sided slopes differ (a kink, like abs and relu "
+                              "at 0), so there is no derivative to check; check at a point "
+                              "where f is smooth")
 
 
 def _call_derivative(df: Callable[..., Any], values: list[Any], label: str,

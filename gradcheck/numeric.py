@@ -56,6 +56,8 @@ TINY = 1e-150  # entries smaller than this have no usable relative step
 CONVERGED = 0.1  # a window looks converged when its error is below this fraction of its value
 NOISE = 4.0  # unconverged windows agreeing within this many rounding errors: a zero derivative
 PROBE_STREAM = 0x67726164  # mixed into probe seeds: probes differ from data drawn with the seed
+KINK_STEPS = (1e-3, 1e-4, 1e-5)  # one-sided steps (times max(1, max|x|)) of the kink test
+KINK_RTOL = 1e-4  # a jump between the one-sided slopes above this share of them is a kink
 
 
 @dataclass(frozen=True, eq=False)
@@ -331,6 +333,55 @@ def _inside_steps(x: np.ndarray, v: np.ndarray, opts: dict[str, float]) -> np.nd
         return None
     top = opts["base_step"] * float(np.min(np.abs(x[moving]) / np.abs(v[moving])))
     return top * opts["step_ratio"] ** -np.arange(int(opts["num_steps"]))
+
+
+def kink(f: Callable[[Any], Any], x: Any, direction: Any) -> bool:
+    """Whether the one-sided slopes of ``f`` along ``direction`` jump at ``x`` (``abs`` or
+    ``relu`` at 0): a point where ``f`` is not differentiable, which central differences
+    cannot see when ``f`` is symmetric there.
+
+    The jump between the forward and the backward difference shrinks with the step (as
+    ``h f''``) where ``f`` is smooth and grows as ``1 / h`` where rounding noise dominates; at
+    a kink it stays the same. A kink is a jump above ``KINK_RTOL`` of the slopes (and above
+    the rounding noise, in the epsilon of the dtype ``f`` returns) that keeps its size, within
+    a factor 2, over the ``KINK_STEPS``. A random direction crosses any kink through ``x``
+    (almost surely). Where ``f`` is not finite (or raises ``ValueError``/``ArithmeticError``)
+    next to ``x`` the answer is False: that is for the finite differences to report.
+
+    >>> import numpy as np
+    >>> kink(np.abs, np.array([0.0, 1.0]), np.array([0.3, -0.8]))
+    True
+    >>> kink(np.abs, np.array([0.5, 1.0]), np.array([0.3, -0.8]))
+    False
+    """
+    x = np.array(x, dtype=np.float64)
+    d = np.asarray(direction, dtype=np.float64)
+    d = d / max(float(np.max(np.abs(d))) if d.size else 0.0, np.finfo(float).tiny)
+    unit = max(1.0, float(np.max(np.abs(x))) if x.size else 1.0)
+
+    def call(point: np.ndarray) -> np.ndarray | None:
+        try:
+            out = np.asarray(f(point if point.ndim else np.float64(point)), dtype=np.float64)
+        except (ValueError, ArithmeticError):
+            return None
+        return out if np.all(np.isfinite(out)) else None
+
+    with np.errstate(all="ignore"):
+        raw = f(x.copy() if x.ndim else np.float64(x))
+        f0, _, eps = _reference(raw, DEFAULTS["directional"])
+        jumps, floors = [], []
+        for h in KINK_STEPS:
+            step = h * unit
+            up, down = call(x + step * d), call(x - step * d)
+            if up is None or down is None:
+                return False
+            forward, backward = (up - f0) / step, (f0 - down) / step
+            slope = float(np.max(np.abs(np.stack([forward, backward]))))
+            jumps.append(float(np.max(np.abs(forward - backward), initial=0.0)))
+            noise = 10 * eps * (float(np.max(np.abs(f0), initial=0.0)) + unit * slope) / step
+            floors.append(KINK_RTOL * slope + noise)
+    steady = all(0.5 * a < b < 2 * a for a, b in zip(jumps[:-1], jumps[1:], strict=True))
+    return steady and all(j > floor for j, floor in zip(jumps, floors, strict=True))
 
 
 def random_directions(shape: tuple[int, ...] | int, count: int, seed: int | None = 0

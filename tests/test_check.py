@@ -400,6 +400,19 @@ def test_directional_mode_near_the_edge_of_the_domain(f, df):
     assert check(lambda q: np.sum(f(q)), lambda q: 2 * df(q), p).code == "factor"
 
 
+@pytest.mark.parametrize("f, df, x", [
+    (lambda x: np.maximum(x, 0), lambda x: 0.0, 0.0),
+    (np.abs, lambda x: np.sign(x), 0.0),
+    (lambda x: np.sum(np.maximum(x, 0)), lambda x: (x > 0) * 1.0, [0.5, 0.0, -1.0]),
+])
+def test_kinks_raise_instead_of_a_misleading_verdict(f, df, x):
+    # central differences read relu at 0 as 1/2: "expected 0.5" would be no verdict at all
+    with pytest.raises(EvaluationError, match="not differentiable at this point"):
+        check(f, df, x)
+    with pytest.raises(EvaluationError, match="not differentiable at this point"):
+        check_vjp(f, lambda u, x: u * np.asarray(df(x)), x)
+
+
 def test_auto_mode_switches_to_directional_above_the_size_limit(monkeypatch):
     module = importlib.import_module("gradcheck.check")
     assert module.DIRECTIONAL_SIZE == 2_000

@@ -210,6 +210,34 @@ def test_a_window_that_looks_converged_must_agree_with_smaller_steps():
     assert abs(float(est.value) - math.cos(100.0)) <= float(est.error) < 1e-3
 
 
+@pytest.mark.parametrize("f, x", [
+    (np.abs, np.array([0.0, 1.0])),
+    (lambda z: np.sum(np.maximum(z, 0)), np.r_[0.0, np.linspace(0.1, 1, 1000)]),
+    (lambda z: np.maximum(z, -z), 0.0),
+    (lambda z: np.abs(z - 1e6), 1e6),
+    (lambda z: np.maximum(np.float32(z), 0), 0.0),
+    (lambda z: np.abs(z), 3e-6),          # within 1e-5 of the kink: too close to tell
+])
+def test_kinks_are_seen(f, x):
+    v = numeric.random_directions(np.shape(x), 1, seed=0)[0]
+    assert numeric.kink(f, x, v)
+
+
+@pytest.mark.parametrize("f, x", [
+    (np.abs, np.array([0.5, -1.0])),
+    (lambda z: z**3, 0.0),
+    (np.cos, 0.0),
+    (lambda z: np.abs(z), 3e-4),
+    (lambda z: (1e8 + z) - 1e8 + z**2, 0.5),                     # rounding noise of 1e-8
+    (lambda z: np.sum(np.exp(z.astype(np.float32))), np.linspace(0.1, 1, 50)),
+    (lambda z: np.sum((z - 1e6) ** 2), np.full(3, 1e6)),
+    (np.log, 1e-9),                                               # undefined next to x
+])
+def test_smooth_or_noisy_functions_have_no_kink(f, x):
+    v = numeric.random_directions(np.shape(x), 1, seed=0)[0]
+    assert not numeric.kink(f, x, v)
+
+
 def test_zero_derivatives_are_resolved_as_zero():
     for f, x in [(np.cos, 0.0), (lambda z: z**3, 0.0), (lambda z: z**2 + 5.0, 0.0)]:
         est = numeric.jacobian(f, x)
