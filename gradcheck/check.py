@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 
 from gradcheck import numeric
-from gradcheck.compare import as_numeric, compare, default_rtol, screen, wants_candidates
+from gradcheck.compare import as_numeric, compare, default_rtol, screen
 from gradcheck.errors import EvaluationError, UsageError
 from gradcheck.results import CheckResult
 
@@ -67,12 +67,9 @@ def check(f: Callable[..., Any], df: Callable[..., Any], *args: Any, wrt: int = 
     if _directional(mode, x):
         return _check_directional(g, x, f0, received, label, rtol, probes, seed)
     est = _finite(numeric.jacobian(g, x))
-    result = compare(est.value, received, error=est.error, rtol=rtol, label=label,
-                     out_ndim=f0.ndim)
-    if wants_candidates(result):
-        result = compare(est.value, received, error=est.error, rtol=rtol, label=label,
-                         out_ndim=f0.ndim, candidates=numeric.difference_quotients(g, x, f0))
-    return result
+    return compare(est.value, received, error=est.error, rtol=rtol, label=label,
+                   out_ndim=f0.ndim,
+                   candidates=lambda: numeric.iter_difference_quotients(g, x, f0))
 
 
 def check_vjp(f: Callable[..., Any], vjp: Callable[..., Any], *args: Any, wrt: int = 0,

@@ -20,13 +20,18 @@ wrong, close but not exact, wrong values.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from numbers import Real
 from typing import Any
 
 import numpy as np
 
 from gradcheck.results import CheckResult
+
+# Difference quotients the received values might be: name -> array, (name, array) pairs
+# (consumed once, so they can be computed one at a time), or a function returning either,
+# called only when the verdict needs them (they cost evaluations of f).
+Candidates = Mapping[str, Any] | Iterable[tuple[str, Any]] | Callable[[], Any]
 
 TOLERANCES: dict[str, Any] = {
     # relative tolerance (against max|expected|), keyed by the dtype of the received values
@@ -111,16 +116,18 @@ def screen(expected_shape: tuple[int, ...], received: Any, *, label: str = "",
 
 def compare(expected: Any, received: Any, *, error: Any = None, rtol: float | None = None,
             atol: float | None = None, label: str = "",
-            candidates: Mapping[str, Any] | None = None, out_ndim: int | None = None,
+            candidates: Candidates | None = None, out_ndim: int | None = None,
             structure: bool = True) -> CheckResult:
     """Compare a received derivative with the expected one; diagnose what is wrong.
 
     ``error``: per-entry absolute error estimate of ``expected`` (``None`` if exact).
-    ``candidates``: description -> array of difference quotients the received values might
-    be (e.g. ``{"forward difference, h=1e-05": ...}``). ``out_ndim``: how many leading axes
-    index outputs ("rows"; the rest index inputs, "columns"); default half the axes.
-    ``structure=False`` (projections J·v rather than Jacobian entries) skips the transposed,
-    row, column and entry diagnoses.
+    ``candidates``: difference quotients the received values might be, as description ->
+    array (e.g. ``{"forward difference, h=1e-05": ...}``), as ``(description, array)`` pairs
+    (an iterator is consumed once and only the closest is kept, so they can be computed one
+    at a time), or as a function returning either, called only when the verdict needs them.
+    ``out_ndim``: how many leading axes index outputs ("rows"; the rest index inputs,
+    "columns"); default half the axes. ``structure=False`` (projections J·v rather than
+    Jacobian entries) skips the transposed, row, column and entry diagnoses.
 
     >>> import numpy as np
     >>> jac = np.array([[1.0, 2.0], [3.0, 4.0]])
@@ -242,7 +249,7 @@ def _transpositions(shape: tuple[int, ...], out_ndim: int) -> list[tuple[int, ..
 
 
 def _diagnose(expected: np.ndarray, got: np.ndarray, tol: np.ndarray, wrong: np.ndarray,
-              rel: float, candidates: Mapping[str, Any] | None,
+              rel: float, candidates: Candidates | None,
               out_ndim: int | None) -> tuple[str, str]:
     for axes in _transpositions(got.shape, out_ndim) if out_ndim is not None else ():
         turned = np.transpose(got, axes)
@@ -295,12 +302,15 @@ def _quotient_story(match: str) -> str:
 
 
 def _closest_candidate(expected: np.ndarray, got: np.ndarray,
-                       candidates: Mapping[str, Any] | None, closer: float) -> str | None:
-    if not candidates:
+                       candidates: Candidates | None, closer: float) -> str | None:
+    if candidates is None:
         return None
+    if callable(candidates):
+        candidates = candidates()
+    pairs = candidates.items() if isinstance(candidates, Mapping) else candidates
     off = float(np.max(np.abs(got - expected)))
     best, best_gap = None, math.inf
-    for name, values in candidates.items():
+    for name, values in pairs:
         values = np.asarray(values, dtype=np.float64)
         if values.shape != got.shape or not np.all(np.isfinite(values)):
             continue
@@ -321,10 +331,9 @@ def _where_wrong(expected: np.ndarray, got: np.ndarray, wrong: np.ndarray,
     if split is None:
         return None
     for code, lo, hi in (("row", 0, split), ("column", split, expected.ndim)):
-        keys = {tuple(int(i) for i in b[lo:hi]) for b in bad}
         lines = int(np.prod(expected.shape[lo:hi]))
-        if len(keys) == 1 and lines > 1:
-            key = keys.pop()
+        if lines > 1 and np.all(bad[:, lo:hi] == bad[0, lo:hi]):  # all in one line
+            key = tuple(int(i) for i in bad[0, lo:hi])
             name = str(key[0]) if len(key) == 1 else str(list(key))
             size = wrong.size // lines
             return code, (f"{code} {name} is wrong ({len(bad)} of {size} entries); "

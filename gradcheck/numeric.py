@@ -27,7 +27,7 @@ True
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -421,29 +421,51 @@ def difference_quotients(g: Callable[[Any], Any], x: np.ndarray, f0: np.ndarray,
                          steps: Sequence[float] = QUOTIENT_STEPS) -> dict[str, np.ndarray]:
     """What a numerically computed "derivative" would be: forward, backward and central
     differences with absolute steps ``h`` as a student writes them, keyed by description.
+    All of them at once (``3 * len(steps)`` Jacobians); :func:`iter_difference_quotients`
+    makes them one step at a time.
 
     >>> import numpy as np
     >>> q = difference_quotients(np.exp, np.array([0.0]), np.exp(np.array([0.0])), [1e-2])
     >>> len(q), round(float(q["forward difference, h=0.01"][0, 0]), 4)
     (3, 1.005)
     """
+    return dict(iter_difference_quotients(g, x, f0, steps))
+
+
+def iter_difference_quotients(g: Callable[[Any], Any], x: np.ndarray, f0: np.ndarray,
+                              steps: Sequence[float] = QUOTIENT_STEPS
+                              ) -> Iterator[tuple[str, np.ndarray]]:
+    """The quotients of :func:`difference_quotients` as ``(description, array)`` pairs,
+    computed one step ``h`` at a time when iterated: about five Jacobians in memory at once,
+    whatever the number of steps (:func:`gradcheck.compare.compare` keeps only the closest).
+
+    >>> import numpy as np
+    >>> pairs = iter_difference_quotients(np.sin, np.array([0.5]), np.sin(np.array([0.5])))
+    >>> name, quotient = next(pairs)
+    >>> name, round(float(quotient[0, 0]), 4)
+    ('forward difference, h=0.01', 0.8752)
+    """
     flat = x.reshape(-1)
     shape = f0.shape + x.shape
-    out: dict[str, np.ndarray] = {}
-    with np.errstate(all="ignore"):
-        for h in steps:
-            up, down = np.empty((f0.size, flat.size)), np.empty((f0.size, flat.size))
+    base = np.asarray(f0, dtype=np.float64).reshape(-1, 1)
+    for h in steps:
+        up, down = np.empty((base.size, flat.size)), np.empty((base.size, flat.size))
+        with np.errstate(all="ignore"):
             for i in range(flat.size):
                 for table, sign in ((up, 1.0), (down, -1.0)):
                     point = flat.copy()
                     point[i] += sign * h
                     table[:, i] = _quiet(g, point.reshape(x.shape) if x.ndim else point[0],
-                                         f0.size)
-            base = f0.reshape(-1, 1)
-            out[f"forward difference, h={h:g}"] = ((up - base) / h).reshape(shape)
-            out[f"backward difference, h={h:g}"] = ((base - down) / h).reshape(shape)
-            out[f"central difference, h={h:g}"] = ((up - down) / (2 * h)).reshape(shape)
-    return out
+                                         base.size)
+            forward = ((up - base) / h).reshape(shape)
+            yield f"forward difference, h={h:g}", forward
+            del forward
+            backward = ((base - down) / h).reshape(shape)
+            yield f"backward difference, h={h:g}", backward
+            del backward
+            central = ((up - down) / (2 * h)).reshape(shape)
+        yield f"central difference, h={h:g}", central
+        del up, down, central
 
 
 def _quiet(g: Callable[[Any], Any], point: Any, size: int) -> np.ndarray:

@@ -413,6 +413,30 @@ def test_kinks_raise_instead_of_a_misleading_verdict(f, df, x):
         check_vjp(f, lambda u, x: u * np.asarray(df(x)), x)
 
 
+def test_difference_quotients_are_made_only_when_needed_and_one_step_at_a_time(monkeypatch):
+    import weakref
+
+    from gradcheck import numeric
+
+    made, alive = [], []
+    original = numeric.iter_difference_quotients
+
+    def counted(*args, **kwargs):
+        made.append(1)
+        for name, quotient in original(*args, **kwargs):
+            # at most the previous quotient is still referenced: no table of all 21
+            assert sum(ref() is not None for ref in alive) <= 1
+            alive.append(weakref.ref(quotient))
+            yield name, quotient
+            del quotient
+
+    monkeypatch.setattr(numeric, "iter_difference_quotients", counted)
+    assert check(np.sin, np.cos, 0.5).passed and not made
+    assert check(np.sin, lambda x: -np.cos(x), 0.5).code == "sign" and not made
+    assert check(np.sin, forward_difference(np.sin, 1e-5), 0.5).code == "difference-quotient"
+    assert made == [1]
+
+
 def test_auto_mode_switches_to_directional_above_the_size_limit(monkeypatch):
     module = importlib.import_module("gradcheck.check")
     assert module.DIRECTIONAL_SIZE == 2_000
