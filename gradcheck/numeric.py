@@ -69,9 +69,9 @@ class Estimate:
     entry (``inf``, with a NaN value, where the steps did not settle). ``evaluations`` counts
     calls of ``f``.
 
-    >>> est = jacobian(lambda x: x ** 2, 3.0)
+    >>> est = jacobian(lambda x: x ** 2, 1.5)
     >>> round(float(est.value), 9), bool(est.error < 1e-9), est.evaluations
-    (6.0, True, 29)
+    (3.0, True, 29)
     """
 
     value: np.ndarray
@@ -184,34 +184,41 @@ def _along(evaluate: Callable[[float], tuple[np.ndarray, float]], steps: np.ndar
 
 
 def _best(ladders: list[tuple[np.ndarray, ...]]) -> tuple[np.ndarray, np.ndarray]:
-    """Per output entry, the window with the smallest error among those that look converged
-    (error below ``CONVERGED`` times the estimate) and agree, within both errors, with every
-    converged window of smaller steps: large steps can alias (sin at 100 with steps near
-    multiples of 2 pi looks converged on a wrong value), the most local estimates decide.
-    Where no window looks converged, the derivative is zero within rounding noise if all
-    windows agree to within ``NOISE`` times their rounding error (the error then covers their
-    spread); otherwise the steps never reached a region where f is smooth at their scale, and
-    the entry is NaN with error inf: not resolved."""
+    """Per output entry, the window with the smallest error among the *admissible* ones that
+    look converged (error below ``CONVERGED`` times the estimate). Admissible: its error
+    interval meets those of all windows of smaller steps. Large steps can alias (sin at 100
+    with steps near multiples of 2 pi) or reach past a kink nearby, and look converged on a
+    wrong value; the most local estimates decide.
+
+    Where no admissible window looks converged, the derivative is zero within the error of
+    the best admissible window if every admissible interval contains 0, or within rounding
+    noise if all windows agree to within ``NOISE`` times their rounding error (the error then
+    covers their spread); otherwise the steps never reached a region where f is smooth at
+    their scale, and the entry is NaN with error inf: not resolved."""
     est, err, rnd, steps = (np.concatenate(parts) for parts in zip(*ladders, strict=True))
     order = np.argsort(steps, kind="stable")      # smallest steps first
     est, err, rnd = est[order], err[order], rnd[order]
     finite = np.isfinite(err)
-    converged = finite & (err <= CONVERGED * np.abs(est))
-    # the error interval of each converged window must meet those of all smaller-step ones
-    low = np.where(converged, est - err, -np.inf)
-    high = np.where(converged, est + err, np.inf)
+    low = np.where(finite, est - err, -np.inf)
+    high = np.where(finite, est + err, np.inf)
     none = np.full((1,) + est.shape[1:], np.inf)
     below_low = np.vstack([-none, np.maximum.accumulate(low, axis=0)[:-1]])
     below_high = np.vstack([none, np.minimum.accumulate(high, axis=0)[:-1]])
-    admissible = converged & (est + err >= below_low) & (est - err <= below_high)
-    any_converged = admissible.any(axis=0)
-    pick = np.argmin(np.where(any_converged, np.where(admissible, err, np.inf), err), axis=0)
+    admissible = finite & (high >= below_low) & (low <= below_high)
+    converged = admissible & (err <= CONVERGED * np.abs(est))
+    any_converged = converged.any(axis=0)
+    local_zero = (~any_converged & admissible.any(axis=0)
+                  & np.all(~admissible | (np.abs(est) <= err), axis=0))
+    choice = np.where(any_converged, np.where(converged, err, np.inf),
+                      np.where(local_zero, np.where(admissible, err, np.inf), err))
+    pick = np.argmin(choice, axis=0)
     cols = np.arange(est.shape[1])
     value, error = est[pick, cols], err[pick, cols]
     spread = np.max(np.where(finite, np.abs(est - value), 0.0), axis=0)
     noise = np.max(np.where(finite, rnd, 0.0), axis=0)
-    zero = ~any_converged & (spread <= NOISE * noise)
-    error = np.where(any_converged, error, np.where(zero, np.maximum(error, spread), np.inf))
+    zero = ~any_converged & ~local_zero & (spread <= NOISE * noise)
+    error = np.where(any_converged | local_zero, error,
+                     np.where(zero, np.maximum(error, spread), np.inf))
     value = np.where(np.isfinite(error), value, np.nan)
     return value, error
 
