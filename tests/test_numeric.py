@@ -17,7 +17,7 @@ def test_jacobian_matches_hand_written_derivative(case):
     exact = np.asarray(case.exact(np.asarray(case.x, dtype=float)), dtype=float)
     est = numeric.jacobian(case.f, case.x)
     assert est.value.shape == exact.shape == est.error.shape
-    assert relative_error(est.value, exact) <= 3e-8, case.name
+    assert relative_error(est.value, exact) <= 1e-8, case.name   # the worst case
     # the error estimate covers the actual error (compare relies on it for its tolerance)
     scale = np.max(np.abs(exact))
     assert np.all(np.abs(est.value - exact) <= est.error + 1e-15 * scale), case.name
@@ -29,8 +29,8 @@ def test_median_and_worst_accuracy_over_all_functions():
         exact = np.asarray(case.exact(np.asarray(case.x, dtype=float)), dtype=float)
         errors.append(relative_error(numeric.jacobian(case.f, case.x).value, exact))
     assert len(errors) >= 30
-    assert np.median(errors) <= 3e-10
-    assert max(errors) <= 3e-8
+    assert np.median(errors) <= 1e-10   # the targets
+    assert max(errors) <= 1e-8
 
 
 def test_plain_differences_are_much_worse_on_the_same_functions():
