@@ -10,7 +10,7 @@ difference-quotient "derivative" (~1e-5 and worse).
 
 On failure the diagnosis is the most specific that fits: wrong shape, NaN/inf, transposed,
 sign flipped, constant factor, "matches a difference quotient", one row / column / entry
-wrong, close but not exact, wrong values.
+wrong, a zero derivative expected, close but not exact, wrong values.
 
 >>> import numpy as np
 >>> compare(np.array([1.0, 2.0]), [-1.0, -2.0]).diagnosis
@@ -277,6 +277,13 @@ def _diagnose(expected: np.ndarray, got: np.ndarray, tol: np.ndarray, wrong: np.
         found = _where_wrong(expected, got, wrong, out_ndim)
         if found:
             return found
+    if rel < TOLERANCES["close"] and not np.any(np.abs(expected) > tol):  # zero expected:
+        at = np.unravel_index(int(np.argmax(np.abs(got))), got.shape)  # no constant to round
+        if not got.ndim:
+            return "values", f"expected a zero derivative, got {float(got[at]):.3g}"
+        what = "entries" if out_ndim is not None else "projections"
+        return "values", (f"expected a zero derivative (all {what} 0), got "
+                          f"{float(got[at]):.3g} at {[int(i) for i in at]}")
     if rel < TOLERANCES["close"]:
         if out_ndim is None:  # projections: a few wrong entries look the same
             return "close", f"close but not exact: relative error {rel:.1e} (a few wrong " \

@@ -381,7 +381,8 @@ def test_zero_derivatives_are_checked_absolutely():
     assert check(np.cos, lambda x: -np.sin(x), 0.0).passed
     assert check(lambda x: x**3, lambda x: 3 * x**2, 0.0).passed
     result = check(np.cos, lambda x: -np.sin(x) + 1e-3, 0.0)
-    assert not result.passed and result.code == "close"
+    assert not result.passed and result.code == "values"
+    assert result.diagnosis == "expected a zero derivative, got 0.001"
 
 
 def test_unresolvable_points_raise_instead_of_passing_anything():

@@ -316,6 +316,22 @@ def test_unrelated_candidates_do_not_match():
     assert result.code == "row"
 
 
+def test_a_zero_derivative_expected_is_said_plainly():
+    # not "close but not exact ... 3.14 for π?": there is no constant to round
+    result = compare(0.0, 1e-3)
+    assert result.code == "values" and result.diagnosis == "expected a zero derivative, got 0.001"
+    result = compare(np.zeros((2, 2)), np.array([[0.0, 1e-3], [-2e-3, 0.0]]))
+    assert result.diagnosis == "expected a zero derivative (all entries 0), got -0.002 at [1, 0]"
+    result = compare(np.zeros(3), np.full(3, 1e-3), structure=False)
+    assert result.diagnosis.startswith("expected a zero derivative (all projections 0)")
+
+
+def test_one_scale_for_the_whole_derivative_hides_errors_beside_large_entries():
+    # documented in docs/checking.md: the price of judging every entry against max|J|
+    assert compare(np.array([[1e8, 0], [0, 3.0]]), np.array([[1e8, 0], [0, 2.0]])).passed
+    assert not compare(np.array([3.0]), np.array([2.0])).passed
+
+
 def test_close_but_not_exact():
     received = JAC * (1 + 5.1e-4 * np.array([[1, -1, 0.5], [0.2, -0.7, 1]]))
     result = compare(JAC, received)
