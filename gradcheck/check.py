@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 
 from gradcheck import numeric
-from gradcheck.compare import as_numeric, compare, default_rtol, screen
+from gradcheck.compare import as_numeric, compare, default_rtol, failure, screen
 from gradcheck.errors import EvaluationError, UsageError
 from gradcheck.results import CheckResult
 
@@ -227,12 +227,8 @@ def _call_derivative(df: Callable[..., Any], values: list[Any], label: str,
             return df(*copies), None
     except Exception as exc:
         name = name or _name(df, "the derivative")
-        story = f"{name} raised {type(exc).__name__}: {exc}"
-        return None, CheckResult(passed=False, code="invalid", diagnosis=story,
-                                 max_abs_error=float("inf"), max_rel_error=float("inf"),
-                                 tolerance=float("nan"), worst_index=None, expected=None,
-                                 received=None, expected_shape=shape, received_shape=None,
-                                 label=label)
+        return None, failure("invalid", f"{name} raised {type(exc).__name__}: {exc}", shape,
+                             label=label)
 
 
 def _directional(mode: str, x: np.ndarray) -> bool:

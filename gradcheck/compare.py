@@ -103,10 +103,10 @@ def screen(expected_shape: tuple[int, ...], received: Any, *, label: str = "",
     expected_shape = tuple(expected_shape)
     arr, problem = as_numeric(received)
     if arr is None:
-        return None, _fail("invalid", problem, expected_shape, None, label)
+        return None, failure("invalid", problem, expected_shape, None, label)
     if arr.shape != expected_shape:
         ndim = len(expected_shape) // 2 if out_ndim is None else out_ndim
-        return None, _fail("shape", _shape_story(expected_shape, arr, ndim), expected_shape,
+        return None, failure("shape", _shape_story(expected_shape, arr, ndim), expected_shape,
                            arr.shape, label)
     bad = ~np.isfinite(arr)
     if bad.any():
@@ -141,7 +141,7 @@ def compare(expected: Any, received: Any, *, error: Any = None, rtol: float | No
         raise ValueError("expected values must be finite")
     arr, problem = as_numeric(received)
     if arr is None:
-        return _fail("invalid", problem, expected.shape, None, label)
+        return failure("invalid", problem, expected.shape, None, label)
     rtol = default_rtol(arr.dtype) if rtol is None else float(rtol)
     got = arr.astype(np.float64)
     error = None if error is None else np.broadcast_to(np.abs(error), expected.shape)
@@ -156,7 +156,7 @@ def compare(expected: Any, received: Any, *, error: Any = None, rtol: float | No
     if got.shape != expected.shape:
         story = _shape_story(expected.shape, got, out_ndim,
                              lambda turned: _fits(expected, turned, tol))
-        return _fail("shape", story, expected.shape, got.shape, label)
+        return failure("shape", story, expected.shape, got.shape, label)
     bad = ~np.isfinite(got)
     if bad.any():
         return _nonfinite(expected, got, bad, rtol, label)
@@ -184,8 +184,13 @@ def compare(expected: Any, received: Any, *, error: Any = None, rtol: float | No
     return CheckResult(passed=False, code=code, diagnosis=story, **details)
 
 
-def _fail(code: str, story: str, expected_shape: tuple[int, ...],
-          received_shape: tuple[int, ...] | None, label: str) -> CheckResult:
+def failure(code: str, story: str, expected_shape: tuple[int, ...],
+            received_shape: tuple[int, ...] | None = None, label: str = "") -> CheckResult:
+    """A failing result with no values to compare (invalid answer, wrong shape, ...).
+
+    >>> failure("invalid", "df raised KeyError: 'x'", (2,)).diagnosis
+    "df raised KeyError: 'x'"
+    """
     return CheckResult(passed=False, code=code, diagnosis=story, max_abs_error=math.inf,
                        max_rel_error=math.inf, tolerance=math.nan, worst_index=None,
                        expected=None, received=None, expected_shape=tuple(expected_shape),

@@ -33,6 +33,8 @@ from typing import Any
 
 import numpy as np
 
+from gradcheck.errors import EvaluationError, UsageError
+
 EPS = float(np.finfo(np.float64).eps)
 
 # Every option and its default, in one place. Steps are base_step * scale * step_ratio**-k.
@@ -85,9 +87,9 @@ def _options(kind: str, given: dict[str, Any]) -> dict[str, float]:
         if value is not None:
             opts[key] = value
     if opts["step_ratio"] <= 1 or opts["base_step"] <= 0:
-        raise ValueError("step_ratio must be > 1 and base_step > 0")
+        raise UsageError("step_ratio must be > 1 and base_step > 0")
     if int(opts["terms"]) < 1 or int(opts["num_steps"]) < int(opts["terms"]) + 2:
-        raise ValueError("need terms >= 1 and num_steps >= terms + 2")
+        raise UsageError("need terms >= 1 and num_steps >= terms + 2")
     return opts
 
 
@@ -130,8 +132,8 @@ class _Counter:
         except (ValueError, ArithmeticError):
             return np.full(self.size, np.nan)
         if out.shape != self.shape:
-            raise ValueError(f"f returned shape {out.shape} at a nearby point, "
-                             f"but {self.shape} at x")
+            raise EvaluationError(f"f returned shape {out.shape} at a nearby point, "
+                                  f"but {self.shape} at x")
         return out.reshape(-1)
 
 
@@ -242,7 +244,7 @@ def jacobian(f: Callable[[Any], Any], x: Any, *, base_step: float | None = None,
                                      num_steps=num_steps, terms=terms, rounding=rounding))
     x = np.array(x, dtype=np.float64)  # a copy
     if not np.all(np.isfinite(x)):
-        raise ValueError("x must be finite")
+        raise UsageError("x must be finite")
     flat = x.reshape(-1)
 
     def call(point: np.ndarray) -> Any:
@@ -294,10 +296,10 @@ def directional(f: Callable[[Any], Any], x: Any, directions: Any, *,
     x = np.array(x, dtype=np.float64)
     directions = np.asarray(directions, dtype=np.float64)
     if directions.shape[1:] != x.shape:
-        raise ValueError(f"directions must have shape (k,) + {x.shape}, "
+        raise UsageError(f"directions must have shape (k,) + {x.shape}, "
                          f"not {directions.shape}")
     if not (np.all(np.isfinite(x)) and np.all(np.isfinite(directions))):
-        raise ValueError("x and directions must be finite")
+        raise UsageError("x and directions must be finite")
     magnitude = float(np.sqrt(np.mean(x * x))) if x.size else 0.0
     ladders = _ladders(magnitude, opts)
 
@@ -366,16 +368,15 @@ def kink(f: Callable[[Any], Any], x: Any, direction: Any) -> bool:
     d = d / max(float(np.max(np.abs(d))) if d.size else 0.0, np.finfo(float).tiny)
     unit = max(1.0, float(np.max(np.abs(x))) if x.size else 1.0)
 
-    def call(point: np.ndarray) -> np.ndarray | None:
-        try:
-            out = np.asarray(f(point if point.ndim else np.float64(point)), dtype=np.float64)
-        except (ValueError, ArithmeticError):
-            return None
-        return out if np.all(np.isfinite(out)) else None
-
     with np.errstate(all="ignore"):
         raw = f(x.copy() if x.ndim else np.float64(x))
         f0, _, eps = _reference(raw, DEFAULTS["directional"])
+        counter = _Counter(lambda p: f(p if p.ndim else np.float64(p)), f0.size, f0.shape)
+
+        def call(point: np.ndarray) -> np.ndarray | None:
+            out = counter(point)
+            return out.reshape(f0.shape) if np.all(np.isfinite(out)) else None
+
         jumps, floors = [], []
         for h in KINK_STEPS:
             step = h * unit

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from benchmarks.accuracy import CASES, relative_error
 from gradcheck import numeric
+from gradcheck.errors import EvaluationError, UsageError
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
@@ -101,13 +102,13 @@ def test_no_finite_step_gives_nan_with_infinite_error():
 
 
 def test_bad_input_raises():
-    with pytest.raises(ValueError, match="finite"):
+    with pytest.raises(UsageError, match="finite"):
         numeric.jacobian(np.sin, np.array([1.0, np.nan]))
-    with pytest.raises(ValueError, match="shape"):
+    with pytest.raises(EvaluationError, match="shape"):
         numeric.jacobian(lambda x: np.ones(2) if x > 1 else np.ones(3), 1.0)
-    with pytest.raises(ValueError):
+    with pytest.raises(UsageError):
         numeric.jacobian(np.sin, 1.0, step_ratio=1.0)
-    with pytest.raises(ValueError):
+    with pytest.raises(UsageError):
         numeric.jacobian(np.sin, 1.0, num_steps=2)
 
 
@@ -155,7 +156,7 @@ def test_directional_steps_stay_inside_the_domain_when_they_must(f, grad):
 
 
 def test_directional_rejects_mismatched_directions():
-    with pytest.raises(ValueError, match="directions"):
+    with pytest.raises(UsageError, match="directions"):
         numeric.directional(np.sum, np.ones(3), np.ones((2, 4)))
 
 
@@ -247,6 +248,11 @@ def test_steps_reaching_past_a_kink_nearby_do_not_decide():
     x = np.array([-0.60140924, -0.82288325, 0.30638338])
     est = numeric.jacobian(f, x)
     assert np.all(np.abs(est.value[:2]) <= est.error[:2]) and np.all(est.error[:2] < 1e-10)
+
+
+def test_kink_test_reports_a_function_that_changes_shape():
+    with pytest.raises(EvaluationError, match="shape"):
+        numeric.kink(lambda z: np.ones(3) if z[0] > 1 else np.ones(2), np.ones(2), np.ones(2))
 
 
 def test_zero_derivatives_are_resolved_as_zero():
