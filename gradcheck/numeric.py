@@ -389,7 +389,7 @@ def kink(f: Callable[[Any], Any], x: Any, direction: Any) -> bool:
             if up is None or down is None:
                 return False
             forward, backward = (up - f0) / step, (f0 - down) / step
-            slope = float(np.max(np.abs(np.stack([forward, backward]))))
+            slope = float(np.max(np.abs(np.stack([forward, backward])), initial=0.0))
             jumps.append(float(np.max(np.abs(forward - backward), initial=0.0)))
             noise = 10 * eps * (float(np.max(np.abs(f0), initial=0.0)) + unit * slope) / step
             floors.append(KINK_RTOL * slope + noise)

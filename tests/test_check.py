@@ -185,6 +185,12 @@ def test_dropped_product_rule_term():
     assert not result.passed and result.code == "values"
 
 
+def test_empty_inputs_and_outputs():
+    assert check(lambda x: np.sum(x**2), lambda x: 2 * x, np.zeros(0)).passed
+    assert check(lambda x: x[:0], lambda x: np.zeros((0, 3)), np.ones(3)).passed
+    assert check(lambda x: x[:0], lambda x: np.zeros((1, 3)), np.ones(3)).code == "shape"
+
+
 def test_the_text_of_a_scalar_result_names_no_index():
     text = str(check(np.sin, lambda x: 2 * np.cos(x), 0.5))
     assert "\n  expected 0.8775825619, got 1.755165124 (absolute error" in text
