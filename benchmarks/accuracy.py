@@ -107,6 +107,7 @@ CASES: tuple[Case, ...] = (
     Case("sqrt at 1e-10", np.sqrt, 1e-10, lambda x: 0.5 / np.sqrt(x)),
     Case("sqrt at 4e4", np.sqrt, 4e4, lambda x: 0.5 / np.sqrt(x)),
     Case("sin at 2", np.sin, 2.0, np.cos),
+    Case("sin at 1e5", np.sin, 1e5, np.cos),
     Case("cos at 0.3", np.cos, 0.3, lambda x: -np.sin(x)),
     Case("tan at 1.2", np.tan, 1.2, lambda x: 1 / np.cos(x) ** 2),
     Case("tanh at 0.7", np.tanh, 0.7, lambda x: 1 - np.tanh(x) ** 2),

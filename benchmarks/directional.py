@@ -2,8 +2,9 @@
 
 For two scalar functions of x in R^(10^6) - sum(sin(x) * x) and a least-squares loss
 0.5 * ||D x - y||^2 with D the forward-difference operator - checks the correct gradient and
-wrong ones (sign flip, factor 2, a dropped product-rule / chain-rule term), prints the
-verdict and the wall-clock time of each ``check`` call. Target: under 2 s each on two cores.
+wrong ones (sign flip, factor 2, a dropped product-rule / chain-rule term), and sum(log(p))
+with p in (0.01, 1), where steps scaled by rms(p) would cross 0; prints the verdict and the
+wall-clock time of each ``check`` call. Target: under 2 s each on two cores.
 The last rows show the limit of directional mode: one entry off by about the typical size of
 an entry (rms ~2.4 here) is seen, one off by 1e-3 among 10^6 is not.
 
@@ -30,6 +31,10 @@ def sin_x(x):
 
 def sin_x_grad(x):
     return np.sin(x) + x * np.cos(x)
+
+
+def log_sum(p):
+    return np.sum(np.log(p))
 
 
 def least_squares(y):
@@ -64,6 +69,7 @@ def main() -> None:
     rng = np.random.default_rng(0)
     x = rng.standard_normal(options.size)
     loss, grad, grad_dropped = least_squares(rng.standard_normal(options.size - 1))
+    p = rng.uniform(0.01, 1.0, options.size)   # log near 0: steps must stay inside (0, inf)
     rows = [
         ("sum(sin(x) x)", sin_x, sin_x_grad, "correct"),
         ("sum(sin(x) x)", sin_x, lambda z: -sin_x_grad(z), "sign flip"),
@@ -76,12 +82,14 @@ def main() -> None:
         ("least squares", loss, grad_dropped, "dropped chain-rule term"),
         ("least squares", loss, one_wrong_entry(grad, 1.0), "one entry off by 1"),
         ("least squares", loss, one_wrong_entry(grad, 1e-3), "one entry off by 1e-3"),
+        ("sum(log(p))", log_sum, lambda q: 1 / q, "correct, p in (0.01, 1)"),
+        ("sum(log(p))", log_sum, lambda q: 2 / q, "factor 2"),
     ]
     print(f"n = {options.size:,} inputs, {options.probes} probes")
     print(f"{'function':15s} {'gradient':30s} {'seconds':>8s}  verdict")
     for name, f, df, what in rows:
         start = time.perf_counter()
-        result = check(f, df, x, probes=options.probes)
+        result = check(f, df, p if f is log_sum else x, probes=options.probes)
         seconds = time.perf_counter() - start
         verdict = "pass" if result.passed else f"FAIL {result.code}: {result.diagnosis}"
         print(f"{name:15s} {what:30s} {seconds:8.2f}  {verdict}")

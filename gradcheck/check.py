@@ -14,6 +14,7 @@ what that mode cannot see.
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import inspect
 import sys
@@ -25,7 +26,7 @@ from typing import Any
 import numpy as np
 
 from gradcheck import numeric
-from gradcheck.compare import as_numeric, compare, default_rtol, screen, wants_candidates
+from gradcheck.compare import as_numeric, compare, default_rtol, failure, screen
 from gradcheck.errors import EvaluationError, UsageError
 from gradcheck.results import CheckResult
 
@@ -39,10 +40,12 @@ def check(f: Callable[..., Any], df: Callable[..., Any], *args: Any, wrt: int = 
     """Check that ``df(*args)`` is the derivative of ``f`` with respect to ``args[wrt]``.
 
     ``f`` may return a scalar or an array; ``df`` returns floats, lists or arrays (float32
-    too) in layout ``f(*args).shape + args[wrt].shape``. Numeric arguments (floats, lists,
-    arrays) are passed as float64 arrays (0-d ones as ``numpy.float64``). An exception in
+    too) in layout ``f(*args).shape + args[wrt].shape``. ``args[wrt]`` (a float, list or
+    array) is passed as a float64 array (0-d: ``numpy.float64``); the other arguments as
+    given (integer index arrays stay integers), each call on fresh copies. An exception in
     ``df`` is a failing result (code ``"invalid"``); one in ``f`` propagates, and ``f`` not
-    finite at the point raises :class:`~gradcheck.errors.EvaluationError`.
+    finite or not differentiable at the point (a kink, see :func:`gradcheck.numeric.kink`)
+    raises :class:`~gradcheck.errors.EvaluationError`.
 
     ``mode``: ``"full"`` (every entry, by finite differences), ``"directional"`` (``probes``
     seeded random directions) or ``"auto"`` (directional above ``DIRECTIONAL_SIZE`` entries).
@@ -57,18 +60,16 @@ def check(f: Callable[..., Any], df: Callable[..., Any], *args: Any, wrt: int = 
     values, x, label, wrt = _prepare(f, args, wrt, mode, probes)
     g = _partial(f, values, wrt)
     f0 = _reference_value(g, x)
+    _differentiable(g, x, seed)
     received, failure = _call_derivative(df, values, label, f0.shape + x.shape)
     if failure is not None:
         return failure
     if _directional(mode, x):
         return _check_directional(g, x, f0, received, label, rtol, probes, seed)
     est = _finite(numeric.jacobian(g, x))
-    result = compare(est.value, received, error=est.error, rtol=rtol, label=label,
-                     out_ndim=f0.ndim)
-    if wants_candidates(result):
-        result = compare(est.value, received, error=est.error, rtol=rtol, label=label,
-                         out_ndim=f0.ndim, candidates=numeric.difference_quotients(g, x, f0))
-    return result
+    return compare(est.value, received, error=est.error, rtol=rtol, label=label,
+                   out_ndim=f0.ndim,
+                   candidates=lambda: numeric.iter_difference_quotients(g, x, f0))
 
 
 def check_vjp(f: Callable[..., Any], vjp: Callable[..., Any], *args: Any, wrt: int = 0,
@@ -93,6 +94,7 @@ def check_vjp(f: Callable[..., Any], vjp: Callable[..., Any], *args: Any, wrt: i
     label = f"backward of {label}"
     g = _partial(f, values, wrt)
     f0 = _reference_value(g, x)
+    _differentiable(g, x, seed)
     upstream = numeric.probe_generator(seed + 1).standard_normal((probes,) + f0.shape)
     if _directional(mode, x):
         directions = numeric.random_directions(x.shape, probes, seed)
@@ -136,7 +138,8 @@ def _prepare(f: Callable[..., Any], args: tuple[Any, ...], wrt: int, mode: str,
     if not -len(args) <= wrt < len(args):
         raise UsageError(f"wrt={wrt} but only {len(args)} argument(s) given")
     wrt %= len(args)
-    values = [_as_input(a) for a in args]
+    values = list(args)
+    values[wrt] = _as_input(args[wrt])
     if not isinstance(values[wrt], (np.ndarray, np.floating)):
         raise UsageError(f"argument {wrt} is not numeric: {type(args[wrt]).__name__}")
     x = np.array(values[wrt], dtype=np.float64)
@@ -146,7 +149,8 @@ def _prepare(f: Callable[..., Any], args: tuple[Any, ...], wrt: int, mode: str,
 
 
 def _as_input(value: Any) -> Any:
-    """Numbers, lists of numbers and real arrays become float64 (0-d: numpy.float64)."""
+    """Numbers, lists of numbers and real arrays become float64 (0-d: numpy.float64): the
+    argument ``x`` that is differentiated (the others are passed as given)."""
     if isinstance(value, bool) or not isinstance(value, (Real, list, tuple, np.ndarray)):
         return value
     try:
@@ -172,11 +176,23 @@ def _label(f: Callable[..., Any], wrt: int, nargs: int) -> str:
     return f"d{name}/d{arg}"
 
 
+def _fresh(value: Any) -> Any:
+    """A copy of an argument for one call (arrays and containers), so that a function that
+    modifies its arguments cannot change later calls; other objects as they are."""
+    if isinstance(value, np.ndarray):
+        return value.copy()
+    if isinstance(value, (list, dict, set)):
+        try:
+            return copy.deepcopy(value)
+        except Exception:  # objects that cannot be copied are passed as they are
+            return value
+    return value
+
+
 def _partial(f: Callable[..., Any], values: list[Any], wrt: int) -> Callable[[Any], Any]:
     def g(x: Any) -> Any:
-        others = [v.copy() if isinstance(v, np.ndarray) and i != wrt else v
-                  for i, v in enumerate(values)]
-        return f(*others[:wrt], x, *others[wrt + 1:])
+        others = [_fresh(v) for v in values[:wrt]], [_fresh(v) for v in values[wrt + 1:]]
+        return f(*others[0], x, *others[1])
     return g
 
 
@@ -193,21 +209,26 @@ def _reference_value(g: Callable[[Any], Any], x: np.ndarray) -> np.ndarray:
     return f0
 
 
+def _differentiable(g: Callable[[Any], Any], x: np.ndarray, seed: int) -> None:
+    if x.size and numeric.kink(g, x, numeric.random_directions(x.shape, 1, seed)[0]):
+        near = numeric.KINK_STEPS[-1] * max(1.0, float(np.max(np.abs(x))))
+        raise EvaluationError(f"f is not differentiable at this point (or within {near:.0e} "
+                              "of it): its one-sided slopes differ (a kink, like abs and relu "
+                              "at 0), so there is no derivative to check; check at a point "
+                              "where f is smooth")
+
+
 def _call_derivative(df: Callable[..., Any], values: list[Any], label: str,
                      shape: tuple[int, ...], name: str | None = None
                      ) -> tuple[Any, CheckResult | None]:
-    copies = [v.copy() if isinstance(v, np.ndarray) else v for v in values]
+    copies = [_fresh(v) for v in values]
     try:
         with np.errstate(all="ignore"):
             return df(*copies), None
     except Exception as exc:
         name = name or _name(df, "the derivative")
-        story = f"{name} raised {type(exc).__name__}: {exc}"
-        return None, CheckResult(passed=False, code="invalid", diagnosis=story,
-                                 max_abs_error=float("inf"), max_rel_error=float("inf"),
-                                 tolerance=float("nan"), worst_index=None, expected=None,
-                                 received=None, expected_shape=shape, received_shape=None,
-                                 label=label)
+        return None, failure("invalid", f"{name} raised {type(exc).__name__}: {exc}", shape,
+                             label=label)
 
 
 def _directional(mode: str, x: np.ndarray) -> bool:

@@ -10,7 +10,7 @@ difference-quotient "derivative" (~1e-5 and worse).
 
 On failure the diagnosis is the most specific that fits: wrong shape, NaN/inf, transposed,
 sign flipped, constant factor, "matches a difference quotient", one row / column / entry
-wrong, close but not exact, wrong values.
+wrong, a zero derivative expected, close but not exact, wrong values.
 
 >>> import numpy as np
 >>> compare(np.array([1.0, 2.0]), [-1.0, -2.0]).diagnosis
@@ -20,13 +20,18 @@ wrong, close but not exact, wrong values.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from numbers import Real
 from typing import Any
 
 import numpy as np
 
 from gradcheck.results import CheckResult
+
+# Difference quotients the received values might be: name -> array, (name, array) pairs
+# (consumed once, so they can be computed one at a time), or a function returning either,
+# called only when the verdict needs them (they cost evaluations of f).
+Candidates = Mapping[str, Any] | Iterable[tuple[str, Any]] | Callable[[], Any]
 
 TOLERANCES: dict[str, Any] = {
     # relative tolerance (against max|expected|), keyed by the dtype of the received values
@@ -98,10 +103,10 @@ def screen(expected_shape: tuple[int, ...], received: Any, *, label: str = "",
     expected_shape = tuple(expected_shape)
     arr, problem = as_numeric(received)
     if arr is None:
-        return None, _fail("invalid", problem, expected_shape, None, label)
+        return None, failure("invalid", problem, expected_shape, None, label)
     if arr.shape != expected_shape:
         ndim = len(expected_shape) // 2 if out_ndim is None else out_ndim
-        return None, _fail("shape", _shape_story(expected_shape, arr, ndim), expected_shape,
+        return None, failure("shape", _shape_story(expected_shape, arr, ndim), expected_shape,
                            arr.shape, label)
     bad = ~np.isfinite(arr)
     if bad.any():
@@ -111,16 +116,18 @@ def screen(expected_shape: tuple[int, ...], received: Any, *, label: str = "",
 
 def compare(expected: Any, received: Any, *, error: Any = None, rtol: float | None = None,
             atol: float | None = None, label: str = "",
-            candidates: Mapping[str, Any] | None = None, out_ndim: int | None = None,
+            candidates: Candidates | None = None, out_ndim: int | None = None,
             structure: bool = True) -> CheckResult:
     """Compare a received derivative with the expected one; diagnose what is wrong.
 
     ``error``: per-entry absolute error estimate of ``expected`` (``None`` if exact).
-    ``candidates``: description -> array of difference quotients the received values might
-    be (e.g. ``{"forward difference, h=1e-05": ...}``). ``out_ndim``: how many leading axes
-    index outputs ("rows"; the rest index inputs, "columns"); default half the axes.
-    ``structure=False`` (projections J·v rather than Jacobian entries) skips the transposed,
-    row, column and entry diagnoses.
+    ``candidates``: difference quotients the received values might be, as description ->
+    array (e.g. ``{"forward difference, h=1e-05": ...}``), as ``(description, array)`` pairs
+    (an iterator is consumed once and only the closest is kept, so they can be computed one
+    at a time), or as a function returning either, called only when the verdict needs them.
+    ``out_ndim``: how many leading axes index outputs ("rows"; the rest index inputs,
+    "columns"); default half the axes. ``structure=False`` (projections J·v rather than
+    Jacobian entries) skips the transposed, row, column and entry diagnoses.
 
     >>> import numpy as np
     >>> jac = np.array([[1.0, 2.0], [3.0, 4.0]])
@@ -134,7 +141,7 @@ def compare(expected: Any, received: Any, *, error: Any = None, rtol: float | No
         raise ValueError("expected values must be finite")
     arr, problem = as_numeric(received)
     if arr is None:
-        return _fail("invalid", problem, expected.shape, None, label)
+        return failure("invalid", problem, expected.shape, None, label)
     rtol = default_rtol(arr.dtype) if rtol is None else float(rtol)
     got = arr.astype(np.float64)
     error = None if error is None else np.broadcast_to(np.abs(error), expected.shape)
@@ -149,7 +156,7 @@ def compare(expected: Any, received: Any, *, error: Any = None, rtol: float | No
     if got.shape != expected.shape:
         story = _shape_story(expected.shape, got, out_ndim,
                              lambda turned: _fits(expected, turned, tol))
-        return _fail("shape", story, expected.shape, got.shape, label)
+        return failure("shape", story, expected.shape, got.shape, label)
     bad = ~np.isfinite(got)
     if bad.any():
         return _nonfinite(expected, got, bad, rtol, label)
@@ -177,8 +184,13 @@ def compare(expected: Any, received: Any, *, error: Any = None, rtol: float | No
     return CheckResult(passed=False, code=code, diagnosis=story, **details)
 
 
-def _fail(code: str, story: str, expected_shape: tuple[int, ...],
-          received_shape: tuple[int, ...] | None, label: str) -> CheckResult:
+def failure(code: str, story: str, expected_shape: tuple[int, ...],
+            received_shape: tuple[int, ...] | None = None, label: str = "") -> CheckResult:
+    """A failing result with no values to compare (invalid answer, wrong shape, ...).
+
+    >>> failure("invalid", "df raised KeyError: 'x'", (2,)).diagnosis
+    "df raised KeyError: 'x'"
+    """
     return CheckResult(passed=False, code=code, diagnosis=story, max_abs_error=math.inf,
                        max_rel_error=math.inf, tolerance=math.nan, worst_index=None,
                        expected=None, received=None, expected_shape=tuple(expected_shape),
@@ -242,7 +254,7 @@ def _transpositions(shape: tuple[int, ...], out_ndim: int) -> list[tuple[int, ..
 
 
 def _diagnose(expected: np.ndarray, got: np.ndarray, tol: np.ndarray, wrong: np.ndarray,
-              rel: float, candidates: Mapping[str, Any] | None,
+              rel: float, candidates: Candidates | None,
               out_ndim: int | None) -> tuple[str, str]:
     for axes in _transpositions(got.shape, out_ndim) if out_ndim is not None else ():
         turned = np.transpose(got, axes)
@@ -270,6 +282,13 @@ def _diagnose(expected: np.ndarray, got: np.ndarray, tol: np.ndarray, wrong: np.
         found = _where_wrong(expected, got, wrong, out_ndim)
         if found:
             return found
+    if rel < TOLERANCES["close"] and not np.any(np.abs(expected) > tol):  # zero expected:
+        at = np.unravel_index(int(np.argmax(np.abs(got))), got.shape)  # no constant to round
+        if not got.ndim:
+            return "values", f"expected a zero derivative, got {float(got[at]):.3g}"
+        what = "entries" if out_ndim is not None else "projections"
+        return "values", (f"expected a zero derivative (all {what} 0), got "
+                          f"{float(got[at]):.3g} at {[int(i) for i in at]}")
     if rel < TOLERANCES["close"]:
         if out_ndim is None:  # projections: a few wrong entries look the same
             return "close", f"close but not exact: relative error {rel:.1e} (a few wrong " \
@@ -295,12 +314,15 @@ def _quotient_story(match: str) -> str:
 
 
 def _closest_candidate(expected: np.ndarray, got: np.ndarray,
-                       candidates: Mapping[str, Any] | None, closer: float) -> str | None:
-    if not candidates:
+                       candidates: Candidates | None, closer: float) -> str | None:
+    if candidates is None:
         return None
+    if callable(candidates):
+        candidates = candidates()
+    pairs = candidates.items() if isinstance(candidates, Mapping) else candidates
     off = float(np.max(np.abs(got - expected)))
     best, best_gap = None, math.inf
-    for name, values in candidates.items():
+    for name, values in pairs:
         values = np.asarray(values, dtype=np.float64)
         if values.shape != got.shape or not np.all(np.isfinite(values)):
             continue
@@ -321,10 +343,9 @@ def _where_wrong(expected: np.ndarray, got: np.ndarray, wrong: np.ndarray,
     if split is None:
         return None
     for code, lo, hi in (("row", 0, split), ("column", split, expected.ndim)):
-        keys = {tuple(int(i) for i in b[lo:hi]) for b in bad}
         lines = int(np.prod(expected.shape[lo:hi]))
-        if len(keys) == 1 and lines > 1:
-            key = keys.pop()
+        if lines > 1 and np.all(bad[:, lo:hi] == bad[0, lo:hi]):  # all in one line
+            key = tuple(int(i) for i in bad[0, lo:hi])
             name = str(key[0]) if len(key) == 1 else str(list(key))
             size = wrong.size // lines
             return code, (f"{code} {name} is wrong ({len(bad)} of {size} entries); "

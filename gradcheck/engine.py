@@ -181,7 +181,8 @@ def jacobian(fn: Callable[..., Operand], inputs: Mapping[str, ArrayLike],
 
     ``fn`` receives every input as a Node (a variable for the ``wrt`` names) and is called once;
     the Jacobian takes one backward pass per output entry on that graph. For a scalar output
-    ``J`` is the gradient, with the input's shape. Python floats become 0-d arrays.
+    ``J`` is the gradient, with the input's shape. Python floats become 0-d arrays. A ``J``
+    of more than ``MAX_ELEMENTS`` entries raises ``EvaluationError`` before it is allocated.
 
     >>> value, J = jacobian(lambda x: sin(x) * 2, {"x": [0.0, 1.0]}, "x")
     >>> J.round(3)
@@ -190,6 +191,8 @@ def jacobian(fn: Callable[..., Operand], inputs: Mapping[str, ArrayLike],
     """
     out, targets = _build(fn, inputs, wrt)
     value = np.array(out.value, dtype=np.float64)
+    for t in targets:
+        check_size(value.shape + t.shape, "jacobian")
     order = _topological_order(out)
     jacobians = [np.zeros(value.shape + t.shape) for t in targets]
     for index in np.ndindex(value.shape):
@@ -212,7 +215,4 @@ def vjp(fn: Callable[..., Operand], inputs: Mapping[str, ArrayLike], wrt: str | 
     array([ 2., 40.])
     """
     out, targets = _build(fn, inputs, wrt)
-    g = _grad_output(out, grad_output)
-    grads = _backprop(_topological_order(out), out, g)
-    arrays = [np.array(grads.get(id(t), np.zeros(t.shape)), dtype=np.float64) for t in targets]
-    return np.array(out.value, dtype=np.float64), _pack(wrt, arrays)
+    return np.array(out.value, dtype=np.float64), _pack(wrt, backward(out, targets, grad_output))

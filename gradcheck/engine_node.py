@@ -354,7 +354,10 @@ def transpose(x: Operand, axes: Sequence[int] | None = None) -> Node:
     if axes is None:
         axes = tuple(reversed(range(x.ndim)))
     else:
-        given = tuple(int(a) for a in axes)
+        given = tuple(axes) if isinstance(axes, (tuple, list)) else (axes,)
+        if not all(isinstance(a, (int, np.integer)) and not isinstance(a, bool) for a in given):
+            raise EvaluationError(f"transpose: axes must be integers, not {given}")
+        given = tuple(int(a) for a in given)
         axes = tuple(a % x.ndim for a in given if -x.ndim <= a < x.ndim)
         if len(axes) != len(given) or sorted(axes) != list(range(x.ndim)):
             raise EvaluationError(f"transpose: axes {given} are not a permutation of the "

@@ -5,14 +5,17 @@ For every input entry ``x_i`` the derivative is estimated from central differenc
 Consecutive windows of ``terms + 1`` steps are combined by Richardson extrapolation, which
 cancels the ``h**2``, ``h**4``, ... terms of the truncation error. Each window gets an error
 estimate: the larger difference to its neighbouring windows (truncation and noise, measured)
-plus the rounding error of ``f`` propagated through the extrapolation (``eps * |f| / h``).
-Per output entry, the window with the smallest estimated error among those that look
-converged wins; an entry where none does is zero within noise, or NaN (not resolved).
+plus the rounding error of ``f`` propagated through the extrapolation (``eps * |f| / h``, with
+the ``eps`` of the dtype ``f`` returns: float32's when it computes in float32). Per output
+entry, the window with the smallest estimated error among those that look converged (and
+agree with all smaller-step ones) wins; an entry where none does is zero within noise, or NaN
+(not resolved).
 
 Two ladders protect against singularities and bad scaling: a *relative* one with
 ``s = |x_i|`` (it never steps across zero, so ``log`` at ``1e-9`` and ``sqrt`` at ``1e-10``
-work) and an *absolute* one with ``s = max(|x_i|, 1)`` (for entries at or near zero); they
-merge into one longer ladder when they overlap. Windows in which ``f`` is not finite (or raises
+work) and an *absolute* one with ``s = 1`` (for entries at or near zero, and for large entries
+of functions that still vary on a scale of 1, as ``sin`` at ``1e5``); they merge into one
+longer ladder when they overlap. Windows in which ``f`` is not finite (or raises
 ``ValueError``/``ArithmeticError``) are discarded.
 
 >>> import numpy as np
@@ -24,11 +27,18 @@ True
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+
+from gradcheck.errors import EvaluationError, UsageError
+from gradcheck.quotients import QUOTIENT_STEPS, difference_quotients, iter_difference_quotients
+
+__all__ = ["DEFAULTS", "Estimate", "QUOTIENT_STEPS", "difference_quotients", "directional",
+           "iter_difference_quotients", "jacobian", "kink", "probe_generator",
+           "random_directions"]
 
 EPS = float(np.finfo(np.float64).eps)
 
@@ -53,6 +63,8 @@ TINY = 1e-150  # entries smaller than this have no usable relative step
 CONVERGED = 0.1  # a window looks converged when its error is below this fraction of its value
 NOISE = 4.0  # unconverged windows agreeing within this many rounding errors: a zero derivative
 PROBE_STREAM = 0x67726164  # mixed into probe seeds: probes differ from data drawn with the seed
+KINK_STEPS = (1e-3, 1e-4, 1e-5)  # one-sided steps (times max(1, max|x|)) of the kink test
+KINK_RTOL = 1e-4  # a jump between the one-sided slopes above this share of them is a kink
 
 
 @dataclass(frozen=True, eq=False)
@@ -64,9 +76,9 @@ class Estimate:
     entry (``inf``, with a NaN value, where the steps did not settle). ``evaluations`` counts
     calls of ``f``.
 
-    >>> est = jacobian(lambda x: x ** 2, 3.0)
+    >>> est = jacobian(lambda x: x ** 2, 1.5)
     >>> round(float(est.value), 9), bool(est.error < 1e-9), est.evaluations
-    (6.0, True, 29)
+    (3.0, True, 29)
     """
 
     value: np.ndarray
@@ -80,24 +92,27 @@ def _options(kind: str, given: dict[str, Any]) -> dict[str, float]:
         if value is not None:
             opts[key] = value
     if opts["step_ratio"] <= 1 or opts["base_step"] <= 0:
-        raise ValueError("step_ratio must be > 1 and base_step > 0")
+        raise UsageError("step_ratio must be > 1 and base_step > 0")
     if int(opts["terms"]) < 1 or int(opts["num_steps"]) < int(opts["terms"]) + 2:
-        raise ValueError("need terms >= 1 and num_steps >= terms + 2")
+        raise UsageError("need terms >= 1 and num_steps >= terms + 2")
     return opts
 
 
 def _ladders(magnitude: float, opts: dict[str, float]) -> list[np.ndarray]:
-    """Geometric step ladders for an entry of the given magnitude (relative and absolute)."""
+    """Geometric step ladders for an entry of the given magnitude: the relative one
+    (``s = magnitude``) and the absolute one (``s = 1``), merged into one longer ladder when
+    they overlap or nearly do, kept apart when far apart. Within one ``step_ratio`` of 1 the
+    relative ladder alone serves; at 0 (below ``TINY``) the absolute one alone."""
     base, ratio, count = opts["base_step"], opts["step_ratio"], int(opts["num_steps"])
     if magnitude < TINY:
-        top, extra = 1.0, 0
-    elif magnitude >= 1.0 / ratio:  # within one step of the absolute ladder: relative only
-        top, extra = magnitude, 0
-    else:
-        top, extra = 1.0, math.ceil(math.log(1.0 / magnitude, ratio))
-        if extra > count:  # far apart: two separate ladders are cheaper than one long one
-            return [base * s * ratio ** -np.arange(count) for s in (magnitude, 1.0)]
-    return [base * top * ratio ** -np.arange(count + extra)]
+        return [base * ratio ** -np.arange(count)]
+    low, high = min(magnitude, 1.0), max(magnitude, 1.0)
+    if high < ratio * low:  # within one step of each other: relative only
+        return [base * magnitude * ratio ** -np.arange(count)]
+    extra = math.ceil(math.log(high / low, ratio))
+    if extra > count:  # far apart: two separate ladders are cheaper than one long one
+        return [base * s * ratio ** -np.arange(count) for s in (magnitude, 1.0)]
+    return [base * high * ratio ** -np.arange(count + extra)]
 
 
 def _weights(ratio: float, terms: int) -> np.ndarray:
@@ -122,22 +137,35 @@ class _Counter:
         except (ValueError, ArithmeticError):
             return np.full(self.size, np.nan)
         if out.shape != self.shape:
-            raise ValueError(f"f returned shape {out.shape} at a nearby point, "
-                             f"but {self.shape} at x")
+            raise EvaluationError(f"f returned shape {out.shape} at a nearby point, "
+                                  f"but {self.shape} at x")
         return out.reshape(-1)
+
+
+def _reference(out: Any, opts: dict[str, float]) -> tuple[np.ndarray, dict[str, float], float]:
+    """``f(x)`` as float64, the options, and the machine epsilon ``f`` computes in. When ``f``
+    returns a lower precision (float32, float16) its rounding is counted in that precision's
+    epsilon, and so is the rounding of the perturbed input (``f`` likely rounds it too)."""
+    dtype = getattr(out, "dtype", None)
+    eps = EPS
+    if isinstance(dtype, np.dtype) and dtype.kind == "f" and dtype.itemsize < 8:
+        eps = float(np.finfo(dtype).eps)
+        opts = dict(opts, rounding=opts["rounding"] * eps / EPS)
+    return np.asarray(out, dtype=np.float64), opts, eps
 
 
 def _along(evaluate: Callable[[float], tuple[np.ndarray, float]], steps: np.ndarray,
            opts: dict[str, float], spread: float = 0.0
-           ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+           ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Richardson estimates and their errors, one row per window of one step ladder.
 
     ``evaluate(t)`` returns the flat values of ``f`` at offset ``t`` and the offset actually
     taken (the rounded ``(x + t) - x``), so the difference quotient divides by the true step.
     A window's error is the larger difference to its neighbours plus the propagated rounding
-    error (returned too); ``inf`` where ``f`` was not finite or no neighbour is finite.
-    ``spread``: relative rounding of the perturbation per unit step (directional steps
-    ``x + t v`` are rounded entry by entry, which adds ``spread * |D| / t`` of noise).
+    error (returned too, and so is each window's largest step); ``inf`` where ``f`` was not
+    finite or no neighbour is finite. ``spread``: rounding of the perturbation per unit step
+    (directional steps ``x + t v`` are rounded entry by entry, and a float32 ``f`` rounds
+    ``x_i + h``), which adds ``spread * |D| / t`` of noise.
     """
     rows, noise = [], []
     for h in steps:
@@ -159,26 +187,45 @@ def _along(evaluate: Callable[[float], tuple[np.ndarray, float]], steps: np.ndar
     none = np.full((1,) + est.shape[1:], -np.inf)
     trunc = np.maximum(np.vstack([none, down]), np.vstack([up, none]))
     err = np.where(np.isfinite(est) & np.isfinite(trunc), trunc + rnd, np.inf)
-    return est, err, rnd
+    return est, err, rnd, np.asarray(steps[:windows], dtype=float)
 
 
 def _best(ladders: list[tuple[np.ndarray, ...]]) -> tuple[np.ndarray, np.ndarray]:
-    """Per output entry, the window with the smallest error among those that look converged
-    (error below ``CONVERGED`` times the estimate). Where none does, the derivative is zero
-    within rounding noise if all windows agree to within ``NOISE`` times their rounding error
-    (the error then covers their spread); otherwise the steps never reached a region where f
-    is smooth at their scale, and the entry is NaN with error inf: not resolved."""
-    est, err, rnd = (np.concatenate(parts) for parts in zip(*ladders, strict=True))
+    """Per output entry, the window with the smallest error among the *admissible* ones that
+    look converged (error below ``CONVERGED`` times the estimate). Admissible: its error
+    interval meets those of all windows of smaller steps. Large steps can alias (sin at 100
+    with steps near multiples of 2 pi) or reach past a kink nearby, and look converged on a
+    wrong value; the most local estimates decide.
+
+    Where no admissible window looks converged, the derivative is zero within the error of
+    the best admissible window if every admissible interval contains 0, or within rounding
+    noise if all windows agree to within ``NOISE`` times their rounding error (the error then
+    covers their spread); otherwise the steps never reached a region where f is smooth at
+    their scale, and the entry is NaN with error inf: not resolved."""
+    est, err, rnd, steps = (np.concatenate(parts) for parts in zip(*ladders, strict=True))
+    order = np.argsort(steps, kind="stable")      # smallest steps first
+    est, err, rnd = est[order], err[order], rnd[order]
     finite = np.isfinite(err)
-    converged = finite & (err <= CONVERGED * np.abs(est))
+    low = np.where(finite, est - err, -np.inf)
+    high = np.where(finite, est + err, np.inf)
+    none = np.full((1,) + est.shape[1:], np.inf)
+    below_low = np.vstack([-none, np.maximum.accumulate(low, axis=0)[:-1]])
+    below_high = np.vstack([none, np.minimum.accumulate(high, axis=0)[:-1]])
+    admissible = finite & (high >= below_low) & (low <= below_high)
+    converged = admissible & (err <= CONVERGED * np.abs(est))
     any_converged = converged.any(axis=0)
-    pick = np.argmin(np.where(any_converged, np.where(converged, err, np.inf), err), axis=0)
+    local_zero = (~any_converged & admissible.any(axis=0)
+                  & np.all(~admissible | (np.abs(est) <= err), axis=0))
+    choice = np.where(any_converged, np.where(converged, err, np.inf),
+                      np.where(local_zero, np.where(admissible, err, np.inf), err))
+    pick = np.argmin(choice, axis=0)
     cols = np.arange(est.shape[1])
     value, error = est[pick, cols], err[pick, cols]
     spread = np.max(np.where(finite, np.abs(est - value), 0.0), axis=0)
     noise = np.max(np.where(finite, rnd, 0.0), axis=0)
-    zero = ~any_converged & (spread <= NOISE * noise)
-    error = np.where(any_converged, error, np.where(zero, np.maximum(error, spread), np.inf))
+    zero = ~any_converged & ~local_zero & (spread <= NOISE * noise)
+    error = np.where(any_converged | local_zero, error,
+                     np.where(zero, np.maximum(error, spread), np.inf))
     value = np.where(np.isfinite(error), value, np.nan)
     return value, error
 
@@ -191,7 +238,7 @@ def jacobian(f: Callable[[Any], Any], x: Any, *, base_step: float | None = None,
     ``f`` takes an array shaped like ``x`` (a ``numpy.float64`` scalar when ``x`` is 0-d) and
     returns anything array-like. It is always called on a fresh float64 copy. Options default
     to ``DEFAULTS["jacobian"]``. Cost: about ``2 * num_steps`` evaluations per entry of ``x``
-    (up to twice that for entries in ``(0, 1/2)``, where both step ladders are tried).
+    (up to twice that for entries below 1/2 or from 2 up, where both step ladders are tried).
 
     >>> import numpy as np
     >>> est = jacobian(np.log, np.array([1e-9, 2.0]))
@@ -202,14 +249,14 @@ def jacobian(f: Callable[[Any], Any], x: Any, *, base_step: float | None = None,
                                      num_steps=num_steps, terms=terms, rounding=rounding))
     x = np.array(x, dtype=np.float64)  # a copy
     if not np.all(np.isfinite(x)):
-        raise ValueError("x must be finite")
+        raise UsageError("x must be finite")
     flat = x.reshape(-1)
 
     def call(point: np.ndarray) -> Any:
         return f(point.reshape(x.shape) if x.ndim else np.float64(point[0]))
 
     with np.errstate(all="ignore"):
-        f0 = np.asarray(call(flat.copy()), dtype=np.float64)
+        f0, opts, eps = _reference(call(flat.copy()), opts)
         counter = _Counter(call, f0.size, f0.shape)
         value = np.empty((f0.size, flat.size))
         error = np.empty((f0.size, flat.size))
@@ -221,7 +268,8 @@ def jacobian(f: Callable[[Any], Any], x: Any, *, base_step: float | None = None,
                 return counter(point), offset
 
             value[:, i], error[:, i] = _best([
-                _along(at, steps, opts) for steps in _ladders(abs(xi), opts)])
+                _along(at, steps, opts, (eps if eps > EPS else 0.0) * abs(xi))
+                for steps in _ladders(abs(xi), opts)])
     shape = f0.shape + x.shape
     return Estimate(value.reshape(shape), error.reshape(shape), counter.calls + 1)
 
@@ -230,13 +278,16 @@ def directional(f: Callable[[Any], Any], x: Any, directions: Any, *,
                 base_step: float | None = None, step_ratio: float | None = None,
                 num_steps: int | None = None, terms: int | None = None,
                 rounding: float | None = None) -> Estimate:
-    """Directional derivatives ``J @ v`` for each ``v`` in ``directions``, shape (k,) + x.shape.
+    """Directional derivatives ``J @ v`` for each ``v`` in ``directions`` (shape
+    ``(k,) + x.shape``).
 
     Each is the derivative of ``t -> f(x + t v)`` at 0, by the same Richardson ladders as
     :func:`jacobian`, with steps scaled by the root-mean-square of ``x`` (and by 1 as well
-    when that is large) and divided by ``max|v|``. Cost:
-    ``O(k * num_steps)`` evaluations of ``f`` whatever the size of ``x``. Result layout
-    ``(k,) + f(x).shape``. Options default to ``DEFAULTS["directional"]``.
+    when that is far from it) and divided by ``max|v|``. When ``f`` is not finite at some of
+    those steps (log or sqrt of entries pushed across 0), one more ladder is tried whose steps
+    move no nonzero entry by more than half its magnitude. Cost: ``O(k * num_steps)``
+    evaluations of ``f`` whatever the size of ``x``. Result layout ``(k,) + f(x).shape``.
+    Options default to ``DEFAULTS["directional"]``.
 
     >>> import numpy as np
     >>> x = np.linspace(0.5, 1.5, 1000)
@@ -250,20 +301,18 @@ def directional(f: Callable[[Any], Any], x: Any, directions: Any, *,
     x = np.array(x, dtype=np.float64)
     directions = np.asarray(directions, dtype=np.float64)
     if directions.shape[1:] != x.shape:
-        raise ValueError(f"directions must have shape (k,) + {x.shape}, "
+        raise UsageError(f"directions must have shape (k,) + {x.shape}, "
                          f"not {directions.shape}")
     if not (np.all(np.isfinite(x)) and np.all(np.isfinite(directions))):
-        raise ValueError("x and directions must be finite")
+        raise UsageError("x and directions must be finite")
     magnitude = float(np.sqrt(np.mean(x * x))) if x.size else 0.0
     ladders = _ladders(magnitude, opts)
-    if magnitude >= opts["step_ratio"]:  # large x: f may still vary on a scale of 1
-        ladders += _ladders(1.0, opts)
 
     def call(point: np.ndarray) -> Any:
         return f(point if point.ndim else np.float64(point))
 
     with np.errstate(all="ignore"):
-        f0 = np.asarray(call(x.copy()), dtype=np.float64)
+        f0, opts, eps = _reference(call(x.copy()), opts)
         counter = _Counter(call, f0.size, f0.shape)
         values, errors = [], []
         for v in directions:
@@ -276,13 +325,76 @@ def directional(f: Callable[[Any], Any], x: Any, directions: Any, *,
             def at(t: float, v: np.ndarray = v) -> tuple[np.ndarray, float]:
                 return counter(x + t * v), t
 
-            spread = EPS * magnitude / float(np.sqrt(np.mean(v * v)))
-            val, err = _best([_along(at, steps / length, opts, spread) for steps in ladders])
+            spread = eps * magnitude / float(np.sqrt(np.mean(v * v)))
+            parts = [_along(at, steps / length, opts, spread) for steps in ladders]
+            if not all(np.all(np.isfinite(part[0])) for part in parts):
+                safe = _inside_steps(x, v, opts)  # f not finite somewhere: near its domain's edge?
+                if safe is not None and safe[0] < max(float(s[0]) for s in ladders) / length:
+                    parts.append(_along(at, safe, opts, spread))
+            val, err = _best(parts)
             values.append(val)
             errors.append(err)
     shape = (len(directions),) + f0.shape
     return Estimate(np.array(values).reshape(shape), np.array(errors).reshape(shape),
                     counter.calls + 1)
+
+
+def _inside_steps(x: np.ndarray, v: np.ndarray, opts: dict[str, float]) -> np.ndarray | None:
+    """A step ladder along ``v`` that moves no nonzero entry of ``x`` by more than
+    ``base_step`` times its magnitude, so never across 0 (log, sqrt); None if all are 0."""
+    moving = (x != 0) & (v != 0)
+    if not moving.any():
+        return None
+    top = opts["base_step"] * float(np.min(np.abs(x[moving]) / np.abs(v[moving])))
+    return top * opts["step_ratio"] ** -np.arange(int(opts["num_steps"]))
+
+
+def kink(f: Callable[[Any], Any], x: Any, direction: Any) -> bool:
+    """Whether the one-sided slopes of ``f`` along ``direction`` jump at ``x`` (``abs`` or
+    ``relu`` at 0): a point where ``f`` is not differentiable, which central differences
+    cannot see when ``f`` is symmetric there.
+
+    The jump between the forward and the backward difference shrinks with the step (as
+    ``h f''``) where ``f`` is smooth and grows as ``1 / h`` where rounding noise dominates; at
+    a kink it stays the same. A kink is a jump above ``KINK_RTOL`` of the slopes (and above
+    the rounding noise, in the epsilon of the dtype ``f`` returns) that keeps its size, within
+    a factor 2, over the ``KINK_STEPS``. A random direction crosses any kink through ``x``
+    (almost surely). Where ``f`` is not finite (or raises ``ValueError``/``ArithmeticError``)
+    next to ``x`` the answer is False: that is for the finite differences to report.
+
+    >>> import numpy as np
+    >>> kink(np.abs, np.array([0.0, 1.0]), np.array([0.3, -0.8]))
+    True
+    >>> kink(np.abs, np.array([0.5, 1.0]), np.array([0.3, -0.8]))
+    False
+    """
+    x = np.array(x, dtype=np.float64)
+    d = np.asarray(direction, dtype=np.float64)
+    d = d / max(float(np.max(np.abs(d))) if d.size else 0.0, np.finfo(float).tiny)
+    unit = max(1.0, float(np.max(np.abs(x))) if x.size else 1.0)
+
+    with np.errstate(all="ignore"):
+        raw = f(x.copy() if x.ndim else np.float64(x))
+        f0, _, eps = _reference(raw, DEFAULTS["directional"])
+        counter = _Counter(lambda p: f(p if p.ndim else np.float64(p)), f0.size, f0.shape)
+
+        def call(point: np.ndarray) -> np.ndarray | None:
+            out = counter(point)
+            return out.reshape(f0.shape) if np.all(np.isfinite(out)) else None
+
+        jumps, floors = [], []
+        for h in KINK_STEPS:
+            step = h * unit
+            up, down = call(x + step * d), call(x - step * d)
+            if up is None or down is None:
+                return False
+            forward, backward = (up - f0) / step, (f0 - down) / step
+            slope = float(np.max(np.abs(np.stack([forward, backward])), initial=0.0))
+            jumps.append(float(np.max(np.abs(forward - backward), initial=0.0)))
+            noise = 10 * eps * (float(np.max(np.abs(f0), initial=0.0)) + unit * slope) / step
+            floors.append(KINK_RTOL * slope + noise)
+    steady = all(0.5 * a < b < 2 * a for a, b in zip(jumps[:-1], jumps[1:], strict=True))
+    return steady and all(j > floor for j, floor in zip(jumps, floors, strict=True))
 
 
 def random_directions(shape: tuple[int, ...] | int, count: int, seed: int | None = 0
@@ -312,43 +424,3 @@ def probe_generator(seed: int | None = 0) -> np.random.Generator:
     True
     """
     return np.random.default_rng(None if seed is None else [PROBE_STREAM, int(seed)])
-
-
-# Steps of the difference quotients students compute by hand, to recognise one.
-QUOTIENT_STEPS = (1e-2, 1e-3, 1e-4, 1e-5, 1e-6, 1e-7, 1e-8)
-
-
-def difference_quotients(g: Callable[[Any], Any], x: np.ndarray, f0: np.ndarray,
-                         steps: Sequence[float] = QUOTIENT_STEPS) -> dict[str, np.ndarray]:
-    """What a numerically computed "derivative" would be: forward, backward and central
-    differences with absolute steps ``h`` as a student writes them, keyed by description.
-
-    >>> import numpy as np
-    >>> q = difference_quotients(np.exp, np.array([0.0]), np.exp(np.array([0.0])), [1e-2])
-    >>> len(q), round(float(q["forward difference, h=0.01"][0, 0]), 4)
-    (3, 1.005)
-    """
-    flat = x.reshape(-1)
-    shape = f0.shape + x.shape
-    out: dict[str, np.ndarray] = {}
-    with np.errstate(all="ignore"):
-        for h in steps:
-            up, down = np.empty((f0.size, flat.size)), np.empty((f0.size, flat.size))
-            for i in range(flat.size):
-                for table, sign in ((up, 1.0), (down, -1.0)):
-                    point = flat.copy()
-                    point[i] += sign * h
-                    table[:, i] = _quiet(g, point.reshape(x.shape) if x.ndim else point[0],
-                                         f0.size)
-            base = f0.reshape(-1, 1)
-            out[f"forward difference, h={h:g}"] = ((up - base) / h).reshape(shape)
-            out[f"backward difference, h={h:g}"] = ((base - down) / h).reshape(shape)
-            out[f"central difference, h={h:g}"] = ((up - down) / (2 * h)).reshape(shape)
-    return out
-
-
-def _quiet(g: Callable[[Any], Any], point: Any, size: int) -> np.ndarray:
-    try:
-        return np.asarray(g(point), dtype=np.float64).reshape(-1)
-    except (ValueError, ArithmeticError):
-        return np.full(size, np.nan)

@@ -100,7 +100,8 @@ class CheckResult:
                     f"tolerance {self.tolerance:.1e})")
         text = f"{what}FAILED: {self.diagnosis}"
         if self.worst_index is not None and self.expected is not None:
-            text += (f"\n  worst entry {list(self.worst_index)}: expected {self.expected:.10g}, "
+            where = f"worst entry {list(self.worst_index)}: " if self.worst_index else ""
+            text += (f"\n  {where}expected {self.expected:.10g}, "
                      f"got {self.received:.10g} (absolute error {self.max_abs_error:.3g}, "
                      f"relative error {self.max_rel_error:.3g}, tolerance {self.tolerance:.1e})")
         return text

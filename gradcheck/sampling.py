@@ -29,8 +29,6 @@ MAX_ATTEMPTS = 200          # redraws per random point before the spec is declar
 AGREEMENT_RTOL = 1e-6       # finite differences vs reference backprop, relative to the scale
 MAX_MAGNITUDE = 1e8         # values and derivatives beyond this are badly conditioned points
 PROBES = 1                  # random directions for the finite-difference agreement check
-KINK_STEPS = (1e-4, 1e-5)   # one-sided steps (times max(1, max|x|)) of the kink check
-KINK_RTOL = 1e-4            # a jump between the one-sided slopes above this share is a kink
 
 
 @dataclass(frozen=True)
@@ -229,33 +227,8 @@ def _agreement_problem(exercise: Exercise, point: TestPoint, rng: np.random.Gene
         expected = np.stack([np.tensordot(reference, d, axes=x.ndim) for d in directions])
         scale = max(float(np.max(np.abs(expected))) if expected.size else 0.0, 1e-12)
         err = np.abs(estimate.value - expected)
-        if not np.all(err <= AGREEMENT_RTOL * scale + 10 * estimate.error) \
-                or _kink(f, x, directions[0]):
+        if (not np.all(err <= AGREEMENT_RTOL * scale + 10 * estimate.error)
+                or numeric.kink(f, x, directions[0])):
             return ("finite differences disagree with the reference derivative (not "
                     "differentiable there?)")
     return ""
-
-
-def _kink(f, x: np.ndarray, direction: np.ndarray) -> bool:
-    """Whether the one-sided slopes along a random ``direction`` jump at ``x`` (``abs(x)`` at
-    0), which central differences cannot see when the function is symmetric there: the jump
-    between the forward and the backward difference must shrink with the step (as
-    ``h f''``), not stay as large at a ten times smaller step. One random direction crosses
-    any kink through ``x`` (almost surely)."""
-    unit = max(1.0, float(np.max(np.abs(x))) if x.size else 1.0)
-    with np.errstate(all="ignore"):
-        f0 = np.asarray(f(x), dtype=float)
-        noise = 100 * np.finfo(float).eps * float(np.max(np.abs(f0), initial=0.0)) \
-            / (KINK_STEPS[-1] * unit)
-        d = direction / max(float(np.max(np.abs(direction))), np.finfo(float).tiny)
-        jumps, slopes = [], []
-        for h in KINK_STEPS:
-            step = h * unit
-            up = np.asarray(f(x + step * d), dtype=float)
-            down = np.asarray(f(x - step * d), dtype=float)
-            if not (np.all(np.isfinite(up)) and np.all(np.isfinite(down))):
-                return False  # next to the domain's edge: left to the checks above
-            forward, backward = (up - f0) / step, (f0 - down) / step
-            jumps.append(float(np.max(np.abs(forward - backward), initial=0.0)))
-            slopes.append(float(np.max(np.abs(np.stack([forward, backward])))))
-    return jumps[1] > KINK_RTOL * slopes[1] + noise and jumps[1] > 0.5 * jumps[0]

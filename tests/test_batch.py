@@ -404,15 +404,3 @@ def test_a_grading_process_that_cannot_start_stops_the_batch(tmp_path):
     with pool, pytest.raises(SandboxError, match="missing.yaml"):
         pool.run([Task(SOLUTION, "sheet01.py")], lambda *args: None)
     assert pool.graders == []
-
-
-@pytest.mark.parametrize("name", ["gradcheck.batch", "gradcheck.batch_discover",
-                                  "gradcheck.batch_journal", "gradcheck.pipeline",
-                                  "gradcheck.render.batch"])
-def test_docstring_examples(name):
-    import doctest
-    import importlib
-
-    failures, tried = doctest.testmod(importlib.import_module(name),
-                                      optionflags=doctest.ELLIPSIS)
-    assert tried > 0 and failures == 0

@@ -2,6 +2,7 @@
 
 import textwrap
 
+import numpy as np
 import pytest
 from click.testing import CliRunner
 
@@ -27,6 +28,17 @@ def layer(x, A):
 
 def d_layer_dx(x, A):
     return (1 - np.tanh(A @ x) ** 2)[:, None] * A
+
+def pick(x, i):
+    return np.sum(x[i] ** 2)
+
+def dpick(x, i):
+    g = np.zeros_like(x)
+    g[i] = 2 * x[i]
+    return g
+
+def jumpy(x):
+    return np.ones(3) if x[0] > 1 else np.ones(2)
 
 def logf(x):
     return np.log(x)
@@ -79,6 +91,13 @@ def test_python_literal_points_and_several_arguments(source):
     assert result.exit_code == 1 and "wrong shape" in result.output
 
 
+def test_integer_arguments_stay_integers(source):
+    result = run(f"{source}:pick", f"{source}:dpick", "--at", "[[1.0, 2.0, 3.0], [0, 2]]")
+    assert result.exit_code == 0, result.output
+    result = run(f"{source}:pick", f"{source}:dpick", "--at", "[[1.0, 2.0, 3.0], 1]")
+    assert result.exit_code == 0, result.output
+
+
 def test_random_points_for_several_arguments_and_a_domain(source):
     result = run(f"{source}:layer", f"{source}:d_layer_dx", "--random", 2,
                  "--shape", "2", "--shape", "3,2")
@@ -120,6 +139,13 @@ def test_missing_function_exits_2_with_a_message(source):
     (["{src}:f", "{src}:df", "--random", "2"], "--shape"),
     (["{src}:layer", "{src}:d_layer_dx", "--at", "[1.0, 2.0, 3.0]"], "one entry per argument"),
     (["{src}:f", "{src}:df", "--at", "1", "--wrt", "3"], "--wrt 3"),
+    (["{src}:f", "{src}:df", "--at", "1", "--shape", "3"], "--shape is for --random"),
+    (["{src}:f", "{src}:df", "--random", "1", "--shape", "3,x"], "--shape '3,x': expected"),
+    (["{src}:f", "{src}:df", "--random", "1", "--shape", "0"], "sizes must be positive"),
+    (["{src}:f", "{src}:df", "--random", "1", "--shape", "3", "--domain", "a,b"],
+     "--domain 'a,b': expected an interval"),
+    (["{src}:f", "{src}:df", "--random", "1", "--shape", "3", "--domain", "2,1"],
+     "LOW must be below HIGH"),
 ])
 def test_usage_errors_exit_2(source, args, phrase):
     args = [a.format(src=source, dir=source.parent) for a in args]
@@ -145,6 +171,32 @@ def test_user_file_can_import_its_neighbours(tmp_path):
     path = tmp_path / "main_funcs.py"
     result = CliRunner().invoke(main, ["check", f"{path}:f", f"{path}:df", "--at", "2"])
     assert result.exit_code == 0, result.output
+
+
+def test_long_random_points_are_shown_whole(source):
+    result = run(f"{source}:f", f"{source}:df", "--random", 1, "--shape", 40, "--seed", 3)
+    assert result.exit_code == 0, result.output
+    point = np.random.default_rng(3).uniform(-2, 2, 40)
+    assert f"{point[-1]:.6f}".rstrip("0") in result.output and "…" not in result.output
+    assert "point 1" in result.output
+
+
+def test_errors_of_gradcheck_itself_are_not_blamed_on_the_function(source, monkeypatch):
+    import importlib
+
+    check_module = importlib.import_module("gradcheck.check")   # the module, not the function
+
+    result = run(f"{source}:jumpy", f"{source}:df", "--at", "[1.0, 1.0]")
+    assert result.exit_code == 2 and "f returned shape (3,) at a nearby point" in result.output
+    assert "raised" not in result.output
+
+    def broken(*args, **kwargs):
+        raise KeyError("oops")
+
+    monkeypatch.setattr(check_module, "check", broken)
+    result = run(f"{source}:f", f"{source}:df", "--at", "1.0")
+    assert result.exit_code == 2 and "internal error" in result.output
+    assert "gradcheck failed: KeyError" in result.output and "f raised" not in result.output
 
 
 def test_check_has_help_text():

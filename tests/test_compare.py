@@ -260,10 +260,76 @@ def test_difference_quotient_candidates():
     assert compare(exact, received).code == "close"
 
 
+def test_candidates_may_be_streamed_and_only_the_closest_is_kept():
+    import weakref
+
+    x = np.array([0.3, 1.1])
+    exact = np.diag(np.exp(x))
+    alive = []
+
+    def pairs():
+        for h in (1e-2, 1e-3, 1e-4, 1e-5, 1e-6):
+            # at most the previous candidate is still referenced when the next is made
+            assert sum(ref() is not None for ref in alive) <= 1
+            quotient = np.diag((np.exp(x + h) - np.exp(x)) / h)
+            alive.append(weakref.ref(quotient))
+            yield f"forward difference, h={h:g}", quotient
+            del quotient
+
+    received = np.diag((np.exp(x + 1e-4) - np.exp(x)) / 1e-4)
+    result = compare(exact, received, candidates=pairs())
+    assert result.diagnosis == ("matches a difference quotient (forward difference, h=0.0001), "
+                                "not an exact derivative")
+    assert len(alive) == 5
+    made = []
+    lazy = lambda: made.append(1) or pairs()  # noqa: E731
+    assert compare(exact, exact, candidates=lazy).passed and not made   # not needed: not made
+    assert compare(exact, received, candidates=lazy).code == "difference-quotient" and made
+
+
+def test_difference_quotients_one_step_at_a_time_are_the_same():
+    from gradcheck import numeric
+
+    x = np.array([[0.2, -0.4], [1.0, 0.5]])
+    f0 = np.sin(x).sum(axis=0)
+    pairs = list(numeric.iter_difference_quotients(lambda m: np.sin(m).sum(axis=0), x, f0))
+    table = numeric.difference_quotients(lambda m: np.sin(m).sum(axis=0), x, f0)
+    assert [name for name, _ in pairs] == list(table) and len(table) == 21
+    for name, quotient in pairs:
+        np.testing.assert_array_equal(quotient, table[name])
+        assert quotient.shape == (2, 2, 2)
+
+
+def test_row_and_column_diagnoses_of_a_large_jacobian():
+    expected = np.eye(600)
+    received = expected.copy()
+    received[:, 7] += 0.5
+    assert compare(expected, received).diagnosis.startswith("column 7 is wrong (600 of 600")
+    received = expected.copy()
+    received[3, 1:] += 0.5
+    assert compare(expected, received).diagnosis.startswith("row 3 is wrong (599 of 600")
+
+
 def test_unrelated_candidates_do_not_match():
     candidates = {"forward difference, h=0.01": JAC * 1.01}
     result = compare(JAC, JAC + np.array([[0, 0, 0], [0, 0.3, 0.1]]), candidates=candidates)
     assert result.code == "row"
+
+
+def test_a_zero_derivative_expected_is_said_plainly():
+    # not "close but not exact ... 3.14 for π?": there is no constant to round
+    result = compare(0.0, 1e-3)
+    assert result.code == "values" and result.diagnosis == "expected a zero derivative, got 0.001"
+    result = compare(np.zeros((2, 2)), np.array([[0.0, 1e-3], [-2e-3, 0.0]]))
+    assert result.diagnosis == "expected a zero derivative (all entries 0), got -0.002 at [1, 0]"
+    result = compare(np.zeros(3), np.full(3, 1e-3), structure=False)
+    assert result.diagnosis.startswith("expected a zero derivative (all projections 0)")
+
+
+def test_one_scale_for_the_whole_derivative_hides_errors_beside_large_entries():
+    # documented in docs/checking.md: the price of judging every entry against max|J|
+    assert compare(np.array([[1e8, 0], [0, 3.0]]), np.array([[1e8, 0], [0, 2.0]])).passed
+    assert not compare(np.array([3.0]), np.array([2.0])).passed
 
 
 def test_close_but_not_exact():

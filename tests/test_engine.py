@@ -372,6 +372,10 @@ def test_documented_rules_at_kinks():
     (lambda: E.dot(engine.variable(T234), np.ones(4)), "matmul"),
     (lambda: E.transpose(engine.variable(M23), (0, 0)), "permutation"),
     (lambda: E.transpose(engine.variable(V3), (5,)), "permutation"),
+    (lambda: E.transpose(engine.variable(M23), (1.5, 0)), "integers"),
+    (lambda: E.transpose(engine.variable(M23), (1.0, 0)), "integers"),
+    (lambda: E.transpose(engine.variable(M23), ("a", 1)), "integers"),
+    (lambda: E.transpose(engine.variable(M23), (True, False)), "integers"),
     (lambda: engine.variable("abc"), "real numbers"),
     (lambda: E.outer(np.ones(4000), engine.variable(np.ones(4000))), "limit"),
 ])
@@ -389,3 +393,8 @@ def test_the_element_limit_is_checked_before_allocating(monkeypatch):
                  lambda: E.concatenate([x] * 6)):
         with pytest.raises(EvaluationError, match="limit of 100"):
             grow()
+    # a Jacobian has value.shape + x.shape entries: 10 x 10 is allowed, 11 x 11 is not
+    assert engine.jacobian(lambda v: v * 2.0, {"v": np.ones(10)}, "v")[1].shape == (10, 10)
+    for wrt in ("v", ["w", "v"]):
+        with pytest.raises(EvaluationError, match="jacobian.*limit of 100"):
+            engine.jacobian(lambda v, w: v * w, {"v": np.ones(11), "w": 2.0}, wrt)

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from benchmarks.accuracy import CASES, relative_error
 from gradcheck import numeric
+from gradcheck.errors import EvaluationError, UsageError
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
@@ -17,7 +18,7 @@ def test_jacobian_matches_hand_written_derivative(case):
     exact = np.asarray(case.exact(np.asarray(case.x, dtype=float)), dtype=float)
     est = numeric.jacobian(case.f, case.x)
     assert est.value.shape == exact.shape == est.error.shape
-    assert relative_error(est.value, exact) <= 3e-8, case.name
+    assert relative_error(est.value, exact) <= 1e-8, case.name   # the worst case
     # the error estimate covers the actual error (compare relies on it for its tolerance)
     scale = np.max(np.abs(exact))
     assert np.all(np.abs(est.value - exact) <= est.error + 1e-15 * scale), case.name
@@ -29,8 +30,8 @@ def test_median_and_worst_accuracy_over_all_functions():
         exact = np.asarray(case.exact(np.asarray(case.x, dtype=float)), dtype=float)
         errors.append(relative_error(numeric.jacobian(case.f, case.x).value, exact))
     assert len(errors) >= 30
-    assert np.median(errors) <= 3e-10
-    assert max(errors) <= 3e-8
+    assert np.median(errors) <= 1e-10   # the targets
+    assert max(errors) <= 1e-8
 
 
 def test_plain_differences_are_much_worse_on_the_same_functions():
@@ -101,21 +102,21 @@ def test_no_finite_step_gives_nan_with_infinite_error():
 
 
 def test_bad_input_raises():
-    with pytest.raises(ValueError, match="finite"):
+    with pytest.raises(UsageError, match="finite"):
         numeric.jacobian(np.sin, np.array([1.0, np.nan]))
-    with pytest.raises(ValueError, match="shape"):
+    with pytest.raises(EvaluationError, match="shape"):
         numeric.jacobian(lambda x: np.ones(2) if x > 1 else np.ones(3), 1.0)
-    with pytest.raises(ValueError):
+    with pytest.raises(UsageError):
         numeric.jacobian(np.sin, 1.0, step_ratio=1.0)
-    with pytest.raises(ValueError):
+    with pytest.raises(UsageError):
         numeric.jacobian(np.sin, 1.0, num_steps=2)
 
 
 def test_options_change_the_work_done():
-    few = numeric.jacobian(np.exp, 2.0, num_steps=6)
-    many = numeric.jacobian(np.exp, 2.0)
+    few = numeric.jacobian(np.exp, 1.5, num_steps=6)
+    many = numeric.jacobian(np.exp, 1.5)
     assert few.evaluations == 13 < many.evaluations
-    assert abs(float(few.value) - math.exp(2.0)) < 1e-6 * math.exp(2.0)
+    assert abs(float(few.value) - math.exp(1.5)) < 1e-6 * math.exp(1.5)
 
 
 def test_directional_derivatives_match_projections_of_the_gradient():
@@ -142,8 +143,20 @@ def test_directional_layout_for_vector_outputs_and_cost_independent_of_size():
     assert big.evaluations == small.evaluations <= 2 * 2 * 6 + 1
 
 
+@pytest.mark.parametrize("f, grad", [(np.log, lambda z: 1 / z),
+                                     (np.sqrt, lambda z: 0.5 / np.sqrt(z))])
+def test_directional_steps_stay_inside_the_domain_when_they_must(f, grad):
+    # steps scaled by rms(x) ~ 0.6 push entries near 0.01 across 0: f is NaN there
+    x = np.random.default_rng(5).uniform(0.01, 1.0, 10_000)
+    v = numeric.random_directions(x.shape, 3, seed=2)
+    est = numeric.directional(lambda z: np.sum(f(z)), x, v)
+    exact = v @ grad(x)
+    assert np.all(np.abs(est.value - exact) <= est.error)
+    assert np.max(est.error) < 1e-8 * np.max(np.abs(exact))
+
+
 def test_directional_rejects_mismatched_directions():
-    with pytest.raises(ValueError, match="directions"):
+    with pytest.raises(UsageError, match="directions"):
         numeric.directional(np.sum, np.ones(3), np.ones((2, 4)))
 
 
@@ -164,6 +177,82 @@ def test_polynomials_at_random_points(coefficients, x):
     scale = max(abs(exact), np.max(np.abs(poly.deriv().coef)) if len(coefficients) > 1 else 0)
     est = numeric.jacobian(poly, x)
     assert abs(float(est.value) - exact) <= 1e-9 * max(scale, 1e-300) + float(est.error)
+
+
+@pytest.mark.parametrize("x", [1e2, 1e4, 1e5, 1e6, 1e8])
+def test_large_magnitudes_also_take_steps_on_the_scale_of_one(x):
+    # sin varies on a scale of 1 wherever it is: steps relative to |x| alone are far too big
+    est = numeric.jacobian(np.sin, x)
+    assert abs(float(est.value) - math.cos(x)) <= float(est.error) < 1e-11
+    offset = numeric.jacobian(lambda z: np.tanh(z - x), x + 0.5)
+    assert abs(float(offset.value) - (1 - math.tanh(0.5) ** 2)) < 1e-11
+
+
+@pytest.mark.parametrize("f, grad, x", [
+    (lambda z: np.sum(np.exp(np.float32(z))), np.exp, np.array([0.5, 1.5, 2.0])),
+    (lambda z: np.sum(z.astype(np.float32) ** 2), lambda z: 2 * z, np.linspace(0.1, 3, 300)),
+    (lambda z: np.sin(np.float32(z)), np.cos, np.array([100.0, 200.3])),
+])
+def test_error_estimates_count_the_rounding_of_lower_precision_functions(f, grad, x):
+    exact = np.diag(grad(x)) if np.ndim(f(x)) else grad(x)
+    est = numeric.jacobian(f, x)
+    assert np.all(np.abs(est.value - exact) <= est.error), np.max(np.abs(est.value - exact))
+    assert np.max(est.error) < 1e-2 * np.max(np.abs(exact))
+    v = numeric.random_directions(x.shape, 2, seed=0)
+    along = numeric.directional(f, x, v)
+    projected = np.tensordot(v, exact, axes=x.ndim) if exact.ndim == x.ndim else v @ exact.T
+    assert np.all(np.abs(along.value - projected) <= along.error)
+
+
+def test_a_window_that_looks_converged_must_agree_with_smaller_steps():
+    # steps 50, 25, 12.5, 6.25 lie near multiples of 2 pi: sin(100 + h) - sin(100 - h) is
+    # nearly proportional to h there, so those windows agree on a wrong value
+    est = numeric.jacobian(lambda z: np.sin(np.float32(z)), 100.0)
+    assert abs(float(est.value) - math.cos(100.0)) <= float(est.error) < 1e-3
+
+
+@pytest.mark.parametrize("f, x", [
+    (np.abs, np.array([0.0, 1.0])),
+    (lambda z: np.sum(np.maximum(z, 0)), np.r_[0.0, np.linspace(0.1, 1, 1000)]),
+    (lambda z: np.maximum(z, -z), 0.0),
+    (lambda z: np.abs(z - 1e6), 1e6),
+    (lambda z: np.maximum(np.float32(z), 0), 0.0),
+    (lambda z: np.abs(z), 3e-6),          # within 1e-5 of the kink: too close to tell
+])
+def test_kinks_are_seen(f, x):
+    v = numeric.random_directions(np.shape(x), 1, seed=0)[0]
+    assert numeric.kink(f, x, v)
+
+
+@pytest.mark.parametrize("f, x", [
+    (np.abs, np.array([0.5, -1.0])),
+    (lambda z: z**3, 0.0),
+    (np.cos, 0.0),
+    (lambda z: np.abs(z), 3e-4),
+    (lambda z: (1e8 + z) - 1e8 + z**2, 0.5),                     # rounding noise of 1e-8
+    (lambda z: np.sum(np.exp(z.astype(np.float32))), np.linspace(0.1, 1, 50)),
+    (lambda z: np.sum((z - 1e6) ** 2), np.full(3, 1e6)),
+    (np.log, 1e-9),                                               # undefined next to x
+])
+def test_smooth_or_noisy_functions_have_no_kink(f, x):
+    v = numeric.random_directions(np.shape(x), 1, seed=0)[0]
+    assert not numeric.kink(f, x, v)
+
+
+def test_steps_reaching_past_a_kink_nearby_do_not_decide():
+    # minimum(a(x), b(x)) with a tie 4e-3 away along x[0]: the large steps see b's slope and
+    # agree on it; the small ones see a, which does not depend on x[0]
+    def f(z):
+        return np.minimum(np.cos(np.cos(z[2])), np.exp(z[2]) / np.sum(np.exp(z)))
+
+    x = np.array([-0.60140924, -0.82288325, 0.30638338])
+    est = numeric.jacobian(f, x)
+    assert np.all(np.abs(est.value[:2]) <= est.error[:2]) and np.all(est.error[:2] < 1e-10)
+
+
+def test_kink_test_reports_a_function_that_changes_shape():
+    with pytest.raises(EvaluationError, match="shape"):
+        numeric.kink(lambda z: np.ones(3) if z[0] > 1 else np.ones(2), np.ones(2), np.ones(2))
 
 
 def test_zero_derivatives_are_resolved_as_zero():

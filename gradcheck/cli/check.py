@@ -49,13 +49,15 @@ def check_command(function: str, derivative: str, points: tuple[str, ...],
     from rich.text import Text
 
     from gradcheck.check import check
-    from gradcheck.errors import GradcheckError
 
     modules: dict[str, object] = {}
     f, df = _load_function(function, modules), _load_function(derivative, modules)
     names = _parameters(f)
     if not points and random_count is None:
         raise UsageExit("give at least one point: --at VALUE or --random N --shape S")
+    if shapes and random_count is None:
+        raise UsageExit("--shape is for --random N (the shapes of random points); "
+                        "--at points have their own shape")
     if not 0 <= wrt < len(names):
         raise UsageExit(f"--wrt {wrt}: {_short(function)} takes {len(names)} argument(s)")
     arg_sets = [_parse_point(text, len(names)) for text in points]
@@ -70,24 +72,52 @@ def check_command(function: str, derivative: str, points: tuple[str, ...],
                   for args in arg_sets[len(shown):]]
     console = Console(highlight=False)
     failed = unusable = 0
+    user_files = {str(Path(getattr(m, "__file__", "") or "").resolve())
+                  for m in modules.values()}
     for number, (args, where) in enumerate(zip(arg_sets, shown, strict=True), 1):
-        title = Text(f"point {number}: {where}")
-        try:
-            result = check(f, df, *args, wrt=wrt, rtol=rtol, mode=mode, seed=seed)
-        except Exception as exc:  # not finite / not settling here, or FUNC itself failing
-            unusable += 1
-            story = str(exc) if isinstance(exc, GradcheckError) else \
-                f"{_short(function)} raised {type(exc).__name__}: {exc}"
-            console.print(Panel(Text(story), title=title, subtitle="cannot check here",
-                                border_style="yellow"))
-            continue
-        failed += not result.passed
-        console.print(Panel(Text(str(result)), title=title, subtitle="PASS" if result.passed
-                            else "FAIL", border_style="green" if result.passed else "red"))
+        status, text = _outcome(
+            lambda args=args: check(f, df, *args, wrt=wrt, rtol=rtol, mode=mode, seed=seed),
+            _short(function), user_files)
+        failed += status == "FAIL"
+        unusable += status not in ("PASS", "FAIL")
+        # the point goes inside the panel, where it is not cut short as in a title
+        console.print(Panel(Text(f"{where}\n{text}"), title=Text(f"point {number}"),
+                            subtitle=status, border_style=STYLES.get(status, "yellow")))
     total = len(arg_sets)
     console.print(f"{total - failed - unusable} of {total} points pass")
     click.get_current_context().exit(EXIT_USAGE if unusable else EXIT_FAILED if failed
                                      else EXIT_OK)
+
+
+STYLES = {"PASS": "green", "FAIL": "red"}   # anything else: yellow
+
+
+def _outcome(run: Callable[[], object], name: str, user_files: set[str]) -> tuple[str, str]:
+    """``(status, text)`` of checking one point: PASS or FAIL with the result; "cannot check
+    here" when the point cannot be checked (gradcheck says why, or FUNC raised); "internal
+    error" for an exception of gradcheck itself."""
+    from gradcheck.errors import GradcheckError
+
+    try:
+        result = run()
+    except GradcheckError as exc:  # not finite, not differentiable, not settling here
+        return "cannot check here", str(exc)
+    except Exception as exc:
+        if _raised_in(exc, user_files):
+            return "cannot check here", f"{name} raised {type(exc).__name__}: {exc}"
+        return "internal error", (f"gradcheck failed: {type(exc).__name__}: {exc} (an error "
+                                  "in gradcheck itself, not in your code; please report it)")
+    return ("PASS" if result.passed else "FAIL"), str(result)
+
+
+def _raised_in(exc: BaseException, files: set[str]) -> bool:
+    """Whether the traceback of ``exc`` passes through one of the user's ``files``."""
+    tb = exc.__traceback__
+    while tb is not None:
+        if str(Path(tb.tb_frame.f_code.co_filename).resolve()) in files:
+            return True
+        tb = tb.tb_next
+    return False
 
 
 def _show(value: object) -> str:
@@ -165,11 +195,23 @@ def _parse_point(text: str, nargs: int) -> list[object]:
     if not _numeric(value):
         raise UsageExit(f"--at {text!r}: not a number or a (nested) list of numbers")
     if nargs == 1:
-        return [value]
+        return [_array(value)]
     if not isinstance(value, (list, tuple)) or len(value) != nargs:
         raise UsageExit(f"--at {text!r}: the function takes {nargs} arguments; give a list "
                          f"with one entry per argument")
-    return list(value)
+    return [_array(v) for v in value]
+
+
+def _array(value: object) -> object:
+    """A (nested) list as a numpy array (integers stay integers); a number as it is."""
+    import numpy as np
+
+    if not isinstance(value, (list, tuple)):
+        return value
+    try:
+        return np.array(value)
+    except ValueError:
+        raise UsageExit(f"--at: {value!r} is a ragged list, not an array") from None
 
 
 def _numeric(value: object) -> bool:
@@ -184,16 +226,21 @@ def _random_points(count: int, shapes: tuple[str, ...], domain: str,
                    seed: int) -> list[list[object]]:
     import numpy as np
 
-    if not shapes:
-        raise UsageExit("--random needs --shape (e.g. --shape 3,2, or --shape '' for a scalar)")
+    parsed = []
+    for text in shapes:
+        try:
+            parsed.append(tuple(int(n) for n in text.replace("(", "").replace(")", "")
+                                .split(",") if n.strip()))
+        except ValueError:
+            raise UsageExit(f"--shape {text!r}: expected integers like 3,2 (or '' for a "
+                            "scalar)") from None
+        if any(n < 1 for n in parsed[-1]):
+            raise UsageExit(f"--shape {text!r}: sizes must be positive")
     try:
-        parsed = [tuple(int(n) for n in s.replace("(", "").replace(")", "").split(",")
-                        if n.strip()) for s in shapes]
         low, high = (float(v) for v in domain.split(","))
     except ValueError:
-        raise UsageExit(f"--shape {shapes!r} / --domain {domain!r}: expected integers like "
-                         "3,2 and an interval like -2,2") from None
-    if any(n < 1 for shape in parsed for n in shape) or not low < high:
-        raise UsageExit("--shape sizes must be positive and --domain LOW < HIGH")
+        raise UsageExit(f"--domain {domain!r}: expected an interval like -2,2") from None
+    if not low < high:
+        raise UsageExit(f"--domain {domain!r}: LOW must be below HIGH")
     rng = np.random.default_rng(seed)
     return [[rng.uniform(low, high, size=shape) for shape in parsed] for _ in range(count)]
