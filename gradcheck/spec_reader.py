@@ -1,7 +1,7 @@
 """Validation of spec data: located YAML -> ``Sheet``, every error with file, line and key.
 
 >>> from gradcheck.spec_yaml import load_located
->>> text = "sheet: s\ntitle: t\nexercises:\n  - {id: a, title: t, points: 0, kind: manual}\n"
+>>> text = "sheet: s\\ntitle: t\\nexercises:\\n  - {id: a, title: t, points: 0, kind: manual}\\n"
 >>> SheetReader("s.yaml").sheet(load_located(text, "s.yaml"), "")
 Traceback (most recent call last):
 gradcheck.errors.SpecError: s.yaml:4: points: must be positive, not 0

@@ -19,7 +19,6 @@ NOT_IMPORTED = {"gradcheck.__main__"}   # runs the command line when imported
 # Examples broken in modules outside the numerical core, kept visible until fixed there.
 KNOWN_BROKEN = {
     "gradcheck.protocol": "npy_bytes shows a header whose spacing depends on the numpy version",
-    "gradcheck.spec_reader": "the module example has a newline escape inside a docstring",
 }
 
 
