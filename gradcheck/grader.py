@@ -10,6 +10,7 @@ process), compare (the verdicts, decided here in the grader's process).
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import time
 from collections.abc import Mapping
@@ -33,7 +34,7 @@ from gradcheck.results import (
     PointResult,
     SheetResult,
 )
-from gradcheck.sampling import TestPoint, sample_points
+from gradcheck.sampling import TestPoint, answer_function, reference_answers, sample_points
 from gradcheck.sandbox import CallOutcome, Request, Sandbox, Session
 from gradcheck.spec import Exercise, Sheet
 
@@ -252,17 +253,23 @@ def _compare(exercise: Exercise, point: TestPoint, k: int, expected: np.ndarray,
     tol = exercise.tolerance
     options = dict(rtol=tol.rtol, atol=tol.atol, label=point.labels[k])
     result = compare.compare(expected, received, **options)
+    if not result.passed and exercise.kind == NODE and k > 0:
+        ignoring = reference_answers(exercise, point.inputs,
+                                     np.ones_like(point.grad_output))[1][k]
+        if compare.compare(ignoring, received, **options).passed:
+            return dataclasses.replace(result, code="upstream", diagnosis=(
+                "ignores its upstream gradient: received is the gradient for grad_output = 1 "
+                "everywhere, not for the grad_output passed to backward"))
     if not compare.wants_candidates(result):
         return result
-    if quotients is None:
-        candidates = difference_quotients(exercise, point, k)
-    else:
+    if quotients is None:  # made one step at a time, only if compare needs them
+        def candidates():
+            return _quotients(exercise, point, k, numeric.iter_difference_quotients)
+    else:  # validate judges many mutants at one point: keep them
         key = (id(point), k)
         if key not in quotients:
             quotients[key] = difference_quotients(exercise, point, k)
         candidates = quotients[key]
-    if not candidates:
-        return result
     return compare.compare(expected, received, candidates=candidates, **options)
 
 
@@ -279,20 +286,16 @@ def difference_quotients(exercise: Exercise, point: TestPoint, k: int, *,
     >>> sorted(difference_quotients(exercise, point, 0))[0]
     'backward difference, h=0.0001'
     """
-    if exercise.kind == NODE:
-        if k == 0:
-            return {}
-        name, g = exercise.input_names[k - 1], point.grad_output
+    return dict(_quotients(exercise, point, k, numeric.iter_difference_quotients, steps))
 
-        def f(v: np.ndarray) -> np.ndarray:
-            return np.sum(g * exercise.evaluate({**point.inputs, name: v}))
-    else:
-        name = exercise.wrt[k]
 
-        def f(v: np.ndarray) -> np.ndarray:
-            return exercise.evaluate({**point.inputs, name: v})
+def _quotients(exercise: Exercise, point: TestPoint, k: int, make, steps=numeric.QUOTIENT_STEPS):
+    found = answer_function(exercise, point, k)
+    if found is None:
+        return ()
+    name, f = found
     x = point.inputs[name]
-    return numeric.difference_quotients(f, x, np.asarray(f(x), dtype=float), steps)
+    return make(f, x, np.asarray(f(x), dtype=float), steps)
 
 
 def _flatten(value: object) -> tuple[np.ndarray, ...]:

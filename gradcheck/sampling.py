@@ -15,7 +15,7 @@ graded.
 from __future__ import annotations
 
 import zlib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -180,20 +180,53 @@ def _size(dim: int | str, exercise: Exercise, sizes: dict[str, int],
     return sizes[dim]
 
 
+def reference_answers(exercise: Exercise, inputs: Mapping[str, np.ndarray],
+                      grad_output: np.ndarray | None = None
+                      ) -> tuple[np.ndarray, tuple[np.ndarray, ...]]:
+    """The function's value and the answers the student must give at ``inputs``: one
+    derivative per ``wrt`` input, or for a node the forward value and the gradient of
+    ⟨grad_output, f⟩ with respect to every input."""
+    if exercise.kind == NODE:
+        value, grads = engine.vjp(exercise.build, inputs, list(exercise.input_names),
+                                  grad_output)
+        return value, (np.asarray(value, dtype=float), *grads)
+    value, jacobians = engine.jacobian(exercise.build, inputs, list(exercise.wrt))
+    return value, tuple(jacobians)
+
+
+def answer_function(exercise: Exercise, point: TestPoint, k: int
+                    ) -> tuple[str, Callable[[np.ndarray], np.ndarray]] | None:
+    """Answer ``k`` of ``point`` is the derivative of ``f`` with respect to input ``name``:
+    ``(name, f)`` (None for a node's forward value, which is no derivative)."""
+    if exercise.kind == NODE:
+        if k == 0:
+            return None
+        name, g = exercise.input_names[k - 1], point.grad_output
+
+        def f(v: np.ndarray) -> np.ndarray:
+            return np.sum(g * exercise.evaluate({**point.inputs, name: v}))
+    else:
+        name = exercise.wrt[k]
+
+        def f(v: np.ndarray) -> np.ndarray:
+            return exercise.evaluate({**point.inputs, name: v})
+    return name, f
+
+
 def _derivative_point(exercise: Exercise, values: dict[str, np.ndarray]
                       ) -> tuple[TestPoint, np.ndarray]:
-    value, jacobians = engine.jacobian(exercise.build, values, list(exercise.wrt))
+    value, answers = reference_answers(exercise, values)
     labels = tuple(f"d/d{name}" for name in exercise.wrt)
-    return TestPoint(values, tuple(jacobians), labels), value
+    return TestPoint(values, answers, labels), value
 
 
 def _node_point(exercise: Exercise, rng: np.random.Generator,
                 values: dict[str, np.ndarray]) -> tuple[TestPoint, np.ndarray]:
-    value = np.asarray(exercise.evaluate(values), dtype=float)
-    grad_output = rng.standard_normal(value.shape)
-    _, grads = engine.vjp(exercise.build, values, list(exercise.input_names), grad_output)
+    shape = np.shape(exercise.evaluate(values))
+    grad_output = np.asarray(rng.standard_normal(shape))
+    value, answers = reference_answers(exercise, values, grad_output)
     labels = ("forward",) + tuple(f"backward: gradient of {n}" for n in exercise.input_names)
-    return TestPoint(values, (value, *grads), labels, grad_output=np.asarray(grad_output)), value
+    return TestPoint(values, answers, labels, grad_output=grad_output), value
 
 
 def _conditioning_problem(point: TestPoint, value: np.ndarray) -> str:
@@ -207,21 +240,12 @@ def _conditioning_problem(point: TestPoint, value: np.ndarray) -> str:
 
 def _agreement_problem(exercise: Exercise, point: TestPoint, rng: np.random.Generator) -> str:
     """Finite differences along random directions must agree with the reference backprop."""
-    names = exercise.input_names if exercise.kind == NODE else exercise.wrt
-    for k, name in enumerate(names):
+    for k, reference in enumerate(point.expected):
+        found = answer_function(exercise, point, k)
+        if found is None:
+            continue
+        name, f = found
         x = point.inputs[name]
-        if exercise.kind == NODE:
-            g = point.grad_output
-
-            def f(v, name=name, g=g):
-                return np.sum(g * exercise.evaluate({**point.inputs, name: v}))
-
-            reference = point.expected[1 + k]
-        else:
-            def f(v, name=name):
-                return exercise.evaluate({**point.inputs, name: v})
-
-            reference = point.expected[k]
         directions = numeric.random_directions(x.shape, PROBES, int(rng.integers(2**31)))
         estimate = numeric.directional(f, x, directions)
         expected = np.stack([np.tensordot(reference, d, axes=x.ndim) for d in directions])

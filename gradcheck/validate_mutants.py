@@ -27,11 +27,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from gradcheck import engine
 from gradcheck.errors import GradcheckError
 from gradcheck.grader import difference_quotients
 from gradcheck.results import NODE
-from gradcheck.sampling import TestPoint
+from gradcheck.sampling import TestPoint, answer_function, reference_answers
 from gradcheck.spec import Exercise
 
 SHIFT = 0.1              # the "wrong input" mutant evaluates the reference at inputs + SHIFT
@@ -128,17 +127,11 @@ def _wrong_input(exercise: Exercise, point: TestPoint, k: int, expected: Answer
 def _reference_at(exercise: Exercise, point: TestPoint, k: int, expected: Answer,
                   changes: dict[str, np.ndarray]) -> np.ndarray:
     """Reference answer ``k`` with some inputs changed (NaN where it cannot be computed)."""
-    inputs = {**point.inputs, **changes}
     try:
         with np.errstate(all="ignore"):
-            if exercise.kind == NODE:
-                if k == 0:
-                    return np.asarray(exercise.evaluate(inputs), dtype=float)
-                _, grads = engine.vjp(exercise.build, inputs, list(exercise.input_names),
-                                      point.grad_output)
-                return np.asarray(grads[k - 1], dtype=float)
-            _, jacobians = engine.jacobian(exercise.build, inputs, list(exercise.wrt))
-            return np.asarray(jacobians[k], dtype=float)
+            _, answers = reference_answers(exercise, {**point.inputs, **changes},
+                                           point.grad_output)
+        return np.asarray(answers[k], dtype=float)
     except (GradcheckError, ValueError, ArithmeticError):
         return np.full(expected[k].shape, np.nan)
 
@@ -156,13 +149,12 @@ def _ignores_upstream(exercise: Exercise, point: TestPoint, k: int, expected: An
     """A backward pass that uses ones instead of its upstream gradient."""
     if k == 0:
         return None
-    ones = np.ones_like(point.grad_output)
-    _, grads = engine.vjp(exercise.build, dict(point.inputs), list(exercise.input_names), ones)
-    return np.asarray(grads[k - 1], dtype=float)
+    _, answers = reference_answers(exercise, point.inputs, np.ones_like(point.grad_output))
+    return np.asarray(answers[k], dtype=float)
 
 
 def _input(exercise: Exercise, point: TestPoint, k: int) -> np.ndarray:
-    name = exercise.input_names[k - 1] if exercise.kind == NODE else exercise.wrt[k]
+    name, _ = answer_function(exercise, point, k)
     return np.asarray(point.inputs[name])
 
 

@@ -106,6 +106,7 @@ def test_wrong_submissions_lose_exactly_their_points(tmp_path, override, losers)
     ("factor_two_1h_sign_1c.py", "1c", "sign"),
     ("numerical_1a.py", "1a", "difference quotient"),
     ("inner_factor_1f3.py", "1f3", "a factor that changes from point to point"),
+    ("sum_ignores_upstream.py", "3a-sum", "ignores its upstream gradient"),
 ])
 def test_wrong_submissions_are_diagnosed(tmp_path, override, exercise_id, phrase):
     _, report = grade_json(wrong_submission(tmp_path, override))
