@@ -17,7 +17,8 @@ EXPECTED = (
     'student,1a (2),1b (2),1c (2),1d (3),1e (2),1f (3),1h (4),3a (8),automatic (26),'
     '"2 (manual, 36)",status,note\n'
     "'=alice,0,0,,,,,,0,0,,load error,\"SyntaxError: invalid syntax (sheet01.py, line 3)\"\n"
-    "bob,2,1.2,0,0,0,0,2,5.3333,10.5333,,graded with errors,\n"
+    "bob,2,1.2,0,0,0,0,2,5.3333,10.5333,,graded with errors,"
+    "1d: ZeroDivisionError: division by zero | at line 21\n"
     "carl,2,,2,,,,,,4,,graded,\n"
 )
 
