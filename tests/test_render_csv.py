@@ -4,6 +4,7 @@ import csv
 import io
 import os
 import stat
+from pathlib import Path
 
 import pytest
 
@@ -65,3 +66,8 @@ def test_write_gradebook_is_atomic(tmp_path, monkeypatch):
     monkeypatch.undo()
     write_gradebook(path, SUBMISSIONS)
     assert path.read_text() == EXPECTED and stat.S_IMODE(path.stat().st_mode) == 0o640
+
+
+def test_the_documented_example_is_what_the_code_writes():
+    doc = (Path(__file__).resolve().parent.parent / "docs" / "output-formats.md").read_text()
+    assert f"```\n{EXPECTED}```" in doc
