@@ -92,11 +92,13 @@ def _children_by_scan() -> list[int]:
 class Zygote:
     """Forks workers on request; kills every orphan that is not a live worker."""
 
-    def __init__(self, ctl, keeper: int = 0, grader: int = 0, scratch: str = ""):
+    def __init__(self, ctl, keeper: int = 0, graders=(), scratch: str = ""):
         self.ctl = ctl
         self.workers: set[int] = set()
         self.statuses: dict[int, int] = {}
-        self.protected = tuple(p for p in (os.getpid(), keeper, grader) if p > 1)
+        # no signal from a worker may reach these (seccomp): the zygote, its keeper, the
+        # grader and the grader's parent (e.g. a batch's coordinator)
+        self.protected = tuple(p for p in (os.getpid(), keeper, *graders) if p > 1)
         self.scratch = scratch
         self.layers: dict[tuple, int] = {}   # (read roots, hidden paths) -> ruleset fd
         self.found: dict[tuple, list] = {}   # forbid list -> where those packages are here
@@ -392,6 +394,15 @@ def _flush() -> None:
             pass
 
 
+def _parent_of(pid: int) -> int:
+    """The parent of process ``pid`` (0 when unknown)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return int(f.read().rpartition(")")[2].split()[1])
+    except (OSError, ValueError, IndexError):
+        return 0
+
+
 def _keep(zygote: int) -> None:
     """The keeper: wait for the zygote; once it is gone, kill and reap every process that
     was reparented here (what its workers left behind), then exit."""
@@ -459,7 +470,8 @@ def main(argv: list[str]) -> int:
     ctl.send({"op": "ready", "pid": os.getpid(), "numpy": np.__version__,
               "python": sys.version.split()[0], "landlock": guard.landlock_abi()})
     scratch = argv[4] if len(argv) == 5 else ""
-    orphaned = Zygote(ctl, keeper_pid, grader if keeper else 0, scratch).serve()
+    graders = (grader, _parent_of(grader)) if keeper else ()   # bwrap: not visible anyway
+    orphaned = Zygote(ctl, keeper_pid, graders, scratch).serve()
     if orphaned and os.path.basename(scratch).startswith("gradcheck-sandbox-"):
         import shutil
 

@@ -9,7 +9,7 @@ worker still runs with resource limits alone.
 - capabilities: all dropped (a root worker keeps uid 0 but loses every privilege)
 - seccomp: ``socket()`` and ``io_uring_setup()`` fail with EACCES (no network, no unix sockets);
   signals to process groups, to every process (``kill(-1)``) and to the processes that run the
-  sandbox (zygote, keeper, grader), ``pidfd_send_signal``, ``ptrace`` and
+  sandbox (zygote, keeper, grader and its parent), ``pidfd_send_signal``, ``ptrace`` and
   ``process_vm_readv/writev`` fail with EPERM
 - Landlock: reads only below the given read roots (minus the forbidden packages, see
   :func:`split_roots`), writes only in the scratch folder and to ``/dev/null``, no TCP

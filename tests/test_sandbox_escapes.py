@@ -184,6 +184,8 @@ def test_signals_cannot_leave_the_worker(sandbox):
         assert float(session.call("everyone", one).value) == errno.EPERM
         assert float(session.call("zygote", one).value) == errno.EPERM
         assert float(session.call("own_group", one).value) == 0.0
+        if sandbox.mode != "bwrap":   # (under bwrap they are outside its pid namespace)
+            assert float(session.call("keeper_and_grader", one).value) == 111 * errno.EPERM
     assert sandbox._zygote.result().alive
 
 
@@ -248,3 +250,18 @@ def test_the_process_limit_of_a_non_root_grader_is_counted_once(monkeypatch):
                 assert session.load.ok
     assert len(counted) == 1
     assert sandbox._nproc == 10 + LIMITS.processes
+
+
+@pytest.mark.skipif("bwrap" not in MODES, reason="bubblewrap does not work here")
+def test_bwrap_without_landlock_covers_forbidden_packages_in_its_view(tmp_path, monkeypatch):
+    monkeypatch.setattr(sandbox_module, "landlock_abi", lambda: 0)   # a kernel without it
+    path = hostile(tmp_path, "forbidden_bypass", ROOT=str(ROOT))
+    with Sandbox(limits=LIMITS, mode="bwrap") as sandbox:   # started before the list is known
+        with sandbox.open(path, forbid=()) as free:
+            assert float(free.call("source_is_a_file", [np.array(1.0)]).value) == 1.0
+        with sandbox.open(path, forbid=("fractions",)) as session:
+            assert session.protections["landlock"] == 0
+            assert float(session.call("source_is_a_file", [np.array(1.0)]).value) == 0.0
+            outcome = session.call("by_path", [X])
+            assert outcome.status == "error" and "'fractions' is not allowed" in outcome.message
+        assert len(sandbox._retired) == 1   # a zygote with the package in view was replaced

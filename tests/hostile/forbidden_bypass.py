@@ -50,3 +50,10 @@ def grader_engine(x):
     from gradcheck import engine  # an autodiff, on the student's side
 
     return float(engine is not None) * x
+
+
+def source_is_a_file(x):
+    import stat
+
+    path = os.path.join(sysconfig.get_paths()["stdlib"], "fractions.py")
+    return float(stat.S_ISREG(os.stat(path).st_mode)) + 0 * x

@@ -26,3 +26,14 @@ def zygote(x):
 
 def own_group(x):
     return _errno(-os.getpgid(0)) + _errno(0) + 0 * x
+
+
+def _parent(pid: int) -> int:
+    with open(f"/proc/{pid}/stat") as f:
+        return int(f.read().rpartition(")")[2].split()[1])
+
+
+def keeper_and_grader(x):
+    keeper = _parent(os.getppid())
+    grader = _parent(keeper)
+    return _errno(keeper) + 10 * _errno(grader) + 100 * _errno(_parent(grader)) + 0 * x
