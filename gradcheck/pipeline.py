@@ -39,7 +39,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from gradcheck.errors import SandboxError, UsageError
-from gradcheck.limits import ERROR, OK, TIMEOUT, CallOutcome, Limits
+from gradcheck.limits import ERROR, TIMEOUT, CallOutcome, Limits
 from gradcheck.zygote import Reply, WorkerHandle
 
 if TYPE_CHECKING:
@@ -90,14 +90,16 @@ class Request:
         """
         return float(limits.call_timeout if self.timeout is None else self.timeout)
 
-    def finish(self, outcome: CallOutcome) -> CallOutcome:
-        """The outcome with its value shaped: one array, a k-tuple, or ``(out, grads)``."""
-        if outcome.status != OK:
-            return outcome
-        values = outcome.value
+    def shape(self, values: list[np.ndarray]):
+        """The arrays of an "ok" reply as the outcome's value: one array, a k-tuple, or
+        ``(out, grads)`` for a node.
+
+        >>> Request.call("f", [1.0], arity=2).shape([np.zeros(1), np.ones(1)])
+        (array([0.]), array([1.]))
+        """
         if self.header["op"] == "node":
-            return replace_value(outcome, (values[0], tuple(values[1:])))
-        return replace_value(outcome, values[0] if self.arity is None else tuple(values))
+            return values[0], tuple(values[1:])
+        return values[0] if self.arity is None else tuple(values)
 
 
 def run(session: Session, requests: Sequence[Request], stop: Iterable[str] = ()
@@ -187,7 +189,7 @@ def _flight(session: Session, worker: WorkerHandle, todo: Sequence[Request],
             request = todo[sent]
             timeout = budget = request.timeout_in(limits)
             reply = Reply("died")
-        outcome = session._outcome(worker, reply, request.expected, budget, request.what, "")
+        outcome = session._outcome(worker, reply, request, budget, "")
         if outcome.status == TIMEOUT and budget < timeout:
             outcome = dataclasses.replace(
                 outcome, message=session.out_of_time(request.what).message)
@@ -196,7 +198,7 @@ def _flight(session: Session, worker: WorkerHandle, todo: Sequence[Request],
             output = worker.read_output(limits.output * unread)
             unread = 0
             outcome = dataclasses.replace(outcome, output=output)
-        outcomes.append(request.finish(outcome))
+        outcomes.append(outcome)
         if worker.dead:
             break
         if outcome.status in stop:
@@ -238,12 +240,3 @@ def is_plain(array) -> bool:
     (True, False)
     """
     return type(array) is np.ndarray and array.dtype == np.float64
-
-
-def replace_value(outcome: CallOutcome, value) -> CallOutcome:
-    """The outcome with another value.
-
-    >>> replace_value(CallOutcome("ok", [1.0]), 2.0).value
-    2.0
-    """
-    return dataclasses.replace(outcome, value=value)

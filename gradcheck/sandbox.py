@@ -424,8 +424,9 @@ class Session:
         return CallOutcome(TIMEOUT, None, (f"{what} was stopped: " if what else "not run: ")
                            + f"this submission has used up its {limit:g} s of time in all")
 
-    def _outcome(self, worker: WorkerHandle, reply: Reply, expected: int, timeout: float,
-                 what: str, output: str) -> CallOutcome:
+    def _outcome(self, worker: WorkerHandle, reply: Reply, request: Request, timeout: float,
+                 output: str) -> CallOutcome:
+        """The outcome of ``request`` from the worker's reply (a failure kills the worker)."""
         header = reply.header
         if reply.kind == "reply":
             status = header.get("status")
@@ -433,17 +434,17 @@ class Session:
             message = str(header.get("message") or "")
             if status == OK:
                 values = reply.arrays
-                if len(values) == expected and all(is_plain(v) for v in values):
-                    return CallOutcome(OK, values, "", reply.duration, output)
-                reply = Reply("garbled", duration=reply.duration,
-                              problem=f"{len(values)} arrays where {expected} were expected")
+                if len(values) == request.expected and all(is_plain(v) for v in values):
+                    return CallOutcome(OK, request.shape(values), "", reply.duration, output)
+                reply = Reply("garbled", duration=reply.duration, problem=f"{len(values)} "
+                              f"arrays where {request.expected} were expected")
             elif isinstance(status, str) and status in STATUSES:
                 return CallOutcome(status, None, message, reply.duration, output,
                                    line if type(line) is int else None,
                                    str(header.get("traceback") or ""))
             else:
                 reply = Reply("garbled", duration=reply.duration, problem=f"status {status!r}")
-        status, message = self._failure(worker, reply, what, timeout)
+        status, message = self._failure(worker, reply, request.what, timeout)
         return CallOutcome(status, None, message, reply.duration, output)
 
     def close(self) -> None:
