@@ -243,3 +243,36 @@ class Channel:
                     self.peer_pid = struct.unpack("=iII", value[:12])[0]
             return data
         return self.sock.recv(size)
+
+
+DEF_KINDS = ("function", "class", "other")
+
+
+def load_reply_problem(header: dict) -> str | None:
+    """What is wrong with a worker's "ok" reply to loading, or None when it is well formed:
+    ``defs`` maps names to entries of the documented shape (``LoadReport.defs``),
+    ``warnings`` is a list of text.
+
+    >>> load_reply_problem({"defs": {"f": {"kind": "function", "line": 3, "params": ["x"]}}})
+    >>> load_reply_problem({"defs": {"d_1a": []}})
+    "a definition of 'd_1a' of an unknown kind"
+    """
+    defs, warnings = header.get("defs"), header.get("warnings", [])
+    if not isinstance(warnings, list) or not all(isinstance(w, str) for w in warnings):
+        return "warnings that are not a list of text"
+    if not isinstance(defs, dict):
+        return "no list of definitions"
+    for name, entry in defs.items():
+        if not isinstance(entry, dict) or entry.get("kind") not in DEF_KINDS:
+            return f"a definition of {name[:80]!r} of an unknown kind"
+        line = entry.get("line")
+        if line is not None and type(line) is not int:
+            return f"a definition of {name[:80]!r} with a line that is not a number"
+        for key in ("params", "methods"):
+            items = entry.get(key)
+            if items is not None and not (isinstance(items, list)
+                                          and all(isinstance(p, str) for p in items)):
+                return f"a definition of {name[:80]!r} whose {key} are not a list of names"
+        if "cell" in entry and type(entry["cell"]) is not int:
+            return f"a definition of {name[:80]!r} with a cell that is not a number"
+    return None

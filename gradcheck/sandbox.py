@@ -62,13 +62,19 @@ from gradcheck.limits import (
 )
 from gradcheck.pipeline import Request, is_plain
 from gradcheck.pipeline import run as run_pipeline
+from gradcheck.protocol import load_reply_problem
 from gradcheck.worker_guard import landlock_abi
-from gradcheck.zygote import Reply, WorkerHandle, ZygoteProcess, remove_tree
+from gradcheck.zygote import (
+    SCRATCH_PREFIX,
+    Reply,
+    WorkerHandle,
+    ZygoteProcess,
+    remove_stale_scratch,
+    remove_tree,
+)
 
 __all__ = ["Sandbox", "Session", "Limits", "LoadReport", "CallOutcome", "Request", "STATUSES"]
 
-SCRATCH_PREFIX = "gradcheck-sandbox-"
-DEF_KINDS = ("function", "class", "other")   # + the pid of the process that made the folder
 _OPEN: weakref.WeakSet[Sandbox] = weakref.WeakSet()
 
 
@@ -113,7 +119,7 @@ class Sandbox:
     def _start(self, modes: Sequence[str],
                hidden: Sequence[tuple[str, str]] | None = None) -> ZygoteProcess:
         if self._mode is None:
-            _remove_stale_scratch(self._base.parent)
+            remove_stale_scratch(self._base.parent)
         if hidden is None:
             hidden = self.hidden_paths(self.forbid)
         problems = []
@@ -323,7 +329,7 @@ class Session:
         reply = worker.exchange(header, raw=self.source, timeout=timeout, max_payload=0)
         output = worker.read_output(limits.output)
         if reply.kind == "reply" and reply.header.get("status") == OK:
-            problem = _load_reply_problem(reply.header)
+            problem = load_reply_problem(reply.header)
             if problem is None:
                 warnings = tuple(reply.header.get("warnings") or ())
                 return LoadReport(True, "", reply.header["defs"], warnings, output,
@@ -456,45 +462,6 @@ class Session:
                 self._worker = None
         with self._sandbox._lock:
             self._sandbox._sessions.discard(self)
-
-
-def _load_reply_problem(header: dict) -> str | None:
-    """What is wrong with a worker's "ok" reply to loading, or None when it is well formed:
-    ``defs`` maps names to entries of the documented shape, ``warnings`` is a list of text."""
-    defs, warnings = header.get("defs"), header.get("warnings", [])
-    if not isinstance(warnings, list) or not all(isinstance(w, str) for w in warnings):
-        return "warnings that are not a list of text"
-    if not isinstance(defs, dict):
-        return "no list of definitions"
-    for name, entry in defs.items():
-        if not isinstance(entry, dict) or entry.get("kind") not in DEF_KINDS:
-            return f"a definition of {name[:80]!r} of an unknown kind"
-        line = entry.get("line")
-        if line is not None and type(line) is not int:
-            return f"a definition of {name[:80]!r} with a line that is not a number"
-        for key in ("params", "methods"):
-            items = entry.get(key)
-            if items is not None and not (isinstance(items, list)
-                                          and all(isinstance(p, str) for p in items)):
-                return f"a definition of {name[:80]!r} whose {key} are not a list of names"
-        if "cell" in entry and type(entry["cell"]) is not int:
-            return f"a definition of {name[:80]!r} with a cell that is not a number"
-    return None
-
-
-def _remove_stale_scratch(folder: Path) -> None:
-    """Remove scratch folders of graders that were killed (their pid no longer exists)."""
-    uid = os.getuid() if hasattr(os, "getuid") else None
-    for path in folder.glob(f"{SCRATCH_PREFIX}*-*"):
-        pid = path.name[len(SCRATCH_PREFIX):].split("-")[0]
-        try:
-            owned = uid is None or path.lstat().st_uid == uid
-            if pid.isdigit() and owned and path.is_dir():
-                os.kill(int(pid), 0)
-        except ProcessLookupError:
-            remove_tree(path)
-        except OSError:
-            continue
 
 
 @atexit.register

@@ -35,6 +35,7 @@ from gradcheck.errors import SandboxError
 from gradcheck.limits import clean_output
 from gradcheck.protocol import Channel, ProtocolError, TooLarge, encode
 
+SCRATCH_PREFIX = "gradcheck-sandbox-"   # + the pid of the process that made the folder
 CONTROL_TIMEOUT = 10.0     # seconds for the zygote to answer a spawn or reap request
 HELLO_TIMEOUT = 10.0       # seconds for a forked worker to confine itself and say hello
 REPLY_SLACK = 1 << 16      # bytes of .npy headers and JSON allowed on top of the array data
@@ -329,3 +330,18 @@ def remove_tree(path: Path) -> None:
         shutil.rmtree(path, onexc=retry)
     else:
         shutil.rmtree(path, onerror=retry)
+
+
+def remove_stale_scratch(folder: Path) -> None:
+    """Remove scratch folders of graders that were killed (their pid no longer exists)."""
+    uid = os.getuid() if hasattr(os, "getuid") else None
+    for path in folder.glob(f"{SCRATCH_PREFIX}*-*"):
+        pid = path.name[len(SCRATCH_PREFIX):].split("-")[0]
+        try:
+            owned = uid is None or path.lstat().st_uid == uid
+            if pid.isdigit() and owned and path.is_dir():
+                os.kill(int(pid), 0)
+        except ProcessLookupError:
+            remove_tree(path)
+        except OSError:
+            continue
