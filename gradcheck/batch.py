@@ -9,8 +9,10 @@ a summary, every submission graded in its own sandboxed worker, in parallel, res
 
 - :mod:`gradcheck.batch_discover` finds one submission per student (sorted ids).
 - :mod:`gradcheck.batch_journal` saves every finished submission at once (JSON lines,
-  fsynced); on a rerun, saved results whose submission file, spec, seed, timeout and version
-  match are reused, so an interrupted batch resumes where it stopped.
+  fsynced); on a rerun, saved results whose submission file, spec, seed, timeout, sandbox
+  mode and version match are reused, so an interrupted batch resumes where it stopped.
+  Without a seed, a fresh batch grades with a random one the journal records (and a resumed
+  batch reuses): memorised answers at the spec's public points win nothing.
 - :mod:`gradcheck.batch_pool` runs the grading processes (one per job).
 - The gradebook (:mod:`gradcheck.render.csv`) is written atomically once every submission is
   graded; it holds no times, so the same submissions, spec and seed give the same file.
@@ -24,9 +26,9 @@ rerun tries them again.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import statistics
-import tempfile
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -34,8 +36,9 @@ from pathlib import Path
 
 from gradcheck.batch_discover import Submission, discover
 from gradcheck.batch_journal import Journal, file_sha256, journal_path
-from gradcheck.batch_pool import GraderPool, Task
-from gradcheck.errors import UsageError
+from gradcheck.batch_pool import WATCHDOG_SLACK, GraderPool, Task
+from gradcheck.confine import mode_warning, pick_mode
+from gradcheck.errors import SandboxError, UsageError
 from gradcheck.grader import DEFAULT_TIMEOUT
 from gradcheck.limits import Limits
 from gradcheck.render.csv import (
@@ -44,10 +47,13 @@ from gradcheck.render.csv import (
     LOAD_ERROR,
     MISSING,
     NOT_GRADED,
+    row_status,
+    write_atomically,
     write_gradebook,
 )
-from gradcheck.results import ERROR, MANUAL, PASS, TIMEOUT, ExerciseResult, SheetResult
+from gradcheck.results import ERROR, MANUAL, PASS, ExerciseResult, SheetResult
 from gradcheck.spec import Sheet
+from gradcheck.worker_guard import landlock_abi
 
 HISTOGRAM_BINS = 10
 SLOWEST = 5
@@ -99,6 +105,9 @@ class BatchSummary:
     saved: int = 0
     elapsed: float = 0.0
     warnings: tuple[str, ...] = ()
+    seed: int | None = None
+    seed_source: str = ""        # "given", "journal" (reused on resume) or "drawn"
+    mode: str = ""               # the sandbox mode every submission was graded in
 
     @property
     def rate(self) -> float | None:
@@ -127,9 +136,11 @@ def run_batch(sheet: Sheet, spec: str | os.PathLike[str], submissions: str | os.
 
     Writes the gradebook to ``output`` (atomically, when all are graded), one Markdown file
     per student to ``feedback`` (``<id>.md``), and the journal beside ``output``.
-    ``jobs``: grading processes (default: the CPUs this process may use). ``fresh``: ignore
-    and empty the journal. Raises UsageError for an empty folder or a journal in use;
-    KeyboardInterrupt stops the grading processes and leaves the journal intact.
+    ``seed``: the test points' seed; None draws a random one for a fresh journal and reuses
+    it when the batch resumes (``report.summary.seed`` says which). ``jobs``: grading
+    processes (default: the CPUs this process may use). ``fresh``: ignore and empty the
+    journal. Raises UsageError for an empty folder or a journal in use; KeyboardInterrupt
+    stops the grading processes and leaves the journal intact.
 
     >>> from gradcheck.spec import find_spec, load_sheet
     >>> report = run_batch(load_sheet("sheet01"), find_spec("sheet01"), "submissions/",
@@ -138,7 +149,6 @@ def run_batch(sheet: Sheet, spec: str | os.PathLike[str], submissions: str | os.
     [('alice', 'graded'), ('bob', 'missing')]
     """
     started = time.monotonic()
-    seed = sheet.seed if seed is None else int(seed)
     output, journal_file = Path(output), journal_path(output)
     feedback = None if feedback is None else Path(feedback)
     found = discover(submissions, sheet.module, strip_prefix=strip_prefix,
@@ -147,54 +157,82 @@ def run_batch(sheet: Sheet, spec: str | os.PathLike[str], submissions: str | os.
         raise UsageError(f"no submissions in {submissions}: expected a folder per student "
                          f"(holding {sheet.module}.py or {sheet.module}.ipynb) or .py/.ipynb "
                          "files named after the students")
-    key = {"spec_sha256": sheet.sha256, "seed": seed,
-           "timeout": float(timeout or sheet.timeout or DEFAULT_TIMEOUT)}
+    try:
+        mode = pick_mode()
+    except SandboxError as exc:
+        raise UsageError(str(exc)) from None
+    key = {"spec_sha256": sheet.sha256,
+           "timeout": float(timeout or sheet.timeout or DEFAULT_TIMEOUT), "sandbox": mode}
     rows: dict[str, Row] = {}
-    with GraderPool(Path(spec), seed, timeout, jobs or default_jobs(), sheet.sha256,
-                    _budget(sheet, timeout), feedback=feedback is not None) as pool:
-        todo = _grade(sheet, seed, found.submissions, rows, pool,
-                      lambda: Journal(journal_file, key, fresh=fresh), on_progress)
-        elapsed = time.monotonic() - started
-        ordered = tuple(rows[s.id] for s in found.submissions)
-        # Written while the grading processes shut down.
-        write_gradebook(output, [(r.id, r.result) for r in ordered], id_column=id_column,
-                        statuses={r.id: (r.status, r.note) for r in ordered
-                                  if r.status in (MISSING, NOT_GRADED, GRADED_WITH_ERRORS)})
-        written = _write_feedback(feedback, ordered) if feedback is not None else ()
+    with Journal(journal_file, key, seed=None if seed is None else int(seed),
+                 fresh=fresh) as journal:
+        seed = journal.seed
+        with GraderPool(Path(spec), seed, timeout, jobs or default_jobs(), sheet.sha256,
+                        _budget(), feedback=feedback is not None, mode=mode) as pool:
+            todo = _grade(sheet, seed, found.submissions, rows, pool, journal, on_progress)
+            elapsed = time.monotonic() - started
+            ordered = tuple(rows[s.id] for s in found.submissions)
+            # Written while the grading processes shut down.
+            write_gradebook(output, [(r.id, r.result) for r in ordered], id_column=id_column,
+                            statuses={r.id: (r.status, r.note) for r in ordered
+                                      if r.status in (MISSING, NOT_GRADED)})
+            written = _write_feedback(feedback, ordered) if feedback is not None else ()
+    warnings = list(found.warnings)
+    if journal.seed_source == "given" and seed == sheet.seed:
+        warnings.append(public_seed_warning(sheet))
+    weak = mode_warning(mode, landlock_abi())
+    if weak:
+        warnings.append(weak)
     summary = summarize(sheet, ordered, graded_now=len(todo), elapsed=elapsed,
-                        warnings=found.warnings)
+                        warnings=warnings)
+    summary = dataclasses.replace(summary, seed=seed, seed_source=journal.seed_source,
+                                  mode=mode)
     return BatchReport(ordered, summary, output, journal_file, written)
 
 
+def public_seed_warning(sheet: Sheet) -> str:
+    """The warning for grading with the spec's own (public) seed.
+
+    >>> from gradcheck.spec import load_sheet
+    >>> public_seed_warning(load_sheet("sheet01")).startswith("the seed")
+    True
+    """
+    return (f"the seed {sheet.seed} is the spec's public one: its test points are the ones "
+            "students see, so memorised answers pass; leave --seed out for a random one")
+
+
 def _grade(sheet: Sheet, seed: int, submissions: Sequence[Submission], rows: dict[str, Row],
-           pool: GraderPool, open_journal: Callable[[], Journal],
-           on_progress) -> list[tuple[Submission, str]]:
+           pool: GraderPool, journal: Journal, on_progress) -> list[tuple[Submission, str]]:
     """Fill ``rows``: missing and saved submissions at once, the others graded by ``pool``
     (each saved in the journal as it finishes). Returns the submissions graded now."""
-    with open_journal() as journal:
-        saved = journal.saved()
-        todo: list[tuple[Submission, str]] = []
-        for submission in submissions:
-            row, digest = _known(sheet, seed, submission, saved)
-            if row is not None:
-                rows[submission.id] = row
-            else:
-                todo.append((submission, digest))
-        progress = _Tracker(sum(not s.missing for s in submissions), rows, on_progress)
-        if todo:
-            def finished(n: int, message: dict, result: bytes) -> None:
-                submission, digest = todo[n]
-                if message.get("op") != "done":
-                    row = Row(submission.id, None, NOT_GRADED,
-                              str(message.get("message") or "not graded"))
+    saved = journal.saved()
+    todo: list[tuple[Submission, str]] = []
+    for submission in submissions:
+        row, digest = _known(sheet, seed, submission, saved)
+        if row is not None:
+            rows[submission.id] = row
+        else:
+            todo.append((submission, digest))
+    progress = _Tracker(sum(not s.missing for s in submissions), rows, on_progress)
+    if todo:
+        def finished(n: int, message: dict, result: bytes) -> None:
+            submission, digest = todo[n]
+            row = None
+            if message.get("op") == "done":
+                try:
+                    lite = SheetResult.from_dict(message["lite"])
+                except (KeyError, TypeError, ValueError, AttributeError) as exc:
+                    message = {"message": f"internal error: an unreadable result ({exc!r})"}
                 else:
                     journal.append(submission.id, digest, result)
-                    row = _graded(submission.id, SheetResult.from_dict(message["lite"]),
-                                  message.get("feedback"))
-                rows[submission.id] = row
-                progress.add(row)
+                    row = _graded(submission.id, lite, message.get("feedback"))
+            if row is None:
+                row = Row(submission.id, None, NOT_GRADED,
+                          str(message.get("message") or "not graded"))
+            rows[submission.id] = row
+            progress.add(row)
 
-            pool.run([Task(s.path, s.relative) for s, _ in todo], finished)
+        pool.run([Task(s.path, s.relative) for s, _ in todo], finished)
     return todo
 
 
@@ -243,13 +281,8 @@ def _known(sheet: Sheet, seed: int, submission: Submission,
 
 
 def _graded(student: str, result: SheetResult, feedback: str | None = None) -> Row:
-    if result.load_error:
-        return Row(student, result, LOAD_ERROR, result.load_error, feedback=feedback)
-    problems = [e for e in result.automatic if e.status in (ERROR, TIMEOUT)]
-    if problems:
-        return Row(student, result, GRADED_WITH_ERRORS,
-                   f"{problems[0].id}: {problems[0].message}", feedback=feedback)
-    return Row(student, result, GRADED, feedback=feedback)
+    status, note = row_status(result)
+    return Row(student, result, status, note, feedback=feedback)
 
 
 def missing_result(sheet: Sheet, seed: int) -> SheetResult:
@@ -311,7 +344,7 @@ def summarize(sheet: Sheet, rows: Sequence[Row], *, graded_now: int = 0, elapsed
 
 def _write_feedback(folder: Path, rows: Sequence[Row]) -> tuple[Path, ...]:
     """``<folder>/<id>.md`` for every student with a result (written atomically)."""
-    from gradcheck.render.batch import missing_feedback
+    from gradcheck.render.batch import missing_feedback, unrendered_feedback
     from gradcheck.render.markdown import to_markdown
 
     folder.mkdir(parents=True, exist_ok=True)
@@ -324,22 +357,12 @@ def _write_feedback(folder: Path, rows: Sequence[Row]) -> tuple[Path, ...]:
         elif row.status == MISSING:
             text = missing_feedback(row.result, row.note)
         else:
-            text = to_markdown(row.result)   # a result saved in the journal (complete)
-        written.append(_write_atomically(folder / f"{row.id}.md", text))
+            try:
+                text = to_markdown(row.result)   # a result saved in the journal (complete)
+            except Exception as exc:  # noqa: BLE001 - one result's feedback, not the batch
+                text = unrendered_feedback(row.result, exc)
+        written.append(write_atomically(folder / f"{row.id}.md", text))
     return tuple(written)
-
-
-def _write_atomically(path: Path, text: str) -> Path:
-    fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.chmod(temporary, 0o644)
-        os.replace(temporary, path)
-    except BaseException:
-        os.unlink(temporary)
-        raise
-    return path
 
 
 def default_jobs() -> int:
@@ -354,9 +377,9 @@ def default_jobs() -> int:
         return os.cpu_count() or 1
 
 
-def _budget(sheet: Sheet, timeout: float | None) -> float:
-    """The longest one submission can take by its limits: every point timing out or
-    crashing (and the worker loading again), with a generous guess of points per exercise."""
+def _budget() -> float:
+    """The longest a grading process may work on one submission before the watchdog stops
+    it: the sandbox's time for a whole submission (``Limits.session_timeout``, which the
+    session itself enforces) plus the grader's own work."""
     limits = Limits()
-    per_call = float(timeout or sheet.timeout or DEFAULT_TIMEOUT) + limits.load_timeout
-    return limits.load_timeout + 10 * len(sheet.automatic) * per_call
+    return limits.session_timeout + limits.load_timeout + WATCHDOG_SLACK

@@ -39,8 +39,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from gradcheck.errors import UsageError
-
-SUFFIXES = (".py", ".ipynb")
+from gradcheck.limits import SUBMISSION_SUFFIXES as SUFFIXES
 
 
 @dataclass(frozen=True)

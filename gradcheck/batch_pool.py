@@ -63,12 +63,15 @@ class Task:
 class _Grader:
     """The coordinator's handle on one grading process."""
 
-    def __init__(self, spec: Path, seed: int, timeout: float | None, feedback: bool):
+    def __init__(self, spec: Path, seed: int, timeout: float | None, feedback: bool,
+                 mode: str | None = None):
         ours, theirs = socket.socketpair()
         self.log = tempfile.TemporaryFile()
         root = str(Path(__file__).resolve().parent.parent)
         command = [sys.executable, "-c", _BOOT, root, "--fd", str(theirs.fileno()),
                    "--parent", str(os.getpid()), "--spec", str(spec), "--seed", str(seed)]
+        if mode is not None:
+            command += ["--mode", mode]
         if timeout is not None:
             command += ["--timeout", repr(float(timeout))]
         if feedback:
@@ -147,14 +150,18 @@ class GraderPool:
     result's JSON bytes (empty when it failed). ``feedback`` has every result's Markdown
     feedback rendered in the grading process.
     ``budget`` is the longest one submission may take (then its process is killed and the
-    submission reported as not graded). Any exception, KeyboardInterrupt included, stops
-    every process (its sandbox cleans up) before it propagates. When :meth:`run` returns,
+    submission reported as not graded). ``mode`` is the sandbox mode every grading process
+    must use (None: each picks the strongest it can start). Any exception,
+    KeyboardInterrupt included, stops every process (its sandbox cleans up) before it
+    propagates. When :meth:`run` returns,
     the processes are shutting down; :meth:`close` (or leaving ``with``) waits for them.
     """
 
     def __init__(self, spec: Path, seed: int, timeout: float | None, jobs: int,
-                 spec_sha256: str, budget: float, feedback: bool = False):
+                 spec_sha256: str, budget: float, feedback: bool = False,
+                 mode: str | None = None):
         self.spec, self.seed, self.timeout, self.feedback = spec, seed, timeout, feedback
+        self.mode = mode
         self.jobs = max(1, int(jobs))
         self.spec_sha256 = spec_sha256
         self.budget = budget + WATCHDOG_SLACK
@@ -191,7 +198,7 @@ class GraderPool:
         self.graders.clear()
 
     def _start(self) -> _Grader:
-        grader = _Grader(self.spec, self.seed, self.timeout, self.feedback)
+        grader = _Grader(self.spec, self.seed, self.timeout, self.feedback, self.mode)
         self.graders.append(grader)
         return grader
 
@@ -273,7 +280,8 @@ def _stop(_signum, _frame) -> None:
 
 
 def main(argv: Sequence[str]) -> int:
-    """A grading process: ``--fd FD --parent PID --spec FILE --seed N [--timeout S]``."""
+    """A grading process: ``--fd FD --parent PID --spec FILE --seed N [--timeout S]
+    [--mode MODE] [--feedback yes]``."""
     options = dict(zip(argv[::2], argv[1::2], strict=False))
     from gradcheck.worker_guard import set_parent_death_signal
 
@@ -293,8 +301,8 @@ def main(argv: Sequence[str]) -> int:
 
     from gradcheck.sandbox import Sandbox
 
-    try:
-        with Sandbox() as sandbox:   # the zygote starts while the grader imports and prepares
+    try:   # the zygote starts while the grader imports and prepares
+        with Sandbox(mode=options.get("--mode")) as sandbox:
             from gradcheck import grader
             from gradcheck.spec import load_sheet
 
@@ -349,9 +357,13 @@ def _grade(grader, prepared, message: dict, opening: Future, timeout: float | No
     lite = {**data, "output": "", "exercises": [{**e, "checks": [], "output": ""}
                                                 for e in data["exercises"]]}
     text = None
-    if feedback:
+    if feedback:   # a renderer that fails costs this feedback file, never the row
+        from gradcheck.render.batch import unrendered_feedback
         from gradcheck.render.markdown import to_markdown
 
-        text = to_markdown(result)
+        try:
+            text = to_markdown(result)
+        except Exception as exc:  # noqa: BLE001
+            text = unrendered_feedback(result, exc)
     return ({"op": "done", "task": task, "lite": lite, "feedback": text},
             json.dumps(data, separators=(",", ":")).encode())

@@ -3,8 +3,10 @@
 - :func:`available_modes` / :func:`candidate_modes`: ``bwrap`` (bubblewrap, tried once),
   ``landlock`` (kernel Landlock ABI >= 1) and ``none`` (resource limits only).
 - :func:`clean_environment`: the zygote's environment, built from an allow-list.
-- :func:`read_roots` / :func:`bwrap_command`: the file-system view of the zygote and workers.
-- :class:`PidsCgroups`: a pids cgroup (v1) per worker, where the hierarchy is writable.
+- :func:`read_roots` / :func:`bwrap_command`: the file-system view of the zygote and workers;
+  :func:`forbidden_paths`: where the forbidden packages lie, to leave them out of it.
+- :class:`Cgroups`: a pids and a memory cgroup (v1) per worker, where the hierarchy is writable.
+- :func:`mode_warning`: what a weak mode does not protect, for the user.
 
 Nothing here runs student code.
 """
@@ -25,7 +27,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from gradcheck.errors import SandboxError
-from gradcheck.worker_guard import landlock_abi
+from gradcheck.worker_guard import landlock_abi, package_paths
 
 MODES = ("bwrap", "landlock", "none")
 ENV_MODE = "GRADCHECK_SANDBOX"
@@ -39,6 +41,11 @@ FIXED_VARIABLES = {
 }
 SYSTEM_ROOTS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/etc")
 TMPFS_SIZE = 16 << 20
+# The worker's own files: all the zygote runs (bwrap shows only these, at WORKER_VIEW).
+WORKER_FILES = ("worker.py", "protocol.py", "worker_guard.py", "worker_load.py",
+                "worker_values.py")
+WORKER_VIEW = "/gradcheck-worker"
+NEVER_HIDDEN = ("numpy",)    # the worker needs it; a sheet cannot forbid it
 
 
 def clean_environment(environ: Mapping[str, str], home: str) -> dict[str, str]:
@@ -108,6 +115,20 @@ def worker_script() -> Path:
     return Path(__file__).resolve().with_name("worker.py")
 
 
+def forbidden_paths(names) -> list[tuple[str, str]]:
+    """``(path, name)`` for every folder or file of a forbidden package that this process
+    would import, resolved, as the sandbox hides them from workers (``numpy`` never is; the
+    zygote adds what its own import path finds, see ``worker_guard.package_paths``).
+
+    >>> forbidden_paths(["no_such_package_here"])
+    []
+    >>> [name for _path, name in forbidden_paths(["json"])]
+    ['json']
+    """
+    protected = [*SYSTEM_ROOTS, *python_roots(), "/"]
+    return package_paths(names, protected, NEVER_HIDDEN)
+
+
 @functools.lru_cache(maxsize=1)
 def bwrap_path() -> str | None:
     """The bubblewrap executable, or None."""
@@ -126,11 +147,14 @@ def _bwrap_help() -> str:
         return ""
 
 
-def bwrap_command(base: Path | None) -> list[str]:
+def bwrap_command(base: Path | None, hidden=()) -> list[str]:
     """bwrap options (up to ``--``) for a zygote: read-only system and Python, ``base`` writable.
 
     No network, no IPC, own pid namespace, a small private /tmp, a read-only root, a new
-    session, no capabilities, and the sandbox dies with the thread that started it.
+    session, no capabilities, and the sandbox dies with the thread that started it. The
+    worker's files appear at :data:`WORKER_VIEW` (not the rest of gradcheck); ``hidden``
+    paths (:func:`forbidden_paths`) are covered: an empty folder over a folder, an empty
+    device over a file.
     """
     args = [bwrap_path() or "bwrap", "--die-with-parent", "--new-session", "--unshare-pid",
             "--unshare-net", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try",
@@ -138,7 +162,7 @@ def bwrap_command(base: Path | None) -> list[str]:
     if "--size" in _bwrap_help():
         args += ["--size", str(TMPFS_SIZE)]
     args += ["--tmpfs", "/tmp"]
-    visible = [*SYSTEM_ROOTS, *python_roots(), "/sys", str(worker_script().parent)]
+    visible = [*SYSTEM_ROOTS, *python_roots(), "/sys"]
     for path in sorted(set(visible), key=lambda p: (p.count("/"), p)):
         if not os.path.lexists(path):
             continue
@@ -146,6 +170,17 @@ def bwrap_command(base: Path | None) -> list[str]:
             args += ["--symlink", os.readlink(path), path]
         else:
             args += ["--ro-bind", path, path]
+    inside = [p.rstrip("/") + "/" for p in visible]
+    for path, _name in hidden:
+        if not any(path.startswith(p) for p in inside):
+            continue   # not in the view anyway
+        if os.path.isdir(path):
+            args += ["--tmpfs", path, "--remount-ro", path]
+        elif os.path.exists(path):
+            args += ["--ro-bind", "/dev/null", path]
+    folder = worker_script().parent
+    for name in WORKER_FILES:
+        args += ["--ro-bind", str(folder / name), f"{WORKER_VIEW}/{name}"]
     if base is not None:
         args += ["--bind", str(base), str(base), "--chdir", str(base)]
     # bwrap builds the view on a writable tmpfs: without this, files written anywhere in the
@@ -199,6 +234,39 @@ def candidate_modes(requested: str | None) -> list[str]:
     return [requested]
 
 
+def mode_warning(mode: str, landlock: int) -> str | None:
+    """What the sandbox mode in use does not protect, in one sentence; None for a strong one.
+
+    >>> mode_warning("bwrap", 7) is None, mode_warning("landlock", 6) is None
+    (True, True)
+    >>> mode_warning("none", 0)  # doctest: +ELLIPSIS
+    "the sandbox runs in mode 'none' (no bubblewrap or Landlock here): ..."
+    """
+    if mode == "none":
+        return ("the sandbox runs in mode 'none' (no bubblewrap or Landlock here): student "
+                "code is limited in time, memory and processes, but it can read and write "
+                "your files and reach the network where seccomp is missing")
+    if mode == "landlock" and landlock < 6:
+        return (f"the sandbox runs in mode 'landlock' with Landlock ABI {landlock} (< 6): "
+                "files are confined, but student code can signal other processes of your "
+                "user (the grader's own are refused by seccomp)")
+    return None
+
+
+def pick_mode(requested: str | None = None) -> str:
+    """The mode a sandbox started now would use: the requested one (argument, else
+    ``$GRADCHECK_SANDBOX``), or in auto the first of :func:`candidate_modes` that works here.
+
+    >>> pick_mode("none")
+    'none'
+    """
+    modes = candidate_modes(requested)
+    if len(modes) == 1:
+        return modes[0]
+    available = available_modes()
+    return next(m for m in modes if m in available)
+
+
 def user_thread_count(uid: int) -> int:
     """How many threads the user runs now (what RLIMIT_NPROC counts)."""
     count = 0
@@ -215,29 +283,61 @@ def user_thread_count(uid: int) -> int:
     return count
 
 
-class PidsCgroups:
-    """Per-worker pids cgroups (cgroup v1) below a folder of our own, when writable.
+def _v1_mount(controller: str) -> Path | None:
+    try:
+        with open("/proc/self/mounts") as f:
+            for line in f:
+                fields = line.split()
+                if len(fields) > 3 and fields[2] == "cgroup" and \
+                        controller in fields[3].split(","):
+                    return Path(fields[1])
+    except OSError:
+        pass
+    return None
 
-    ``PidsCgroups.create()`` returns None where there is no writable pids hierarchy
-    (non-root, cgroup v2 without delegation, macOS); callers then skip cgroups.
+
+def _v1_own_path(controller: str) -> str:
+    try:
+        with open("/proc/self/cgroup") as f:
+            for line in f:
+                _id, controllers, path = line.rstrip("\n").split(":", 2)
+                if controller in controllers.split(","):
+                    return path.lstrip("/")
+    except (OSError, ValueError):
+        pass
+    return ""
+
+
+class Cgroups:
+    """Per-worker cgroups (v1): ``pids`` (``pids.max``) and ``memory``
+    (``memory.limit_in_bytes``, and ``memory.memsw.limit_in_bytes`` where swap is
+    accounted), each below a folder of our own in the grader's own group.
+
+    ``Cgroups.create()`` returns None where neither hierarchy is writable (non-root, cgroup
+    v2 only, macOS); callers then go without. ``roots`` maps a controller to our folder.
     """
 
-    def __init__(self, root: Path):
-        self.root = root
+    CONTROLLERS = ("pids", "memory")
+
+    def __init__(self, roots: dict[str, Path]):
+        self.roots = roots
 
     @classmethod
-    def create(cls) -> PidsCgroups | None:
-        mount = cls._mount()
-        if mount is None:
-            return None
-        parent = mount / cls._own_path()
-        root = parent / f"gradcheck-{os.getpid()}-{secrets.token_hex(4)}"
-        try:
-            root.mkdir()
-        except OSError:
-            return None
-        cls._remove_stale(parent)
-        return cls(root)
+    def create(cls) -> Cgroups | None:
+        roots = {}
+        name = f"gradcheck-{os.getpid()}-{secrets.token_hex(4)}"
+        for controller in cls.CONTROLLERS:
+            mount = _v1_mount(controller)
+            if mount is None:
+                continue
+            parent = mount / _v1_own_path(controller)
+            try:
+                (parent / name).mkdir()
+            except OSError:
+                continue
+            cls._remove_stale(parent)
+            roots[controller] = parent / name
+        return cls(roots) if roots else None
 
     @classmethod
     def _remove_stale(cls, parent: Path) -> None:
@@ -245,43 +345,31 @@ class PidsCgroups:
         for folder in parent.glob("gradcheck-*-*"):
             pid = folder.name.split("-")[1]
             if pid.isdigit() and not os.path.exists(f"/proc/{pid}"):
-                cls(folder).close()
+                _remove_tree_of_groups(folder)
 
-    @staticmethod
-    def _mount() -> Path | None:
-        try:
-            with open("/proc/self/mounts") as f:
-                for line in f:
-                    fields = line.split()
-                    if len(fields) > 3 and fields[2] == "cgroup" and "pids" in fields[3].split(","):
-                        return Path(fields[1])
-        except OSError:
-            pass
-        return None
-
-    @staticmethod
-    def _own_path() -> str:
-        try:
-            with open("/proc/self/cgroup") as f:
-                for line in f:
-                    _id, controllers, path = line.rstrip("\n").split(":", 2)
-                    if "pids" in controllers.split(","):
-                        return path.lstrip("/")
-        except (OSError, ValueError):
-            pass
-        return ""
-
-    def add(self, name: str, pid: int, limit: int) -> Path | None:
-        """Create the group ``name`` with ``pids.max = limit`` and move ``pid`` into it."""
-        group = self.root / name
-        try:
-            group.mkdir(exist_ok=True)
-            (group / "pids.max").write_text(str(limit))
-            (group / "cgroup.procs").write_text(str(pid))
-        except OSError:
-            self.remove(group)
-            return None
-        return group
+    def add(self, name: str, pid: int, processes: int, memory: int) -> dict[str, Path]:
+        """Groups ``name`` (one per controller) holding ``pid``, with ``pids.max =
+        processes`` and a memory limit of ``memory`` bytes for all its processes together.
+        Returns the groups made (a controller that fails is left out)."""
+        limits = {"pids": ("pids.max", processes), "memory": ("memory.limit_in_bytes", memory)}
+        made = {}
+        for controller, root in self.roots.items():
+            group = root / name
+            file, value = limits[controller]
+            try:
+                group.mkdir(exist_ok=True)
+                (group / file).write_text(str(value))
+                if controller == "memory" and (group / "memory.memsw.limit_in_bytes").exists():
+                    try:   # swap counts too where it is accounted
+                        (group / "memory.memsw.limit_in_bytes").write_text(str(value))
+                    except OSError:
+                        pass
+                (group / "cgroup.procs").write_text(str(pid))
+            except OSError:
+                _remove_group(group)
+                continue
+            made[controller] = group
+        return made
 
     @staticmethod
     def kill(group: Path, timeout: float = 2.0) -> None:
@@ -301,20 +389,31 @@ class PidsCgroups:
                     pass
             time.sleep(0.002)
 
-    def remove(self, group: Path) -> None:
-        self.kill(group)
-        for _ in range(50):
-            try:
-                group.rmdir()
-                return
-            except FileNotFoundError:
-                return
-            except OSError:
-                time.sleep(0.01)  # killed processes leave the group a moment later
+    def remove(self, groups: dict[str, Path]) -> None:
+        """Kill what is in the groups, then remove them."""
+        for group in groups.values():
+            _remove_group(group)
 
     def close(self) -> None:
-        if self.root.is_dir():
-            for group in self.root.iterdir():
-                if group.is_dir():
-                    self.remove(group)
-        self.remove(self.root)
+        for root in self.roots.values():
+            _remove_tree_of_groups(root)
+
+
+def _remove_group(group: Path) -> None:
+    Cgroups.kill(group)
+    for _ in range(50):
+        try:
+            group.rmdir()
+            return
+        except FileNotFoundError:
+            return
+        except OSError:
+            time.sleep(0.01)  # killed processes leave the group a moment later
+
+
+def _remove_tree_of_groups(root: Path) -> None:
+    if root.is_dir():
+        for group in root.iterdir():
+            if group.is_dir():
+                _remove_group(group)
+    _remove_group(root)

@@ -183,7 +183,7 @@ class _ExerciseGrader:
         # Every point is asked at once (pipelined); the worker stops being asked after a
         # timeout or "not implemented", and the remaining points are marked as not run.
         outcomes = self.session.pipeline([self._request(p) for p in self.points],
-                                         stop=(TIMEOUT, NOT_IMPLEMENTED))
+                                         stop=(TIMEOUT, NOT_IMPLEMENTED, "crashed"))
         for point, outcome in zip(self.points, outcomes, strict=False):  # may stop early
             if outcome.output:
                 output.append(outcome.output)

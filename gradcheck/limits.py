@@ -22,6 +22,7 @@ TIMEOUT = "timeout"
 CRASHED = "crashed"
 INVALID = "invalid"
 STATUSES = (OK, ERROR, NOT_IMPLEMENTED, MISSING, TIMEOUT, CRASHED, INVALID)
+SUBMISSION_SUFFIXES = (".py", ".ipynb")   # what a submission may be
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,8 @@ class Limits:
     output: int = 64 << 10           # bytes of printed output kept per load or call
     result_size: int = 64 << 20      # bytes of arrays a reply may carry
     start_timeout: float = 60.0      # for the zygote to start and import numpy, seconds
+    restarts: int = 10               # workers replaced after crashes, per session; then none
+    session_timeout: float = 300.0   # seconds one session may spend on its workers in all
 
     def __post_init__(self) -> None:
         for f in fields(self):
@@ -56,8 +59,9 @@ class LoadReport:
     ``defs`` maps each top-level name to ``{"kind": "function" | "class" | "other",
     "line": int | None, "params": [...] | None}``, plus ``"cell"`` for notebooks and
     ``"methods"`` for classes. ``warnings`` lists notebook cells that failed (the rest ran).
-    ``status`` is "ok", "error", "timeout" or "crashed"; ``line`` is the student's line of the
-    failure when known; ``traceback`` holds the student's frames only.
+    ``status`` is "ok", "error", "timeout", "crashed" or "invalid" (a garbled reply: student
+    code wrote into the worker's channel); ``line`` is the student's line of the failure when
+    known; ``traceback`` holds the student's frames only.
     """
 
     ok: bool
@@ -95,7 +99,9 @@ class CallOutcome:
 
 
 _ESCAPES = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[@-_]")
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+# Control characters other than tab and newline (C0, DEL, C1): printed, they would move the
+# cursor, change colours or clear the screen.
+CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
 def clean_output(data: bytes, total: int | None = None) -> str:
@@ -107,7 +113,7 @@ def clean_output(data: bytes, total: int | None = None) -> str:
     'ared\\\\x00\\n\\n[output truncated: 88 more bytes not shown]'
     """
     text = data.decode("utf-8", errors="replace").replace("\r\n", "\n").replace("\r", "\n")
-    text = _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", _ESCAPES.sub("", text))
+    text = CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", _ESCAPES.sub("", text))
     if total is not None and total > len(data):
         text += f"\n[output truncated: {total - len(data)} more bytes not shown]"
     return text

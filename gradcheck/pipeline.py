@@ -14,7 +14,9 @@ What stays the same as with :meth:`Session.call` / :meth:`Session.node`:
 - after a timeout, a crash or a garbled reply the worker is killed, and the requests not yet
   answered go to a fresh worker (the module loaded again), as the next call would;
 - ``stop``: after an outcome with one of these statuses nothing more is asked (replies to
-  requests already sent are read and dropped), and the list of outcomes ends there.
+  requests already sent are read and dropped), and the list of outcomes ends there;
+- the session's limits: no fresh worker after ``Limits.restarts`` crashes, and no request
+  runs past the session's time budget (``Limits.session_timeout``).
 
 What differs: printed output is read when a pipeline ends, fails or stops, so it appears on
 that outcome (together with what earlier requests of the pipeline printed) instead of on
@@ -27,6 +29,7 @@ each one.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections import deque
 from collections.abc import Iterable, Sequence
@@ -36,7 +39,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from gradcheck.errors import SandboxError, UsageError
-from gradcheck.limits import ERROR, OK, CallOutcome
+from gradcheck.limits import ERROR, TIMEOUT, CallOutcome, Limits
 from gradcheck.zygote import Reply, WorkerHandle
 
 if TYPE_CHECKING:
@@ -79,14 +82,24 @@ class Request:
     def size(self) -> int:
         return sum(a.nbytes for a in self.arrays) + 256
 
-    def finish(self, outcome: CallOutcome) -> CallOutcome:
-        """The outcome with its value shaped: one array, a k-tuple, or ``(out, grads)``."""
-        if outcome.status != OK:
-            return outcome
-        values = outcome.value
+    def timeout_in(self, limits: Limits) -> float:
+        """This request's timeout in seconds: its own, else ``limits.call_timeout``.
+
+        >>> Request.call("f", [1.0]).timeout_in(Limits(call_timeout=2))
+        2.0
+        """
+        return float(limits.call_timeout if self.timeout is None else self.timeout)
+
+    def shape(self, values: list[np.ndarray]):
+        """The arrays of an "ok" reply as the outcome's value: one array, a k-tuple, or
+        ``(out, grads)`` for a node.
+
+        >>> Request.call("f", [1.0], arity=2).shape([np.zeros(1), np.ones(1)])
+        (array([0.]), array([1.]))
+        """
         if self.header["op"] == "node":
-            return replace_value(outcome, (values[0], tuple(values[1:])))
-        return replace_value(outcome, values[0] if self.arity is None else tuple(values))
+            return values[0], tuple(values[1:])
+        return values[0] if self.arity is None else tuple(values)
 
 
 def run(session: Session, requests: Sequence[Request], stop: Iterable[str] = ()
@@ -100,28 +113,49 @@ def run(session: Session, requests: Sequence[Request], stop: Iterable[str] = ()
     """
     stop = frozenset(stop)
     outcomes: list[CallOutcome] = []
+    limits = session._sandbox.limits
     with session._lock:
         if session._closed:
             raise SandboxError("the session is closed")
         while len(outcomes) < len(requests):
             if outcomes and outcomes[-1].status in stop:
                 break
+            request = requests[len(outcomes)]
             if not session.load.ok:
                 outcomes.append(CallOutcome(
                     ERROR, message=f"the submission did not load: {session.load.error}"))
                 continue
-            worker, failed = session._ready()
+            if session.time_left <= 0:
+                outcomes.append(session.out_of_time())
+                continue
+            worker, failed = session._ready(request.timeout_in(limits))
             if worker is None:
                 outcomes.append(failed)
                 continue
-            outcomes += _flight(session, worker, requests[len(outcomes):], stop)
+            started = time.monotonic()
+            try:
+                outcomes += _flight(session, worker, requests[len(outcomes):], stop,
+                                    started + session.time_left)
+            finally:
+                session._spent += time.monotonic() - started
     return outcomes
 
 
+def _room(todo: Sequence[Request], sent: int, inflight: int, batch: int, held: int) -> bool:
+    """May one more request of ``todo`` be sent now? Always when nothing is in flight, else
+    while the window has room for it (requests and bytes)."""
+    if sent + batch >= len(todo):
+        return False
+    if not (inflight or batch):
+        return True
+    return inflight + batch < WINDOW and held + todo[sent + batch].size <= WINDOW_BYTES
+
+
 def _flight(session: Session, worker: WorkerHandle, todo: Sequence[Request],
-            stop: frozenset[str]) -> list[CallOutcome]:
+            stop: frozenset[str], deadline: float) -> list[CallOutcome]:
     """Outcomes from one worker: all of ``todo``, or up to a stop, or up to a failure that
-    killed the worker (the caller starts a fresh one for the rest)."""
+    killed the worker (the caller starts a fresh one for the rest). No request runs past
+    ``deadline`` (monotonic), the end of the session's time."""
     limits = session._sandbox.limits
     inflight: deque[tuple[Request, int, float, float]] = deque()
     outcomes: list[CallOutcome] = []
@@ -130,12 +164,9 @@ def _flight(session: Session, worker: WorkerHandle, todo: Sequence[Request],
     ready = time.monotonic()  # when the worker could start on the next request
     while len(outcomes) < len(todo):
         batch: list[tuple[Request, float]] = []    # sent together, in one write
-        while (not broken and sent + len(batch) < len(todo) and (not (inflight or batch) or (
-                len(inflight) + len(batch) < WINDOW
-                and held + todo[sent + len(batch)].size <= WINDOW_BYTES))):
+        while not broken and _room(todo, sent, len(inflight), len(batch), held):
             request = todo[sent + len(batch)]
-            batch.append((request, limits.call_timeout if request.timeout is None
-                          else float(request.timeout)))
+            batch.append((request, request.timeout_in(limits)))
             held += request.size
         if batch:
             now = time.monotonic()
@@ -149,21 +180,25 @@ def _flight(session: Session, worker: WorkerHandle, todo: Sequence[Request],
         if inflight:
             request, request_id, sent_at, timeout = inflight.popleft()
             held -= request.size
-            reply = worker.receive(request_id, start=max(sent_at, ready), timeout=timeout,
+            start = max(sent_at, ready)
+            budget = min(timeout, max(deadline - start, 0.0))
+            reply = worker.receive(request_id, start=start, timeout=budget,
                                    max_payload=limits.result_size)
             ready = time.monotonic()
         else:   # the worker died before this request could be sent
             request = todo[sent]
-            timeout = limits.call_timeout if request.timeout is None else float(request.timeout)
+            timeout = budget = request.timeout_in(limits)
             reply = Reply("died")
-        outcome = session._outcome(worker, reply, request.expected, timeout, request.what, "")
+        outcome = session._outcome(worker, reply, request, budget, "")
+        if outcome.status == TIMEOUT and budget < timeout:
+            outcome = dataclasses.replace(
+                outcome, message=session.out_of_time(request.what).message)
         unread += 1
         if worker.dead or outcome.status in stop or len(outcomes) + 1 == len(todo):
             output = worker.read_output(limits.output * unread)
             unread = 0
-            outcome = CallOutcome(outcome.status, outcome.value, outcome.message,
-                                  outcome.duration, output, outcome.line, outcome.traceback)
-        outcomes.append(request.finish(outcome))
+            outcome = dataclasses.replace(outcome, output=output)
+        outcomes.append(outcome)
         if worker.dead:
             break
         if outcome.status in stop:
@@ -205,13 +240,3 @@ def is_plain(array) -> bool:
     (True, False)
     """
     return type(array) is np.ndarray and array.dtype == np.float64
-
-
-def replace_value(outcome: CallOutcome, value) -> CallOutcome:
-    """The outcome with another value.
-
-    >>> replace_value(CallOutcome("ok", [1.0]), 2.0).value
-    2.0
-    """
-    return CallOutcome(outcome.status, value, outcome.message, outcome.duration, outcome.output,
-                       outcome.line, outcome.traceback)

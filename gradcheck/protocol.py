@@ -53,8 +53,8 @@ class TooLarge(ProtocolError):
 def npy_bytes(array: np.ndarray) -> bytes:
     """One array in ``.npy`` format, pickle refused.
 
-    >>> npy_bytes(np.zeros(2))[:50]
-    b"\\x93NUMPY\\x01\\x00v\\x00{'descr': '<f8', 'fortran_order': False, 'sha"
+    >>> npy_bytes(np.zeros(2))[:18]
+    b"\\x93NUMPY\\x01\\x00v\\x00{'descr'"
     """
     if type(array) is np.ndarray and array.dtype.str == "<f8" and array.flags.c_contiguous:
         text = _F8_HEADER % (repr(array.shape),)
@@ -77,6 +77,50 @@ def encode(header: dict, arrays=(), raw: bytes = b"") -> bytes:
     text = json.dumps(header, separators=(",", ":")).encode()
     payload_length = len(raw) + sum(len(b) for b in blobs)
     return b"".join([PREFIX.pack(MAGIC, len(text), payload_length), text, raw, *blobs])
+
+
+def decode_header(text: bytes) -> dict:
+    """A frame's JSON header as a dict; ProtocolError for anything else.
+
+    Whatever the bytes are (nested a million levels deep, not UTF-8, not JSON), the result
+    is a dict or a ProtocolError, never another exception. Strings holding lone surrogates
+    (``"\\ud800"``, which JSON allows) come back with those escaped as ``\\ud800``, so
+    every string can be encoded as UTF-8 wherever it is shown or written.
+
+    >>> decode_header(b'{"message": "bad \\\\ud800 value"}')["message"]
+    'bad \\\\ud800 value'
+    >>> decode_header(b"[" * 100000)
+    Traceback (most recent call last):
+    gradcheck.protocol.ProtocolError: a header that is not JSON (RecursionError)
+    """
+    try:
+        header = json.loads(text)
+    except Exception as exc:  # noqa: BLE001 - RecursionError, MemoryError, ValueError, ...
+        detail = f"{exc}" if isinstance(exc, ValueError) else type(exc).__name__
+        raise ProtocolError(f"a header that is not JSON ({detail})") from None
+    if not isinstance(header, dict):
+        raise ProtocolError("a header that is not a JSON object")
+    if _MAYBE_SURROGATE.search(text):
+        header = _without_surrogates(header)
+    return header
+
+
+# A lone surrogate reaches a decoded string only through a \ud800-\udfff escape or the
+# (invalid) UTF-8 bytes of one, which json.loads accepts; most headers hold neither.
+_MAYBE_SURROGATE = re.compile(rb"\\u[dD][89a-fA-F]|\xed[\xa0-\xbf]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _without_surrogates(value):
+    if isinstance(value, str):
+        if _SURROGATE.search(value):
+            return value.encode("utf-8", "backslashreplace").decode("utf-8")
+        return value
+    if isinstance(value, list):
+        return [_without_surrogates(v) for v in value]
+    if isinstance(value, dict):
+        return {_without_surrogates(k): _without_surrogates(v) for k, v in value.items()}
+    return value
 
 
 def decode_payload(header: dict, payload: bytes) -> tuple[bytes, list[np.ndarray]]:
@@ -159,12 +203,7 @@ class Channel:
             raise TooLarge(header_length, MAX_HEADER)
         if payload_length > max_payload:
             raise TooLarge(payload_length, max_payload)
-        try:
-            header = json.loads(self._read(header_length, deadline, fds, credentials))
-        except ValueError as exc:
-            raise ProtocolError(f"a header that is not JSON ({exc})") from None
-        if not isinstance(header, dict):
-            raise ProtocolError("a header that is not a JSON object")
+        header = decode_header(self._read(header_length, deadline, fds, credentials))
         payload = self._read(payload_length, deadline, fds, credentials)
         raw, arrays = decode_payload(header, payload)
         return header, raw, arrays
@@ -204,3 +243,36 @@ class Channel:
                     self.peer_pid = struct.unpack("=iII", value[:12])[0]
             return data
         return self.sock.recv(size)
+
+
+DEF_KINDS = ("function", "class", "other")
+
+
+def load_reply_problem(header: dict) -> str | None:
+    """What is wrong with a worker's "ok" reply to loading, or None when it is well formed:
+    ``defs`` maps names to entries of the documented shape (``LoadReport.defs``),
+    ``warnings`` is a list of text.
+
+    >>> load_reply_problem({"defs": {"f": {"kind": "function", "line": 3, "params": ["x"]}}})
+    >>> load_reply_problem({"defs": {"d_1a": []}})
+    "a definition of 'd_1a' of an unknown kind"
+    """
+    defs, warnings = header.get("defs"), header.get("warnings", [])
+    if not isinstance(warnings, list) or not all(isinstance(w, str) for w in warnings):
+        return "warnings that are not a list of text"
+    if not isinstance(defs, dict):
+        return "no list of definitions"
+    for name, entry in defs.items():
+        if not isinstance(entry, dict) or entry.get("kind") not in DEF_KINDS:
+            return f"a definition of {name[:80]!r} of an unknown kind"
+        line = entry.get("line")
+        if line is not None and type(line) is not int:
+            return f"a definition of {name[:80]!r} with a line that is not a number"
+        for key in ("params", "methods"):
+            items = entry.get(key)
+            if items is not None and not (isinstance(items, list)
+                                          and all(isinstance(p, str) for p in items)):
+                return f"a definition of {name[:80]!r} whose {key} are not a list of names"
+        if "cell" in entry and type(entry["cell"]) is not int:
+            return f"a definition of {name[:80]!r} with a cell that is not a number"
+    return None

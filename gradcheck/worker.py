@@ -5,6 +5,11 @@ finds no grader in ``sys.modules``). The parent (``gradcheck.sandbox``) starts i
 
     python -s -B worker.py --zygote FD --scratch DIR
 
+With ``--keeper`` (outside bubblewrap) the process first forks: the parent stays behind as a
+small *keeper* (a child subreaper that only waits; when the zygote dies, however it died, the
+keeper kills whatever the zygote's workers left behind, then exits), the child goes on as the
+zygote. Under bubblewrap the pid namespace does the same.
+
 The zygote imports numpy, becomes a child subreaper and serves requests on the control socket
 FD: ``spawn`` forks a worker (its socket and output file arrive as SCM_RIGHTS fds), ``reap``
 kills a worker's process group and returns its wait status, ``quit``. Orphans reparented to
@@ -27,11 +32,10 @@ import socket
 import sys
 import time
 
-import numpy as np
-
 SWEEP_INTERVAL = 0.2
 CTL_MAX_PAYLOAD = 0
 REQUEST_MAX_PAYLOAD = 1 << 30
+LAYERS_KEPT = 2          # Landlock reading layers the zygote keeps built (one per forbid list)
 
 
 # The helper modules next to this file, loaded by main() (see _load_sibling).
@@ -55,15 +59,24 @@ def _load_sibling(name: str):
 
 
 def _children() -> list[int]:
-    """Direct children of this (single-threaded) process."""
+    """Direct children of this process, whichever of its threads started them."""
+    children: list[int] = []
     try:
-        with open(f"/proc/self/task/{os.getpid()}/children") as f:
-            return [int(p) for p in f.read().split()]
-    except OSError:
+        for task in os.listdir("/proc/self/task"):
+            with open(f"/proc/self/task/{task}/children") as f:
+                children += [int(p) for p in f.read().split()]
+        return children
+    except OSError:   # no procfs (macOS: orphans are not swept) or no children files
         pass
+    return _children_by_scan()
+
+
+def _children_by_scan() -> list[int]:
+    """Direct children found by reading every process's parent from /proc."""
     children = []
     if not os.path.isdir("/proc"):
-        return children   # no procfs (macOS): orphans are not swept
+        return children
+    me = os.getpid()
     for entry in os.listdir("/proc"):
         if entry.isdigit():
             try:
@@ -71,7 +84,7 @@ def _children() -> list[int]:
                     fields = f.read().rpartition(")")[2].split()
             except OSError:
                 continue
-            if int(fields[1]) == os.getpid():
+            if int(fields[1]) == me:
                 children.append(int(entry))
     return children
 
@@ -79,10 +92,43 @@ def _children() -> list[int]:
 class Zygote:
     """Forks workers on request; kills every orphan that is not a live worker."""
 
-    def __init__(self, ctl):
+    def __init__(self, ctl, keeper: int = 0, graders=(), scratch: str = ""):
         self.ctl = ctl
         self.workers: set[int] = set()
         self.statuses: dict[int, int] = {}
+        # no signal from a worker may reach these (seccomp): the zygote, its keeper, the
+        # grader and the grader's parent (e.g. a batch's coordinator)
+        self.protected = tuple(p for p in (os.getpid(), keeper, *graders) if p > 1)
+        self.scratch = scratch
+        self.layers: dict[tuple, int] = {}   # (read roots, hidden paths) -> ruleset fd
+        self.found: dict[tuple, list] = {}   # forbid list -> where those packages are here
+
+    def hide(self, request: dict) -> None:
+        """Add to the request's hidden paths (found by the parent) the forbidden packages
+        as the import system here finds them (the parent's may differ: its working
+        folder, PYTHONPATH, an editable install)."""
+        forbid = tuple(sorted(str(n) for n in request.get("forbid") or ()))
+        if forbid not in self.found:
+            roots = list(request.get("read_roots") or ()) + ["/"]
+            self.found[forbid] = [list(p) for p in guard.package_paths(forbid, roots)]
+        known = {tuple(p) for p in request.get("hidden") or ()}
+        request["hidden"] = sorted(known | {tuple(p) for p in self.found[forbid]})
+
+    def layer(self, request: dict) -> int:
+        """The Landlock reading layer that hides the request's forbidden packages (-1: none
+        needed or possible), built once per list and kept for the next workers."""
+        hidden = tuple(path for path, _name in request.get("hidden") or ())
+        if not hidden or not request.get("landlock"):
+            return -1
+        key = (tuple(request["read_roots"]), hidden)
+        if key not in self.layers:
+            readable, listable = guard.split_roots(list(key[0]), list(hidden))
+            if self.scratch:
+                readable.append(self.scratch)
+            while len(self.layers) >= LAYERS_KEPT:
+                os.close(self.layers.pop(next(iter(self.layers))))
+            self.layers[key] = guard.reading_layer(readable, listable)
+        return self.layers[key]
 
     def reap(self) -> None:
         while True:
@@ -168,6 +214,8 @@ class Zygote:
         if len(fds) != 2:
             return {"ok": False, "error": "a spawn request needs a socket and an output file"}
         zygote = os.getpid()
+        self.hide(request)
+        layer = self.layer(request)
         try:
             pid = os.fork()
         except OSError as exc:
@@ -175,7 +223,7 @@ class Zygote:
         if pid == 0:
             code = 70
             try:
-                Worker(request, fds[0], fds[1], zygote, self.ctl).run()
+                Worker(request, fds[0], fds[1], zygote, self.ctl, layer, self.protected).run()
                 code = 0
             except BaseException:  # noqa: BLE001 - never return into the zygote's loop
                 import traceback
@@ -193,12 +241,14 @@ class Zygote:
 class Worker:
     """One submission's process: confine, load, answer requests until told to quit."""
 
-    def __init__(self, request, sock_fd, out_fd, zygote, ctl):
+    def __init__(self, request, sock_fd, out_fd, zygote, ctl, layer=-1, protected=()):
         self.request = request
         self.sock_fd = sock_fd
         self.out_fd = out_fd
         self.zygote = zygote
         self.ctl = ctl
+        self.layer = layer           # a Landlock reading layer built by the zygote, or -1
+        self.protected = protected   # pids no signal from here may reach
         self.submission = None
 
     def confine(self) -> dict:
@@ -222,8 +272,11 @@ class Worker:
         os.dup2(self.out_fd, 2)
         for fd in (null, self.out_fd):
             os.close(fd)
-        os.closerange(3, self.sock_fd)
-        os.closerange(self.sock_fd + 1, 1 << 16)
+        low = 3
+        for keep in sorted({self.sock_fd, self.layer} - {-1}):
+            os.closerange(low, keep)
+            low = keep + 1
+        os.closerange(low, 1 << 16)
         sys.stdout.reconfigure(line_buffering=True)
         import faulthandler
 
@@ -236,16 +289,21 @@ class Worker:
             memory=limits["memory"], file_size=limits["file_size"],
             open_files=limits["open_files"], processes=request.get("nproc"))}
         protections["capabilities_dropped"] = guard.drop_capabilities()
-        protections["seccomp"] = guard.deny_sockets()
+        protections["seccomp"] = guard.install_seccomp(self.protected, os.getpid())
         protections["landlock"] = 0
         if request.get("landlock"):
+            layers = [self.layer] if self.layer >= 0 else []
             protections["landlock"] = guard.apply_landlock(
-                read_roots=list(request["read_roots"]) + [work], write_dirs=[work])
+                read_roots=list(request["read_roots"]) + [work], write_dirs=[work],
+                layers=layers)
+            protections["landlock_hides_forbidden"] = bool(layers and protections["landlock"])
+        if self.layer >= 0:
+            os.close(self.layer)
         return protections
 
     def run(self) -> None:
         protections = self.confine()
-        imports = load.ImportGuard(self.request.get("forbid", ()))
+        imports = load.ImportGuard(self.request.get("forbid", ()), self.request.get("hidden", ()))
         imports.install()
         chan = protocol.Channel(socket.socket(fileno=self.sock_fd))
         chan.send({"op": "hello", "pid": os.getpid(), "protections": protections})
@@ -306,11 +364,13 @@ def _end_descendants(rounds: int = 50) -> None:
 
     The worker is a subreaper, so descendants whose parents die (double-forked daemons,
     ``setsid`` children) become its children; one cheap ``waitid`` says whether there are any.
+    Children of every thread count (a student's thread may have started them).
     """
     for _ in range(rounds):
         if not _has_children():
             return
-        for pid in _children():
+        children = _children() or _children_by_scan()
+        for pid in children:
             try:
                 os.kill(pid, signal.SIGKILL)
             except ProcessLookupError:
@@ -321,6 +381,8 @@ def _end_descendants(rounds: int = 50) -> None:
                     break
             except ChildProcessError:
                 break
+        if not children:
+            return   # only children that had already ended, now reaped
         time.sleep(0.001)
 
 
@@ -332,21 +394,73 @@ def _flush() -> None:
             pass
 
 
+def _parent_of(pid: int) -> int:
+    """The parent of process ``pid`` (0 when unknown)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return int(f.read().rpartition(")")[2].split()[1])
+    except (OSError, ValueError, IndexError):
+        return 0
+
+
+def _keep(zygote: int) -> None:
+    """The keeper: wait for the zygote; once it is gone, kill and reap every process that
+    was reparented here (what its workers left behind), then exit."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    while True:
+        try:
+            pid, _status = os.waitpid(-1, 0)
+        except ChildProcessError:
+            break
+        except InterruptedError:
+            continue
+        if pid == zygote:
+            break
+    while True:   # a dying worker's orphans are reparented here before it can be reaped
+        for pid in _children():
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        try:
+            os.waitpid(-1, 0)
+        except ChildProcessError:
+            break
+        except InterruptedError:
+            continue
+    os._exit(0)
+
+
 def main(argv: list[str]) -> int:
     """Run the zygote on the control socket ``--zygote FD``.
 
     With ``--scratch DIR`` (the sandbox's private folder, named ``gradcheck-sandbox-*``), the
-    zygote removes that folder when the parent vanished without closing the sandbox.
+    zygote removes that folder when the parent vanished without closing the sandbox. With
+    ``--keeper`` a keeper process (see the module's docstring) stays between the parent and
+    the zygote.
     """
+    keeper = "--keeper" in argv
+    argv = [a for a in argv if a != "--keeper"]
     if len(argv) not in (3, 5) or argv[1] != "--zygote" or argv[3:4] not in ([], ["--scratch"]):
-        print("usage: worker.py --zygote FD [--scratch DIR]", file=sys.stderr)
+        print("usage: worker.py --zygote FD [--scratch DIR] [--keeper]", file=sys.stderr)
         return 2
     here = os.path.dirname(os.path.abspath(__file__))
     sys.path[:] = [p for p in sys.path if p and os.path.abspath(p) != here]
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     global protocol, guard, load, values
-    protocol = _load_sibling("protocol")
     guard = _load_sibling("worker_guard")
+    grader = os.getppid()
+    keeper_pid = 0
+    if keeper:
+        guard.become_subreaper()
+        zygote = os.fork()
+        if zygote:
+            os.close(int(argv[2]))   # the control socket is the zygote's alone
+            _keep(zygote)
+        keeper_pid = os.getppid()
+    import numpy as np
+
+    protocol = _load_sibling("protocol")
     load = _load_sibling("worker_load")
     values = _load_sibling("worker_values")
     guard.become_subreaper()
@@ -355,8 +469,9 @@ def main(argv: list[str]) -> int:
     ctl = protocol.Channel(socket.socket(fileno=int(argv[2])))
     ctl.send({"op": "ready", "pid": os.getpid(), "numpy": np.__version__,
               "python": sys.version.split()[0], "landlock": guard.landlock_abi()})
-    orphaned = Zygote(ctl).serve()
     scratch = argv[4] if len(argv) == 5 else ""
+    graders = (grader, _parent_of(grader)) if keeper else ()   # bwrap: not visible anyway
+    orphaned = Zygote(ctl, keeper_pid, graders, scratch).serve()
     if orphaned and os.path.basename(scratch).startswith("gradcheck-sandbox-"):
         import shutil
 

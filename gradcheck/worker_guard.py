@@ -7,15 +7,21 @@ worker still runs with resource limits alone.
 
 - resource limits: address space, file size, open files, core dumps, processes, CPU time
 - capabilities: all dropped (a root worker keeps uid 0 but loses every privilege)
-- seccomp: ``socket()`` and ``io_uring_setup()`` fail with EACCES (no network, no unix sockets)
-- Landlock: reads only below the given read roots, writes only in the scratch folder and to
-  ``/dev/null``, no TCP bind/connect (ABI >= 4), no signals or abstract sockets outside the
-  worker's own processes (ABI >= 6)
+- seccomp: ``socket()`` and ``io_uring_setup()`` fail with EACCES (no network, no unix sockets);
+  signals to process groups, to every process (``kill(-1)``) and to the processes that run the
+  sandbox (zygote, keeper, grader and its parent), ``pidfd_send_signal``, ``ptrace`` and
+  ``process_vm_readv/writev`` fail with EPERM
+- Landlock: reads only below the given read roots (minus the forbidden packages, see
+  :func:`split_roots`), writes only in the scratch folder and to ``/dev/null``, no TCP
+  bind/connect (ABI >= 4), no signals or abstract sockets outside the worker's own processes
+  (ABI >= 6)
 """
 
 from __future__ import annotations
 
 import ctypes
+import importlib.machinery
+import importlib.util
 import math
 import os
 import platform
@@ -51,15 +57,24 @@ FS_READ = FS_EXECUTE | FS_READ_FILE | FS_READ_DIR
 NET_BIND_TCP, NET_CONNECT_TCP = 1 << 0, 1 << 1
 SCOPE_ABSTRACT_UNIX_SOCKET, SCOPE_SIGNAL = 1 << 0, 1 << 1
 
-# seccomp: (audit arch, socket, io_uring_setup) per machine.
+# seccomp, per machine: the audit arch and the numbers of the system calls the filter looks at.
 SECCOMP_ARCHES = {
-    "x86_64": (0xC000003E, 41, 425),
-    "aarch64": (0xC00000B7, 198, 425),
+    "x86_64": (0xC000003E, {
+        "socket": 41, "io_uring_setup": 425, "pidfd_send_signal": 424, "ptrace": 101,
+        "process_vm_readv": 310, "process_vm_writev": 311, "kill": 62, "tkill": 200,
+        "tgkill": 234, "rt_sigqueueinfo": 129, "rt_tgsigqueueinfo": 297, "pidfd_open": 434}),
+    "aarch64": (0xC00000B7, {
+        "socket": 198, "io_uring_setup": 425, "pidfd_send_signal": 424, "ptrace": 117,
+        "process_vm_readv": 270, "process_vm_writev": 271, "kill": 129, "tkill": 130,
+        "tgkill": 131, "rt_sigqueueinfo": 138, "rt_tgsigqueueinfo": 240, "pidfd_open": 434}),
 }
+NO_NETWORK = ("socket", "io_uring_setup")                          # -> EACCES
+NO_REACH = ("pidfd_send_signal", "ptrace", "process_vm_readv", "process_vm_writev")  # EPERM
+PID_FIRST = ("kill", "tkill", "tgkill", "rt_sigqueueinfo", "rt_tgsigqueueinfo", "pidfd_open")
 SECCOMP_MODE_FILTER = 2
 SECCOMP_RET_ALLOW = 0x7FFF0000
 SECCOMP_RET_ERRNO = 0x00050000
-EACCES, ENOSYS = 13, 38
+EPERM, EACCES, ENOSYS = 1, 13, 38
 
 
 def _libc() -> ctypes.CDLL | None:
@@ -199,31 +214,71 @@ def _effective_capabilities() -> int | None:
     return None
 
 
-def deny_sockets() -> bool:
-    """Install a seccomp filter: ``socket()`` and ``io_uring_setup()`` fail with EACCES.
+def _bpf(program: list) -> list[tuple[int, int, int, int]]:
+    """Resolve ``("jump-if-equal", value, label)`` / ``("jump-if-above-or-equal", ...)``
+    instructions and ``("label", name)`` marks into classic BPF ``(code, jt, jf, k)``."""
+    ld, jeq, jge, ret = 0x20, 0x15, 0x35, 0x06
+    labels, index = {}, 0
+    for item in program:
+        if item[0] == "label":
+            labels[item[1]] = index
+        else:
+            index += 1
+    code, index = [], 0
+    for item in program:
+        kind = item[0]
+        if kind == "label":
+            continue
+        if kind == "load":
+            code.append((ld, 0, 0, item[1]))
+        elif kind == "return":
+            code.append((ret, 0, 0, item[1]))
+        else:   # a conditional jump to a label, falling through otherwise
+            offset = labels[item[2]] - index - 1
+            code.append((jeq if kind == "jump-if-equal" else jge, offset, 0, item[1]))
+        index += 1
+    return code
 
-    Calls from a foreign architecture (32-bit ``int 0x80``, x32) fail with ENOSYS. Existing
-    sockets (the protocol channel) keep working. Needs no privileges (no_new_privs is set).
+
+def install_seccomp(protected: tuple[int, ...] = (), own_group: int = 0) -> bool:
+    """Install the worker's seccomp filter (see the module's docstring); True when it is in.
+
+    ``protected`` are pids that no signal may reach (the zygote, its keeper, the grader);
+    ``own_group`` is the worker's process group, which ``kill(-own_group)`` may still
+    signal. Calls from a foreign architecture (32-bit ``int 0x80``, x32) fail with ENOSYS.
+    Existing sockets (the protocol channel) keep working. Needs no privileges (no_new_privs
+    is set). The filter holds for everything the worker starts.
+
+    Only the low 32 bits of a pid argument count (the kernel reads a ``pid_t``), so the
+    filter compares exactly those.
     """
     arch = SECCOMP_ARCHES.get(platform.machine())
     if _LIBC is None or arch is None:
         return False
-    audit_arch, nr_socket, nr_io_uring = arch
-    ld, jeq, jge, ret = 0x20, 0x15, 0x35, 0x06
-    program = [
-        (ld, 0, 0, 4),                       # A = seccomp_data.arch
-        (jeq, 1, 0, audit_arch),             # native: skip the next instruction
-        (ret, 0, 0, SECCOMP_RET_ERRNO | ENOSYS),
-        (ld, 0, 0, 0),                       # A = seccomp_data.nr
-        (jge, 3, 0, 0x40000000),             # x32 system calls -> deny
-        (jeq, 2, 0, nr_socket),
-        (jeq, 1, 0, nr_io_uring),
-        (ret, 0, 0, SECCOMP_RET_ALLOW),
-        (ret, 0, 0, SECCOMP_RET_ERRNO | EACCES),
+    audit_arch, numbers = arch
+    low_word = 16 if sys.byteorder == "little" else 20   # seccomp_data.args[0], low half
+    program: list = [
+        ("load", 4), ("jump-if-equal", audit_arch, "native"),
+        ("return", SECCOMP_RET_ERRNO | ENOSYS),
+        ("label", "native"), ("load", 0),
+        ("jump-if-above-or-equal", 0x40000000, "eacces"),        # x32 system calls
+        *[("jump-if-equal", numbers[name], "eacces") for name in NO_NETWORK],
+        *[("jump-if-equal", numbers[name], "eperm") for name in NO_REACH],
+        *[("jump-if-equal", numbers[name], "pid") for name in PID_FIRST],
+        ("return", SECCOMP_RET_ALLOW),
+        ("label", "pid"), ("load", low_word),
     ]
-    raw = b"".join(struct.pack("=HBBI", *insn) for insn in program)
+    if own_group > 0:
+        program.append(("jump-if-equal", -own_group & 0xFFFFFFFF, "allow"))
+    program.append(("jump-if-above-or-equal", 0x80000000, "eperm"))   # groups, -1
+    program += [("jump-if-equal", pid, "eperm") for pid in sorted(set(protected)) if pid > 0]
+    program += [("label", "allow"), ("return", SECCOMP_RET_ALLOW),
+                ("label", "eperm"), ("return", SECCOMP_RET_ERRNO | EPERM),
+                ("label", "eacces"), ("return", SECCOMP_RET_ERRNO | EACCES)]
+    code = _bpf(program)
+    raw = b"".join(struct.pack("=HBBI", *insn) for insn in code)
     filters = ctypes.create_string_buffer(raw, len(raw))
-    prog = struct.pack("@HP", len(program), ctypes.addressof(filters))
+    prog = struct.pack("@HP", len(code), ctypes.addressof(filters))
     prog_buffer = ctypes.create_string_buffer(prog, len(prog))
     if not set_no_new_privs():
         return False
@@ -254,18 +309,141 @@ def _fs_rights(abi: int) -> int:
     return rights
 
 
+def _spec_paths(name: str) -> list[str]:
+    """Where the module or package ``name`` lies: its folders, or its file and cached
+    bytecode. Found without importing anything (a dotted name is looked up below its
+    top-level package's folders)."""
+    top, _, rest = name.partition(".")
+    try:
+        spec = importlib.util.find_spec(top)
+    except (ImportError, ValueError):
+        return []
+    if spec is None:
+        return []
+    folders = list(spec.submodule_search_locations or [])
+    if not rest:
+        if folders:
+            return folders
+        return [p for p in (spec.origin, spec.cached) if p]
+    found = []
+    for folder in folders:
+        base = os.path.join(folder, *rest.split("."))
+        for candidate in (base, *(base + s for s in importlib.machinery.all_suffixes())):
+            if os.path.lexists(candidate):
+                found.append(candidate)
+    return found
+
+
+def package_paths(names, protected=("/",), never=("numpy",)) -> list[tuple[str, str]]:
+    """``(path, name)``, resolved, for the folders and files of the packages ``names`` as
+    this process's import system finds them (nothing is imported). Paths that hold any of
+    the ``protected`` folders, and packages in ``never``, are left out.
+
+    >>> [name for _path, name in package_paths(["json", "no_such_package_here"])]
+    ['json']
+    """
+    guarded = [os.path.realpath(p) for p in protected]
+    found: dict[str, str] = {}
+    for name in sorted({str(n) for n in names if n}):
+        if name.partition(".")[0] in never:
+            continue
+        for path in _spec_paths(name):
+            if not os.path.isabs(path):
+                continue
+            real = os.path.realpath(path)
+            if any(g == real or g.startswith(real.rstrip("/") + "/") for g in guarded):
+                continue   # never a folder that holds the interpreter or the system
+            found.setdefault(real, name)
+    return sorted(found.items())
+
+
+def split_roots(roots: list[str], hidden: list[str]) -> tuple[list[str], list[str]]:
+    """``(readable, listable)``: the read roots with every ``hidden`` path carved out.
+
+    A root that holds a hidden path is replaced by its entries (recursively along the way to
+    the hidden path), minus the hidden ones; the folders taken apart stay *listable* (their
+    names can be read, so the import system still works there) but nothing hidden is
+    readable. Paths are compared after resolving symbolic links; symbolic links among the
+    entries are left out (their targets are readable where they lie, or not at all).
+
+    >>> import tempfile
+    >>> root = tempfile.mkdtemp()
+    >>> for name in ("numpy", "sympy", "six.py"):
+    ...     _ = open(os.path.join(root, name), "w")
+    >>> readable, listable = split_roots([root], [os.path.join(root, "sympy")])
+    >>> sorted(os.path.basename(p) for p in readable), listable == [os.path.realpath(root)]
+    (['numpy', 'six.py'], True)
+    """
+    hidden_set = {os.path.realpath(h) for h in hidden}
+    readable: list[str] = []
+    listable: list[str] = []
+
+    def holds(folder: str) -> bool:
+        prefix = folder.rstrip("/") + "/"
+        return any(h == folder or h.startswith(prefix) for h in hidden_set)
+
+    def add(path: str) -> None:
+        if not holds(path):
+            readable.append(path)
+            return
+        if path in hidden_set or not os.path.isdir(path):
+            return
+        listable.append(path)
+        try:
+            entries = sorted(os.listdir(path))
+        except OSError:
+            return
+        for entry in entries:
+            child = os.path.join(path, entry)
+            if not os.path.islink(child):
+                add(child)
+
+    seen: list[str] = []
+    for root in sorted({os.path.realpath(r) for r in roots}):
+        if not any(root.startswith(s.rstrip("/") + "/") for s in seen):
+            seen.append(root)
+            add(root)
+    return readable, listable
+
+
+def reading_layer(readable: list[str], listable: list[str]) -> int:
+    """A Landlock ruleset (its fd, -1 when there is none) that handles reading only: files
+    below ``readable``, names in ``listable`` folders. Built once (by the zygote) and applied
+    by many workers with :func:`apply_landlock` ``(layers=[fd])``; it is never changed after
+    this function returns."""
+    if landlock_abi() <= 0:
+        return -1
+    attr = struct.pack("=Q", FS_READ)
+    attr_buffer = ctypes.create_string_buffer(attr, len(attr))
+    ruleset = _syscall(SYS_LANDLOCK_CREATE_RULESET, attr_buffer, len(attr), 0)
+    if ruleset < 0:
+        return -1
+    for path in readable:
+        _add_path_rule(ruleset, path, FS_READ, FS_EXECUTE | FS_READ_FILE)
+    for path in listable:
+        _add_path_rule(ruleset, path, FS_READ_DIR, 0)
+    return ruleset
+
+
 def apply_landlock(*, read_roots: list[str], write_dirs: list[str],
-                   write_files: tuple[str, ...] = ("/dev/null",)) -> int:
+                   write_files: tuple[str, ...] = ("/dev/null",), layers=()) -> int:
     """Restrict this process (and everything it starts) with Landlock; returns the ABI used.
 
     Reads are allowed below ``read_roots``, everything below ``write_dirs``, reading and writing
     the ``write_files``. TCP bind/connect are denied (ABI >= 4); signals and abstract unix
-    sockets cannot reach processes outside this one's domain (ABI >= 6). Returns 0 when the
-    kernel has no Landlock or the restriction failed (nothing is then restricted).
+    sockets cannot reach processes outside this one's domain (ABI >= 6). ``layers`` are
+    rulesets applied first (:func:`reading_layer`): what they do not allow stays denied.
+    Returns 0 when the kernel has no Landlock or a restriction failed (the ones before it
+    still hold).
     """
     abi = landlock_abi()
     if abi <= 0:
         return 0
+    if not set_no_new_privs():
+        return 0
+    for layer in layers:
+        if _syscall(SYS_LANDLOCK_RESTRICT_SELF, layer, 0) != 0:
+            return 0
     fs = _fs_rights(abi)
     net = NET_BIND_TCP | NET_CONNECT_TCP if abi >= 4 else 0
     scoped = SCOPE_ABSTRACT_UNIX_SOCKET | SCOPE_SIGNAL if abi >= 6 else 0
@@ -284,8 +462,6 @@ def apply_landlock(*, read_roots: list[str], write_dirs: list[str],
         rules += [(path, FS_READ_FILE | FS_WRITE_FILE | file_extra) for path in write_files]
         for path, rights in rules:
             _add_path_rule(ruleset, path, rights, file_rights)
-        if not set_no_new_privs():
-            return 0
         if _syscall(SYS_LANDLOCK_RESTRICT_SELF, ruleset, 0) != 0:
             return 0
     finally:
@@ -301,6 +477,8 @@ def _add_path_rule(ruleset: int, path: str, rights: int, file_rights: int) -> No
     try:
         if not os.path.isdir(path):
             rights &= file_rights  # a rule on a file may only hold file rights
+        if not rights:
+            return
         attr = struct.pack("=Qi", rights, fd)  # struct landlock_path_beneath_attr is packed
         buffer = ctypes.create_string_buffer(attr, len(attr))
         _syscall(SYS_LANDLOCK_ADD_RULE, ruleset, LANDLOCK_RULE_PATH_BENEATH, buffer, 0)

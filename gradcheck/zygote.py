@@ -1,9 +1,10 @@
 """Parent-side handles on the zygote process and on each worker it forks.
 
-:class:`ZygoteProcess` starts ``worker.py --zygote`` (inside bubblewrap in mode ``bwrap``) and
-serialises requests on its control socket, so many threads may spawn and reap workers at
-once. :class:`WorkerHandle` is one worker: its socket, output file, host pid (read from
-SCM_CREDENTIALS, so it is right inside a pid namespace too), pidfd and pids cgroup. It sends
+:class:`ZygoteProcess` starts ``worker.py --zygote`` (inside bubblewrap in mode ``bwrap``,
+behind a keeper process otherwise) and serialises requests on its control socket, so many
+threads may spawn and reap workers at once. :class:`WorkerHandle` is one worker: its socket,
+output file, host pid (read from SCM_CREDENTIALS, so it is right inside a pid namespace too),
+pidfd and cgroups. It sends
 requests with a wall-clock deadline, reads replies with size caps, and kills everything the
 worker started. Policy (what a timeout or a crash means) lives in ``sandbox.py``.
 """
@@ -24,7 +25,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from gradcheck.confine import (
-    PidsCgroups,
+    WORKER_VIEW,
+    Cgroups,
     bwrap_command,
     clean_environment,
     worker_script,
@@ -33,6 +35,7 @@ from gradcheck.errors import SandboxError
 from gradcheck.limits import clean_output
 from gradcheck.protocol import Channel, ProtocolError, TooLarge, encode
 
+SCRATCH_PREFIX = "gradcheck-sandbox-"   # + the pid of the process that made the folder
 CONTROL_TIMEOUT = 10.0     # seconds for the zygote to answer a spawn or reap request
 HELLO_TIMEOUT = 10.0       # seconds for a forked worker to confine itself and say hello
 REPLY_SLACK = 1 << 16      # bytes of .npy headers and JSON allowed on top of the array data
@@ -41,9 +44,10 @@ REPLY_SLACK = 1 << 16      # bytes of .npy headers and JSON allowed on top of th
 class ZygoteProcess:
     """One zygote and its control channel; ``start`` must run on a thread that stays alive."""
 
-    def __init__(self, mode: str, base: Path):
+    def __init__(self, mode: str, base: Path, hidden=()):
         self.mode = mode
         self.base = base
+        self.hidden = tuple(hidden)   # (path, package) covered in the bwrap view
         self.log = base / f"zygote-{mode}.log"
         self.process: subprocess.Popen | None = None
         self.ctl: Channel | None = None
@@ -54,10 +58,13 @@ class ZygoteProcess:
     def start(self, timeout: float) -> None:
         """Start the zygote and wait until it has imported numpy; SandboxError otherwise."""
         ours, theirs = socket.socketpair()
-        command = [sys.executable, "-s", "-B", str(worker_script()), "--zygote",
+        script = f"{WORKER_VIEW}/worker.py" if self.mode == "bwrap" else str(worker_script())
+        command = [sys.executable, "-s", "-B", script, "--zygote",
                    str(theirs.fileno()), "--scratch", str(self.base)]
         if self.mode == "bwrap":
-            command = bwrap_command(self.base) + command
+            command = bwrap_command(self.base, self.hidden) + command
+        else:   # bwrap's pid namespace ends everything with the zygote; elsewhere a keeper
+            command.append("--keeper")
         with open(self.log, "wb") as log:
             try:
                 self.process = subprocess.Popen(
@@ -154,14 +161,15 @@ class WorkerHandle:
         self.ns_pid = 0
         self.host_pid = 0
         self.pidfd = -1
-        self.cgroup: Path | None = None
-        self.cgroups: PidsCgroups | None = None
+        self.cgroup: dict[str, Path] = {}   # controller -> this worker's group
+        self.cgroups: Cgroups | None = None
         self.protections: dict = {}
         self.request_id = 0
         self.dead = False
 
-    def spawn(self, request: dict, cgroups: PidsCgroups | None, processes: int) -> None:
-        """Have the zygote fork the worker; wait for its hello; put it in a pids cgroup."""
+    def spawn(self, request: dict, cgroups: Cgroups | None, processes: int,
+              memory: int) -> None:
+        """Have the zygote fork the worker; wait for its hello; put it in its cgroups."""
         ours, theirs = socket.socketpair()
         if hasattr(socket, "SO_PASSCRED"):
             ours.setsockopt(socket.SOL_SOCKET, socket.SO_PASSCRED, 1)
@@ -194,8 +202,9 @@ class WorkerHandle:
                 self.pidfd = -1
         if cgroups is not None:
             self.cgroups = cgroups
-            self.cgroup = cgroups.add(self.scratch.name, self.host_pid, processes)
-        self.protections["pids_cgroup"] = self.cgroup is not None
+            self.cgroup = cgroups.add(self.scratch.name, self.host_pid, processes, memory)
+        self.protections["pids_cgroup"] = "pids" in self.cgroup
+        self.protections["memory_cgroup"] = "memory" in self.cgroup
 
     def healthy(self) -> bool:
         """False when the worker hung up or wrote something nobody asked for."""
@@ -286,9 +295,9 @@ class WorkerHandle:
             except SandboxError:
                 pass
         self.dead = True
-        if self.cgroup is not None and self.cgroups is not None:
+        if self.cgroup and self.cgroups is not None:
             self.cgroups.remove(self.cgroup)
-            self.cgroup = None
+            self.cgroup = {}
         return status
 
     def close(self) -> None:
@@ -321,3 +330,18 @@ def remove_tree(path: Path) -> None:
         shutil.rmtree(path, onexc=retry)
     else:
         shutil.rmtree(path, onerror=retry)
+
+
+def remove_stale_scratch(folder: Path) -> None:
+    """Remove scratch folders of graders that were killed (their pid no longer exists)."""
+    uid = os.getuid() if hasattr(os, "getuid") else None
+    for path in folder.glob(f"{SCRATCH_PREFIX}*-*"):
+        pid = path.name[len(SCRATCH_PREFIX):].split("-")[0]
+        try:
+            owned = uid is None or path.lstat().st_uid == uid
+            if pid.isdigit() and owned and path.is_dir():
+                os.kill(int(pid), 0)
+        except ProcessLookupError:
+            remove_tree(path)
+        except OSError:
+            continue

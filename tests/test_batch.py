@@ -29,6 +29,7 @@ ROOT = Path(__file__).resolve().parent.parent
 SOLUTION = ROOT / "solutions" / "sheet01.py"
 WRONG = Path(__file__).resolve().parent / "submissions"
 TIMEOUT = "0.5"
+SEED = "4242"
 
 
 def _wrong(override: str) -> str:
@@ -79,7 +80,7 @@ def batch(tmp_path_factory):
     folder = make_folder(tmp_path_factory.mktemp("submissions"))
     out = tmp_path_factory.mktemp("out")
     result = run_batch_cli(folder, out, "--jobs", "2", "--feedback", str(out / "feedback"),
-                           "--strip-prefix")
+                           "--strip-prefix", "--seed", SEED)
     assert result.exit_code == 0, result.output
     return folder, out, result.output, (out / "grades.csv").read_text()
 
@@ -97,7 +98,8 @@ def test_every_student_has_a_row_sorted_by_id(batch):
 
 def _single_grade(path: Path) -> SheetResult:
     result = CliRunner().invoke(main, ["grade", "sheet01", "--submission", str(path),
-                                       "--format", "json", "--timeout", TIMEOUT])
+                                       "--format", "json", "--timeout", TIMEOUT,
+                                       "--seed", SEED])
     assert result.exit_code in (0, 1), result.output
     return SheetResult.from_dict(json.loads(result.output))
 
@@ -112,10 +114,8 @@ def test_each_row_is_what_a_single_grade_gives(batch, student, path):
     batch_rows = read_csv(out / "grades.csv")
     assert batch_rows[0] == header
     row = next(r for r in batch_rows if r[0] == student)
-    assert row[:-1] == rows[0][:-1]                      # every score, the total, the status
-    if row[-2] != "graded with errors":
-        assert row[-1] == rows[0][-1]
-    else:
+    assert row == rows[0]                      # every score, the total, the status, the note
+    if row[-2] == "graded with errors":
         assert row[-1].startswith("1c: calling d_1c did not finish within 0.5 s")
 
 
@@ -165,21 +165,22 @@ def test_rerun_reuses_saved_results_and_regrades_a_changed_file(batch, tmp_path)
     shutil.copytree(folder, folder2)
     shutil.copytree(out, out2)
     again = run_batch_cli(folder2, out2, "--jobs", "1", "--strip-prefix", "--feedback",
-                          str(tmp_path / "feedback"))
+                          str(tmp_path / "feedback"), "--seed", SEED)
     assert again.exit_code == 0, again.output
     assert (out2 / "grades.csv").read_text() == first
     assert "0 graded" in again.output and "6 saved before" in again.output
     for page in (out / "feedback").iterdir():   # rendered from the journal: the same text
         assert (tmp_path / "feedback" / page.name).read_text() == page.read_text(), page.name
     (folder2 / "sheet01-bob/repo/sheet01.py").write_text(SOLUTION.read_text())
-    changed = run_batch_cli(folder2, out2, "--jobs", "1", "--strip-prefix")
+    changed = run_batch_cli(folder2, out2, "--jobs", "1", "--strip-prefix", "--seed", SEED)
     assert changed.exit_code == 0, changed.output
     assert journal_students(out2).count("bob") == 2 and len(journal_students(out2)) == 7
     rows = {r[0]: r for r in read_csv(out2 / "grades.csv")}
     assert rows["bob"][rows["student"].index("automatic (64)")] == "64"
     resumed = (out2 / "grades.csv").read_text()
     assert resumed != first
-    fresh = run_batch_cli(folder2, out2, "--jobs", "2", "--strip-prefix", "--fresh")
+    fresh = run_batch_cli(folder2, out2, "--jobs", "2", "--strip-prefix", "--fresh",
+                          "--seed", SEED)
     assert fresh.exit_code == 0, fresh.output
     assert sorted(journal_students(out2)) == ["alice", "bob", "carl", "dave", "erin", "gina"]
     assert (out2 / "grades.csv").read_text() == resumed     # graded again: the same gradebook
@@ -239,20 +240,48 @@ def _stop_after_first_result(process: subprocess.Popen, out: Path, how) -> set[i
     return family
 
 
-def test_kill_9_then_rerun_resumes_with_the_same_csv(batch, tmp_path):
+def journal_seeds(out: Path) -> set[int]:
+    lines = journal_path(out / "grades.csv").read_text().splitlines()
+    return {json.loads(line)["seed"] for line in lines}
+
+
+def test_kill_9_then_rerun_resumes_with_the_same_csv_and_seed(batch, tmp_path):
     folder, _, _, first = batch
     out = tmp_path / "out"
-    process = _start_batch(folder, out)
+    process = _start_batch(folder, out)      # no --seed: a random one, kept in the journal
     family = _stop_after_first_result(process, out, lambda p: os.kill(p.pid, signal.SIGKILL))
     assert family, "the batch had started grading processes"
     assert not (out / "grades.csv").exists()
     done = journal_students(out)
     assert 1 <= len(done) < 6
+    (seed,) = journal_seeds(out)
     again = run_batch_cli(folder, out, "--strip-prefix")
     assert again.exit_code == 0, again.output
-    assert (out / "grades.csv").read_text() == first
     assert sorted(journal_students(out)) == ["alice", "bob", "carl", "dave", "erin", "gina"]
     assert f"{len(done)} saved before" in again.output
+    assert journal_seeds(out) == {seed}                  # the resumed run kept the seed ...
+    assert f"seed {seed} (drawn at random when this batch started" in again.output
+    rerun = run_batch_cli(folder, out, "--strip-prefix")
+    assert rerun.exit_code == 0 and "0 graded" in rerun.output, rerun.output
+    # ... and these submissions score the same at any points: the fixture's gradebook
+    assert (out / "grades.csv").read_text() == first
+
+
+def test_fresh_batches_without_a_seed_draw_different_ones(tmp_path):
+    folder = tmp_path / "subs"
+    (folder / "ann").mkdir(parents=True)
+    (folder / "ann" / "sheet01.py").write_text(SOLUTION.read_text())
+    seeds = []
+    for run in range(2):
+        result = run_batch_cli(folder, tmp_path / f"out{run}", "--jobs", "1")
+        assert result.exit_code == 0, result.output
+        seeds.append(journal_seeds(tmp_path / f"out{run}"))
+        assert f"seed {min(seeds[-1])} (drawn at random for this batch" in result.output
+    assert len(seeds[0]) == len(seeds[1]) == 1 and seeds[0] != seeds[1]
+    assert load_sheet("sheet01").seed not in seeds[0] | seeds[1]
+    public = run_batch_cli(folder, tmp_path / "out0", "--seed",
+                           str(load_sheet("sheet01").seed))
+    assert public.exit_code == 0 and "is the spec's public one" in public.output
 
 
 def test_ctrl_c_stops_cleanly_and_keeps_the_journal(batch, tmp_path):
@@ -404,3 +433,86 @@ def test_a_grading_process_that_cannot_start_stops_the_batch(tmp_path):
     with pool, pytest.raises(SandboxError, match="missing.yaml"):
         pool.run([Task(SOLUTION, "sheet01.py")], lambda *args: None)
     assert pool.graders == []
+
+
+def test_a_renderer_that_fails_costs_only_that_feedback(tmp_path, monkeypatch):
+    """In the grading process: the row and the journal keep the result."""
+    from concurrent.futures import Future
+
+    from gradcheck import batch_pool
+    from gradcheck.render import markdown
+    from tests.sample_results import full_sheet
+
+    class Grader:
+        @staticmethod
+        def grade(prepared, path, *, timeout, session):
+            return full_sheet()
+
+    def broken(result, **options):
+        raise UnicodeEncodeError("utf-8", "", 0, 1, "surrogates not allowed")
+
+    monkeypatch.setattr(markdown, "to_markdown", broken)
+    opening: Future = Future()
+    opening.set_result(None)
+    message, result = batch_pool._grade(Grader, None, {"task": 3, "path": "x.py",
+                                                       "relative": "bob/x.py"},
+                                        opening, 1.0, True)
+    assert message["op"] == "done" and message["task"] == 3
+    assert SheetResult.from_dict(message["lite"]).score == full_sheet().score
+    assert "could not be written here (UnicodeEncodeError)" in message["feedback"]
+    assert json.loads(result)["submission"] == "bob/x.py"
+
+
+def test_hostile_text_costs_no_row(tmp_path, monkeypatch):
+    """Markup and a lone surrogate in load errors and exception messages: every row, feedback
+    file and the summary survive; a renderer failing on a saved result costs one file."""
+    folder = tmp_path / "subs"
+    files = {"alice/sheet01.py": SOLUTION.read_text(),
+             "mallory/sheet01.py": 'raise ValueError("[/bold] [link=https://x.example]a[/link]")',
+             "sam/sheet01.py": SOLUTION.read_text()
+             + '\n\ndef d_1c(x):\n    raise ValueError("bad \\ud800 value")\n'}
+    for name, text in files.items():
+        (folder / name).parent.mkdir(parents=True)
+        (folder / name).write_text(text)
+    out = tmp_path / "out"
+    first = run_batch_cli(folder, out, "--feedback", str(out / "fb"), "--jobs", "1")
+    assert first.exit_code == 0, first.output
+    gradebook = (out / "grades.csv").read_text()
+    rows = {r[0]: r for r in read_csv(out / "grades.csv")}
+    assert rows["mallory"][-2:] == ["load error", "ValueError: [/bold] "
+                                    "[link=https://x.example]a[/link] at import (sheet01.py, "
+                                    "line 1: raise ValueError(\"[/bold] "
+                                    "[link=https://x.example]a[/link]\"))"]
+    assert rows["sam"][-2] == "graded with errors" and "bad \\ud800 value" in rows["sam"][-1]
+    assert "[link=https://x.example]a[/link]" in first.output       # shown as text
+    assert "bad \\ud800 value" in (out / "fb" / "sam.md").read_text()
+
+    from gradcheck.render import markdown
+
+    real = markdown.to_markdown
+    monkeypatch.setattr(markdown, "to_markdown", lambda result, **kw: real(result, **kw)
+                        if "sam" not in result.submission else 1 / 0)
+    again = run_batch_cli(folder, out, "--feedback", str(out / "fb2"), "--jobs", "1")
+    assert again.exit_code == 0 and "3 saved before" in again.output, again.output
+    assert (out / "grades.csv").read_text() == gradebook
+    assert "could not be written here (ZeroDivisionError)" in (out / "fb2" / "sam.md").read_text()
+    assert (out / "fb2" / "alice.md").read_text() == (out / "fb" / "alice.md").read_text()
+
+
+def test_the_journal_key_holds_the_sandbox_mode(tmp_path):
+    folder = tmp_path / "subs"
+    (folder / "ann").mkdir(parents=True)
+    (folder / "ann" / "sheet01.py").write_text(SOLUTION.read_text())
+    out = tmp_path / "out"
+    first = run_batch_cli(folder, out, "--jobs", "1", "--seed", "7")
+    assert first.exit_code == 0, first.output
+    (line,) = journal_path(out / "grades.csv").read_text().splitlines()
+    from gradcheck.confine import pick_mode
+
+    assert json.loads(line)["sandbox"] == pick_mode() and f"sandbox: {pick_mode()}" in \
+        first.output
+    other = CliRunner().invoke(main, ["batch", "sheet01", str(folder), "-o",
+                                      str(out / "grades.csv"), "--timeout", TIMEOUT, "--seed",
+                                      "7"], env={"GRADCHECK_SANDBOX": "none"})
+    assert other.exit_code == 0 and "1 graded" in other.output, other.output   # not reused
+    assert "sandbox: none" in other.output

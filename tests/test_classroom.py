@@ -84,3 +84,23 @@ def test_unusual_but_valid_package_specs_stay_one_shell_word():
     assert run["steps"][2]["run"].strip() == (
         "python -m pip install 'git+https://github.com/o/gradcheck@v1#egg=gradcheck'")
     assert run["steps"][3]["run"] == "gradcheck grade exercises/sheet01.yaml --github"
+
+
+def test_the_documented_commands_work(tmp_path, monkeypatch):
+    """The doc shows the CLI that writes the workflow and the batch that re-grades; both run
+    as written."""
+    import shlex
+
+    from click.testing import CliRunner
+
+    from gradcheck.cli import main
+
+    doc = DOC.read_text(encoding="utf-8")
+    commands = [line.strip() for line in doc.splitlines()   # the lines of its code blocks
+                if line.strip().startswith("gradcheck ")]
+    init = next(c for c in commands if c.startswith("gradcheck classroom init "))
+    assert next(c for c in commands if c.startswith("gradcheck batch "))
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(main, shlex.split(init)[1:])
+    assert result.exit_code == 0, result.output
+    assert yaml.safe_load((tmp_path / ".github/workflows/classroom.yml").read_text())

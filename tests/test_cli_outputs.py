@@ -14,6 +14,8 @@ import yaml
 from click.testing import CliRunner
 
 from gradcheck.cli import main
+from gradcheck.confine import mode_warning, pick_mode
+from gradcheck.worker_guard import landlock_abi
 
 ROOT = Path(__file__).resolve().parent.parent
 SOLUTION = ROOT / "solutions" / "sheet01.py"
@@ -187,3 +189,49 @@ def test_version():
 def test_a_negative_seed_is_a_usage_error(command):
     result = invoke(*command, "--seed", "-1")
     assert result.exit_code == 2 and "--seed" in result.output
+
+
+@pytest.mark.parametrize("summary", ["missing", "folder"])
+def test_an_unusable_step_summary_is_a_clean_usage_error(partial, tmp_path, summary):
+    output = tmp_path / "output"
+    output.touch()
+    target = tmp_path / "no-such-file.md" if summary == "missing" else tmp_path
+    env = {"GITHUB_ACTIONS": "true", "GITHUB_OUTPUT": str(output),
+           "GITHUB_STEP_SUMMARY": str(target)}
+    result = invoke("grade", "sheet01", "--submission", str(partial), "--github", env=env)
+    assert result.exit_code == 2, result.output
+    assert "GITHUB_STEP_SUMMARY" in result.output and "Traceback" not in result.output
+    assert output.read_text() == ""   # refused before grading: nothing half-written
+
+
+def test_a_step_summary_that_cannot_be_written_is_a_clean_usage_error(partial, tmp_path,
+                                                                      monkeypatch):
+    from gradcheck.render import github
+
+    output, summary = tmp_path / "output", tmp_path / "summary.md"
+    output.touch()
+    summary.touch()
+    real_append = github._append
+
+    def full_disk(path, text, variable):
+        if variable == "GITHUB_STEP_SUMMARY":
+            raise github.UsageError(f"cannot write {variable} ({path}): No space left")
+        real_append(path, text, variable)
+
+    monkeypatch.setattr(github, "_append", full_disk)
+    env = {"GITHUB_ACTIONS": "true", "GITHUB_OUTPUT": str(output),
+           "GITHUB_STEP_SUMMARY": str(summary)}
+    result = invoke("grade", "sheet01", "--submission", str(partial), "--github", env=env)
+    assert result.exit_code == 2, result.output
+    assert "No space left" in result.output and "Traceback" not in result.output
+
+
+def test_a_weak_sandbox_is_named_on_standard_error(partial):
+    result = CliRunner().invoke(main, ["grade", "sheet01", "-s", str(partial), "-f", "json"],
+                                env={"GRADCHECK_SANDBOX": "none"})
+    assert result.exit_code == 1
+    assert "warning: the sandbox runs in mode 'none'" in result.stderr
+    json.loads(result.stdout)   # standard output holds the report alone
+    auto = CliRunner().invoke(main, ["grade", "sheet01", "-s", str(partial), "-f", "json"])
+    weak = mode_warning(pick_mode(), landlock_abi())
+    assert ("warning: the sandbox runs" in auto.stderr) == (weak is not None), auto.stderr

@@ -122,22 +122,41 @@ def test_fake_results_and_workflow_commands_are_only_text(tmp_path):
     assert "::notice::1c passed" in by_id(report)["1c"]["output"]
 
 
-def test_fake_workflow_commands_cannot_reach_the_github_log(tmp_path, monkeypatch):
+def workflow_commands(log: str) -> list[str]:
+    """The lines the Actions runner would run as commands: starting with ``::`` once trimmed,
+    outside a ``::stop-commands::TOKEN`` ... ``::TOKEN::`` block (the old ``##[`` syntax
+    counts anywhere)."""
+    commands, stopped = [], None
+    for line in log.replace("\r", "\n").splitlines():
+        trimmed = line.strip()
+        if stopped is not None:
+            if trimmed == f"::{stopped}::":
+                stopped = None
+            assert "##[" not in line, line
+            continue
+        if trimmed.startswith("::stop-commands::"):
+            stopped = trimmed[len("::stop-commands::"):]
+        elif trimmed.startswith("::"):
+            commands.append(trimmed)
+        assert "##[" not in line, line
+    return commands
+
+
+@pytest.mark.parametrize("fmt", ["table", "json", "junit", "markdown", "gradescope"])
+def test_fake_workflow_commands_cannot_reach_the_github_log(tmp_path, monkeypatch, fmt):
     for name in ("GITHUB_OUTPUT", "GITHUB_STEP_SUMMARY"):
         (tmp_path / name.lower()).touch()
         monkeypatch.setenv(name, str(tmp_path / name.lower()))
     monkeypatch.setenv("GITHUB_ACTIONS", "true")
     path = submission(tmp_path, "fake_output.py")
     result = CliRunner().invoke(main, ["grade", "sheet01", "--submission", str(path),
-                                       "--github", "-v"])
+                                       "--github", "-v", "--format", fmt])
     assert result.exit_code == 1, result.output
-    commands = [line for line in result.output.splitlines() if line.startswith("::")]
-    assert commands, result.output
-    for line in commands:
-        assert line.startswith(("::error file=", "::stop-commands::")) or \
-            line.endswith("::") and line.count("::") == 2, line
-    assert "::notice::" not in "\n".join(commands)
-    assert "::add-mask::" not in "\n".join(commands)
+    assert "1c passed" in result.output           # the student's output is in the log ...
+    commands = workflow_commands(result.output)   # ... but only our commands run
+    assert commands and all(c.startswith("::error file=") for c in commands), commands
+    for word in ("::notice::", "::add-mask::", "::warning::", "::stop-commands::pwned"):
+        assert not any(word in c for c in commands)
 
 
 def test_returning_things_that_are_not_answers(tmp_path):
@@ -187,5 +206,41 @@ def test_no_file_outside_the_scratch_folder_changes(tmp_path, monkeypatch, mode)
                       OUTPUT_DIR=str(out))
     before = {"student": _tree(path.parent), "out": _tree(out)}
     code, report = grade(path)
-    assert lost(report) == {"1c": "error"} and report["score"] == 62
+    assert lost(report) == {"1c": "fail"} and report["score"] == 62
+    printed = by_id(report)["1c"]["output"]
+    assert "WRITTEN" not in printed, printed      # every write was attempted and refused
+    for target in (path.parent / "hacked.txt", out / "report.json", out / "extra.txt"):
+        assert f"refused: {target}: " in printed, printed
     assert {"student": _tree(path.parent), "out": _tree(out)} == before
+
+
+def test_a_submission_that_crashes_every_call_costs_little(tmp_path):
+    started = time.monotonic()
+    code, report = grade(submission(tmp_path, "slow_crash.py"))
+    assert code == 1 and report["score"] == 0
+    messages = [e["message"] for e in report["exercises"] if e["kind"] != "manual"]
+    assert all("not run" in m for m in messages)   # each exercise stopped at its crash
+    crashes = [m for m in messages if "os._exit(0)" in m]
+    capped = [m for m in messages if "not restarted again" in m]
+    assert len(crashes) == 10 and len(capped) == len(messages) - 10, messages
+    assert time.monotonic() - started < BOUND
+
+
+@pytest.mark.parametrize("fmt", ["table", "json", "junit", "markdown", "gradescope"])
+def test_text_that_utf8_cannot_hold_reaches_every_format_escaped(tmp_path, fmt):
+    path = submission(tmp_path, "surrogates.py")
+    result = CliRunner().invoke(main, ["grade", "sheet01", "--submission", str(path),
+                                       "--timeout", "1", "--format", fmt, "-v"])
+    assert result.exit_code == 1, result.output
+    result.output.encode("utf-8")                 # no lone surrogate left to fail on
+    if fmt in ("json", "gradescope"):
+        assert "bad \\\\ud800 value" in result.output   # a backslash, escaped in JSON
+    elif fmt != "table":                          # (the table cuts the message short)
+        assert "bad \\ud800 value" in result.output
+
+
+def test_a_forbidden_package_cannot_be_used_by_removing_the_hooks(tmp_path):
+    pytest.importorskip("sympy")
+    code, report = grade(submission(tmp_path, "forbidden_bypass.py"))
+    assert code == 1 and report["score"] == 0
+    assert "importing 'sympy' is not allowed on this sheet" in report["load_error"]

@@ -4,6 +4,7 @@ import csv
 import io
 import os
 import stat
+from pathlib import Path
 
 import pytest
 
@@ -17,7 +18,8 @@ EXPECTED = (
     'student,1a (2),1b (2),1c (2),1d (3),1e (2),1f (3),1h (4),3a (8),automatic (26),'
     '"2 (manual, 36)",status,note\n'
     "'=alice,0,0,,,,,,0,0,,load error,\"SyntaxError: invalid syntax (sheet01.py, line 3)\"\n"
-    "bob,2,1.2,0,0,0,0,2,5.3333,10.5333,,graded with errors,\n"
+    "bob,2,1.2,0,0,0,0,2,5.3333,10.5333,,graded with errors,"
+    "1d: ZeroDivisionError: division by zero | at line 21\n"
     "carl,2,,2,,,,,,4,,graded,\n"
 )
 
@@ -64,3 +66,8 @@ def test_write_gradebook_is_atomic(tmp_path, monkeypatch):
     monkeypatch.undo()
     write_gradebook(path, SUBMISSIONS)
     assert path.read_text() == EXPECTED and stat.S_IMODE(path.stat().st_mode) == 0o640
+
+
+def test_the_documented_example_is_what_the_code_writes():
+    doc = (Path(__file__).resolve().parent.parent / "docs" / "output-formats.md").read_text()
+    assert f"```\n{EXPECTED}```" in doc

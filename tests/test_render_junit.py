@@ -56,7 +56,7 @@ def test_xml_illegal_characters_are_removed():
     sheet = dataclasses.replace(full_sheet(), output="nul\x00 vt\x0b ok \ud800 end",
                                 warnings=("bell\x07",))
     suite = parse(to_junit(sheet)).find("testsuite")
-    assert suite.find("system-out").text == "nul vt ok  end"
+    assert suite.find("system-out").text == "nul vt ok \\ud800 end"   # escaped, as text
 
 
 def test_load_error_makes_every_exercise_an_error():
@@ -70,3 +70,13 @@ def test_a_perfect_sheet_has_no_failures():
     suite = parse(to_junit(perfect_sheet())).find("testsuite")
     assert (suite.get("failures"), suite.get("errors")) == ("0", "0")
     assert all(len(c) == 0 for c in suite.findall("testcase"))
+
+
+def test_failure_text_holds_no_control_characters():
+    sheet = full_sheet()
+    odd = dataclasses.replace(sheet.exercises[1], message="sign\x85flipped\x9b2J\x1b[31m")
+    root = parse(to_junit(dataclasses.replace(
+        sheet, exercises=(sheet.exercises[0], odd, *sheet.exercises[2:]))))
+    failure = root.find("testsuite").findall("testcase")[1].find("failure")
+    for text in (failure.text, failure.get("message")):
+        assert "sign" in text and not any(0x80 <= ord(c) <= 0x9f or c == "\x1b" for c in text)

@@ -127,3 +127,14 @@ def test_escaped_text_has_no_html_or_cell_breaks(text):
 def test_code_span_survives_backticks():
     assert code_span("a``b") == "```a``b```"
     assert code_span("`x") == "`` `x ``"
+
+
+def test_a_multi_line_diagnosis_is_shown_once_in_the_details():
+    message = "ValueError: first line of the trouble\nsecond line in d_1c (sheet01.py, line 4)"
+    failing = [point("error", {"x": 1.0}, message=message) for _ in range(2)]
+    ex = exercise("1c", "sigmoid", 2.0, 0.0, "error", *failing,
+                  message=f"{message} (2 of 2 test points failed)")
+    sheet = dataclasses.replace(perfect_sheet(), exercises=(ex,), score=0.0, max_score=2.0)
+    text = to_markdown(sheet)
+    details = text[text.index("<details>"):]
+    assert details.count("second line in d_1c") == 1, details

@@ -21,7 +21,8 @@ EXIT_INTERRUPTED = 130
 @click.option("--timeout", type=click.FloatRange(min=0, min_open=True),
               help="Seconds allowed per call of a student function (default: the spec's, or 5).")
 @click.option("--seed", type=click.IntRange(min=0),
-              help="Seed for the random test points (default: the spec's).")
+              help="Seed for the random test points (default: a random one, drawn when the "
+                   "batch starts and reused when it resumes; shown in the summary).")
 @click.option("--feedback", type=click.Path(file_okay=False),
               help="Write one Markdown feedback file per student into this folder.")
 @click.option("--id-column", default="student", show_default=True,

@@ -84,21 +84,29 @@ def grade(sheet, submission, fmt, output, seed, timeout, min_score, github, verb
             # slip it a cache file.
             prepared = grader.prepare(spec, seed, cache=not github)
             result = grader.grade(prepared, path, timeout=timeout, sandbox=sandbox)
+            warning = sandbox.warning
         except GradcheckError as exc:
             raise fail(exc) from None
+    if warning:
+        click.echo(f"warning: {warning}", err=True)
     if github:
         _emit_github(result, verbose)
     if not github or output or fmt != "table":
-        _emit(result, fmt, output, verbose)
+        _emit(result, fmt, output, verbose, github)
     sys.exit(_exit_code(result, threshold))
 
 
 def _emit_github(result, verbose: bool) -> None:
+    from gradcheck.errors import GradcheckError
     from gradcheck.render.github import protected_table, write_github
     from gradcheck.render.markdown import to_markdown
 
     click.echo(protected_table(result, verbose=verbose))
-    for line in write_github(result, os.environ, markdown=to_markdown(result)):
+    try:
+        lines = write_github(result, os.environ, markdown=to_markdown(result))
+    except GradcheckError as exc:
+        raise fail(exc) from None
+    for line in lines:
         click.echo(line)
 
 
@@ -109,11 +117,15 @@ def _render_text(result, fmt: str) -> str:
             "gradescope": render.to_gradescope}[fmt](result)
 
 
-def _emit(result, fmt: str, output: str | None, verbose: bool) -> None:
+def _emit(result, fmt: str, output: str | None, verbose: bool, github: bool = False) -> None:
     if fmt != "table":
         text = _render_text(result, fmt)
         if output:
             write_text(output, text)
+        elif github:   # standard output is the Actions log: nothing in it may be a command
+            from gradcheck.render.github import protect_log
+
+            click.echo(protect_log(text))
         else:
             click.echo(text.rstrip("\n"))
         return

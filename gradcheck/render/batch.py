@@ -2,7 +2,9 @@
 and the feedback file of a student without a submission.
 
 Everything here only draws what ``gradcheck.batch`` computed (a ``Progress`` while running,
-a ``BatchSummary`` at the end); bar charts are drawn with block characters.
+a ``BatchSummary`` at the end); bar charts are drawn with block characters. Every text that
+comes from a submission, a student's folder name or a spec is passed to rich as ``Text``,
+never as markup (``[link=...]`` or ``[/bold]`` in a load error stay text).
 
 >>> bar(0.5, 8), bar(0.3, 4), bar(0.0, 4)
 ('████    ', '█▎  ', '    ')
@@ -120,7 +122,7 @@ def print_summary(summary: Any, console: Console) -> None:
         parts += [Text(""), _histogram(summary), Text(""), _pass_rates(summary)]
     if summary.slowest:
         parts += [Text(""), _slowest(summary)]
-    console.print(Panel(Group(*parts), title=f"{summary.sheet} — batch summary",
+    console.print(Panel(Group(*parts), title=Text(f"{summary.sheet} — batch summary"),
                         title_align="left", expand=False))
     for title, items, style in (("Load errors", summary.load_errors, "red"),
                                 ("Graded, but something crashed or timed out",
@@ -149,6 +151,13 @@ def _headline(summary: Any) -> Text:
     if summary.saved:
         when += f", {summary.saved} saved before (journal)"
     text.append(when, style="dim")
+    if summary.seed is not None:
+        source = {"drawn": "drawn at random for this batch, recorded in the journal",
+                  "journal": "drawn at random when this batch started, from the journal",
+                  "given": "given with --seed"}.get(summary.seed_source, summary.seed_source)
+        text.append(f"\nseed {summary.seed} ({source})", style="dim")
+    if summary.mode:
+        text.append(f"\nsandbox: {summary.mode}", style="dim")
     return text
 
 
@@ -161,8 +170,8 @@ def _histogram(summary: Any) -> Table:
     last = len(summary.histogram) - 1
     for i, (low, high, count) in enumerate(summary.histogram):
         close = "]" if i == last else ")"
-        table.add_row(f"[{fmt_num(low, 1)}, {fmt_num(high, 1)}{close}",
-                      Text(bar(count / top), style="cyan"), str(count))
+        table.add_row(Text(f"[{fmt_num(low, 1)}, {fmt_num(high, 1)}{close}"),
+                      Text(bar(count / top), style="cyan"), Text(str(count)))
     return table
 
 
@@ -175,7 +184,8 @@ def _pass_rates(summary: Any) -> Table:
     table.add_column("mean score", justify="right")
     for exercise, passed, mean in summary.pass_rates:
         style = "green" if passed >= 0.8 else "yellow" if passed >= 0.5 else "red"
-        table.add_row(exercise, Text(bar(passed), style=style), f"{passed:.0%}", f"{mean:.0%}")
+        table.add_row(Text(exercise), Text(bar(passed), style=style), Text(f"{passed:.0%}"),
+                      Text(f"{mean:.0%}"))
     return table
 
 
@@ -184,7 +194,7 @@ def _slowest(summary: Any) -> Table:
     table.add_column("student")
     table.add_column("seconds", justify="right")
     for student, seconds in summary.slowest:
-        table.add_row(printable(student), f"{seconds:.2f}")
+        table.add_row(Text(printable(student)), Text(f"{seconds:.2f}"))
     return table
 
 
@@ -194,10 +204,28 @@ def _problems(title: str, items: tuple[tuple[str, str], ...], style: str) -> Tab
     table.add_column("student", no_wrap=True)
     table.add_column("why")
     for student, why in items[:LISTED]:
-        table.add_row(printable(student), printable(one_line(why, 200)))
+        table.add_row(Text(printable(student)), Text(printable(one_line(why, 200))))
     if len(items) > LISTED:
-        table.add_row("…", f"and {len(items) - LISTED} more (see the gradebook's note column)")
+        table.add_row(Text("…"), Text(f"and {len(items) - LISTED} more (see the gradebook's "
+                                      "note column)"))
     return table
+
+
+def unrendered_feedback(result: SheetResult, problem: BaseException) -> str:
+    """The feedback file of a result the Markdown renderer failed on (Markdown): the score,
+    and that the details are in the gradebook and the journal.
+
+    >>> from gradcheck.results import SheetResult
+    >>> empty = SheetResult(sheet="s", title="", module="s", submission="", score=1.0,
+    ...                     max_score=4.0, manual_points=0.0, seed=1, spec_sha256="",
+    ...                     gradcheck_version="", exercises=())
+    >>> unrendered_feedback(empty, ValueError("x")).splitlines()[0]
+    '# s: 1 / 4 points'
+    """
+    return (f"# {md_escape(result.sheet)}: {fmt_num(result.score)} / "
+            f"{fmt_num(result.max_score)} points\n\n"
+            f"The details could not be written here ({md_escape(type(problem).__name__)}); "
+            "the gradebook and the batch's journal hold the full result.\n")
 
 
 def missing_feedback(result: SheetResult, note: str) -> str:

@@ -10,6 +10,7 @@ import math
 import re
 from typing import Any
 
+from gradcheck.limits import CONTROL
 from gradcheck.results import (
     ERROR,
     FAIL,
@@ -35,19 +36,22 @@ STATUS_EMOJI = {
     MANUAL: "\u270d\ufe0f",     # writing hand
 }
 
-# Control characters other than tab and newline (C0, DEL, C1): they would move the cursor,
-# change colours or clear the screen when a student's text is printed.
-_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
 def printable(text: str) -> str:
-    """``text`` with carriage returns turned into newlines and other control characters removed.
+    """``text`` with carriage returns turned into newlines, other control characters removed
+    and lone surrogates (which no output encoding holds) escaped.
 
-    >>> printable("a\\r\\nb\\x1b[31mc")
-    'a\\nb[31mc'
+    >>> printable("a\\r\\nb\\x1b[31mc\\ud800")
+    'a\\nb[31mc\\\\ud800'
     """
     text = text.replace("\r\n", "\n").replace("\r", "\n")
-    return _CONTROL.sub("", text)
+    if _SURROGATE.search(text):
+        text = text.encode("utf-8", "backslashreplace").decode("utf-8")
+    return CONTROL.sub("", text)
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def fmt_num(value: float, digits: int = 2) -> str:

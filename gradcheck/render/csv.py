@@ -4,7 +4,8 @@ Columns: the id column (``student`` by default), one per automatic exercise (its
 header ``"<id> (<points>)"``), ``automatic (<max>)`` with the total, one empty column per
 manual exercise for the TA (header ``"<id> (manual, <points>)"``), ``status`` (``graded``,
 ``graded with errors`` when an exercise crashed or timed out, ``load error``) and ``note``
-(the load error, shortened). Rows are sorted by id. Scores keep up to 4 decimals.
+(the load error, or the first exercise that crashed or timed out, shortened to one line):
+see :func:`row_status`. Rows are sorted by id. Scores keep up to 4 decimals.
 
 Batch grading adds rows with their own status and note (``statuses``): ``missing`` (no
 submission: a row of zeros) and ``not graded`` (the grader could not grade it: a ``None``
@@ -56,12 +57,24 @@ def _columns(results: Sequence[tuple[str, SheetResult | None]]
     return automatic, manual, points
 
 
-def _status(result: SheetResult) -> str:
+def row_status(result: SheetResult) -> tuple[str, str]:
+    """The ``(status, note)`` of a graded result's gradebook row: ``load error`` with the
+    error; ``graded with errors`` naming the first exercise that crashed or timed out (or
+    raised); else ``graded`` without a note.
+
+    >>> from gradcheck.results import SheetResult
+    >>> broken = SheetResult(sheet="s", title="", module="s", submission="s.py", score=0.0,
+    ...                      max_score=2.0, manual_points=0.0, seed=1, spec_sha256="",
+    ...                      gradcheck_version="", exercises=(), load_error="SyntaxError")
+    >>> row_status(broken)
+    ('load error', 'SyntaxError')
+    """
     if result.load_error:
-        return LOAD_ERROR
-    if any(e.status in (ERROR, TIMEOUT) for e in result.automatic):
-        return GRADED_WITH_ERRORS
-    return GRADED
+        return LOAD_ERROR, result.load_error
+    problems = [e for e in result.automatic if e.status in (ERROR, TIMEOUT)]
+    if problems:
+        return GRADED_WITH_ERRORS, f"{problems[0].id}: {problems[0].message}"
+    return GRADED, ""
 
 
 def gradebook_rows(results: Sequence[tuple[str, SheetResult | None]], *,
@@ -105,7 +118,7 @@ def gradebook_rows(results: Sequence[tuple[str, SheetResult | None]], *,
         row += [fmt_num(scores[i], 4) if i in scores else "" for i in automatic]
         row.append(fmt_num(result.score, 4))
         row += [""] * len(manual)
-        status, note = statuses.get(student, (_status(result), result.load_error or ""))
+        status, note = statuses.get(student) or row_status(result)
         row += [status, _safe(one_line(note, 200))]
         rows.append(row)
     return header, rows
@@ -127,21 +140,34 @@ def write_gradebook(path: str | os.PathLike[str],
                     results: Sequence[tuple[str, SheetResult | None]], *,
                     id_column: str = "student",
                     statuses: Mapping[str, tuple[str, str]] | None = None) -> Path:
-    """Write the gradebook CSV atomically: a temporary file beside ``path``, then a rename.
+    """Write the gradebook CSV atomically (:func:`write_atomically`). Returns ``path``."""
+    return write_atomically(path, gradebook_csv(results, id_column=id_column,
+                                                statuses=statuses))
 
-    A reader (or a crash halfway) never sees a half-written gradebook: ``path`` holds the
-    old file or the complete new one. Returns ``path``.
+
+def write_atomically(path: str | os.PathLike[str], text: str) -> Path:
+    """Write ``text`` (UTF-8) to ``path`` through a temporary file beside it, then a rename.
+
+    A reader (or a crash halfway) never sees a half-written file: ``path`` holds the old
+    file or the complete new one. The old file's permissions are kept (a new file gets
+    ``rw-r--r--``). Text that UTF-8 cannot hold (a lone surrogate) is written escaped.
+    Returns ``path``.
+
+    >>> import tempfile
+    >>> target = Path(tempfile.mkdtemp()) / "bob.md"
+    >>> write_atomically(target, "bad \\ud800 text").read_text()
+    'bad \\\\ud800 text'
     """
     path = Path(path)
-    text = gradebook_csv(results, id_column=id_column, statuses=statuses)
     fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp",
                                      dir=path.parent if str(path.parent) else ".")
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
+        with os.fdopen(fd, "w", encoding="utf-8", errors="backslashreplace",
+                       newline="") as f:
             f.write(text)
             f.flush()
             os.fsync(f.fileno())
-        # mkstemp makes the file private; keep the old gradebook's mode, else rw-r--r--.
+        # mkstemp makes the file private; keep the old file's mode, else rw-r--r--.
         os.chmod(temporary, stat.S_IMODE(path.stat().st_mode) if path.exists() else 0o644)
         os.replace(temporary, path)
     except BaseException:

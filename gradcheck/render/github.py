@@ -292,7 +292,8 @@ def _fit_summary(markdown: str, budget: int) -> str:
 
 def require_github(environ: Mapping[str, str]) -> Path:
     """The ``$GITHUB_OUTPUT`` file, or :class:`UsageError` saying why ``--github`` cannot
-    work here. Call it before grading to fail fast; :func:`write_github` calls it too.
+    work here (also when ``$GITHUB_STEP_SUMMARY`` is set but not a file). Call it before
+    grading to fail fast; :func:`write_github` calls it too.
 
     >>> require_github({"GITHUB_ACTIONS": "true"})  # doctest: +ELLIPSIS
     Traceback (most recent call last):
@@ -309,6 +310,10 @@ def require_github(environ: Mapping[str, str]) -> Path:
     if not path.is_file():
         raise UsageError(f"GITHUB_OUTPUT is {output!r}, which is not a file; --github writes "
                          "there and runs only in the GitHub Actions step that provides it")
+    summary = environ.get("GITHUB_STEP_SUMMARY")
+    if summary and not Path(summary).is_file():
+        raise UsageError(f"GITHUB_STEP_SUMMARY is {summary!r}, which is not a file; --github "
+                         "appends the job summary there (unset it to go without one)")
     return path
 
 
@@ -318,7 +323,8 @@ def write_github(result: SheetResult, environ: Mapping[str, str], *, markdown: s
     Appends ``result=<base64 JSON>`` (:func:`encoded_result`) to ``$GITHUB_OUTPUT`` and
     ``markdown`` to ``$GITHUB_STEP_SUMMARY`` when that is set (cut so the step's summary
     stays under 1 MiB). Raises :class:`UsageError` outside GitHub Actions
-    (``GITHUB_ACTIONS`` is not ``"true"`` or ``GITHUB_OUTPUT`` is missing).
+    (``GITHUB_ACTIONS`` is not ``"true"`` or ``GITHUB_OUTPUT`` is missing), and when a file
+    it writes is not a file or cannot be written.
 
     >>> write_github(None, {}, markdown="")  # doctest: +ELLIPSIS
     Traceback (most recent call last):

@@ -9,7 +9,7 @@ manual_points, seed, spec_sha256, gradcheck_version and the submission; what the
 printed goes to ``<system-out>``, a load error and warnings to the suite's ``<system-err>``.
 Attributes follow the Ant/Surefire schema (``time`` in seconds with 3 decimals); the
 location of the student's function is in the failure text, as the schema has no place for it.
-Characters XML 1.0 cannot hold (most control characters) are removed.
+Characters XML 1.0 cannot hold and every other control character (C0, DEL, C1) are removed.
 """
 
 from __future__ import annotations
@@ -76,8 +76,8 @@ def _report(exercise: ExerciseResult) -> str:
 
 
 def _testcase(suite: ET.Element, result: SheetResult, exercise: ExerciseResult) -> str | None:
-    case = ET.SubElement(suite, "testcase", classname=xml_text(result.sheet),
-                         name=xml_text(exercise_name(exercise)),
+    case = ET.SubElement(suite, "testcase", classname=_output(result.sheet),
+                         name=_output(exercise_name(exercise)),
                          time=_seconds(exercise.duration))
     outcome = _outcome(exercise)
     if outcome == "skipped":
@@ -87,7 +87,7 @@ def _testcase(suite: ET.Element, result: SheetResult, exercise: ExerciseResult) 
         element = ET.SubElement(case, outcome,
                                 message=xml_text(one_line(exercise_diagnosis(exercise), 500)),
                                 type=exercise.status)
-        element.text = xml_text(_report(exercise))
+        element.text = _output(_report(exercise))
     if exercise.output:
         ET.SubElement(case, "system-out").text = _output(exercise.output)
     return outcome
@@ -105,7 +105,7 @@ def to_junit(result: SheetResult) -> str:
     '0'
     """
     root = ET.Element("testsuites", name="gradcheck")
-    suite = ET.SubElement(root, "testsuite", name=xml_text(result.sheet))
+    suite = ET.SubElement(root, "testsuite", name=_output(result.sheet))
     properties = ET.SubElement(suite, "properties")
     for name, value in (("score", fmt_num(result.score, 6)),
                         ("max_score", fmt_num(result.max_score, 6)),
@@ -114,7 +114,7 @@ def to_junit(result: SheetResult) -> str:
                         ("spec_sha256", result.spec_sha256),
                         ("gradcheck_version", result.gradcheck_version),
                         ("submission", result.submission)):
-        ET.SubElement(properties, "property", name=name, value=xml_text(value))
+        ET.SubElement(properties, "property", name=name, value=_output(value))
     outcomes = [_testcase(suite, result, exercise) for exercise in result.exercises]
     if result.output:
         ET.SubElement(suite, "system-out").text = _output(result.output)

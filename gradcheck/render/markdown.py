@@ -24,6 +24,7 @@ from gradcheck.render.common import (
     fmt_points,
     one_line,
     point_details,
+    point_diagnosis,
     printable,
     total_line,
     worst_point,
@@ -151,8 +152,11 @@ def _details(exercise: ExerciseResult) -> str:
         body.extend(blocks)
     if point is None and diagnosis.strip():
         body.append(code_block(diagnosis) if "\n" in diagnosis.strip() else md_escape(diagnosis))
-    elif "\n" in diagnosis.strip() and diagnosis.strip() != point.message.strip():
-        body.append(code_block(diagnosis))
+    elif point is not None and "\n" in diagnosis.strip():
+        # The exercise's message is usually the worst point's, shown above, plus a count.
+        shown = point_diagnosis(point).strip()
+        if not shown or shown not in diagnosis:
+            body.append(code_block(diagnosis))
     return (f"<details>\n<summary>{_summary(summary)}</summary>\n\n"
             + "\n\n".join(b for b in body if b) + "\n\n</details>")
 

@@ -49,7 +49,7 @@ OUTPUT_CHARS = 20_000   # student output shown with verbose=True, at most
 
 
 def _status(status: str) -> Text:
-    return Text(status, style=STATUS_STYLE.get(status, ""))
+    return Text(printable(status), style=STATUS_STYLE.get(status, ""))
 
 
 def _header(result: SheetResult) -> list[RenderableType]:
@@ -72,9 +72,9 @@ def _exercise_rows(table: Table, exercise: ExerciseResult, verbose: bool) -> Non
     table.add_row(
         Text(exercise.id, style="bold"),
         Text(one_line(exercise.title, 200)),
-        fmt_points(exercise),
+        Text(fmt_points(exercise)),
         _status(exercise.status),
-        fmt_error(exercise.worst_error),
+        Text(fmt_error(exercise.worst_error)),
         Text(one_line(exercise_diagnosis(exercise), DIAGNOSIS_CHARS)),
     )
     if not verbose:
@@ -85,7 +85,7 @@ def _exercise_rows(table: Table, exercise: ExerciseResult, verbose: bool) -> Non
             Text(f"  {number}. {short_inputs(point.inputs, limit=80)}", style="dim"),
             "",
             _status(point.status),
-            fmt_error(point.max_rel_error),
+            Text(fmt_error(point.max_rel_error)),
             Text(one_line(point_diagnosis(point), DIAGNOSIS_CHARS)),
         )
     table.rows[-1].end_section = True
@@ -101,8 +101,8 @@ def _output_section(result: SheetResult) -> list[RenderableType]:
         text = printable(text).rstrip("\n")
         if len(text) > OUTPUT_CHARS:
             text = text[:OUTPUT_CHARS] + f"\n... ({len(text) - OUTPUT_CHARS} more characters)"
-        parts.append(Panel(Text(text), title=f"printed {when}", title_align="left",
-                           border_style="dim"))
+        parts.append(Panel(Text(text), title=Text(printable(f"printed {when}")),
+                           title_align="left", border_style="dim"))
     return parts
 
 

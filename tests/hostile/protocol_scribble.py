@@ -28,3 +28,19 @@ def garbage(x):
         except OSError:
             pass
     return 2 * x
+
+
+def _sockets():
+    for fd in range(3, 256):
+        try:
+            if stat.S_ISSOCK(os.fstat(fd).st_mode):
+                yield fd
+        except OSError:
+            pass
+
+
+def deep(x):
+    header = b"[" * 200000 + b"]" * 200000     # JSON nested deeper than any parser recurses
+    for fd in _sockets():
+        os.write(fd, struct.pack("<4sIQ", b"GCW1", len(header), 0) + header)
+    return 2 * x

@@ -10,4 +10,5 @@ print("::add-mask::hide-the-truth")
 def d_1c(x):
     print('{"score": 64, "max_score": 64}')
     print("::notice::1c passed")
+    print("   ::warning::an indented command (the runner trims the line first)")
     return 0.123

@@ -1,0 +1,39 @@
+"""Signals aimed past the worker: everyone, the zygote, the grader, and its own group."""
+
+import os
+import signal
+
+
+def good(x):
+    return 2 * x
+
+
+def _errno(target: int, sig: int = 0) -> float:
+    try:
+        os.kill(target, sig)
+    except OSError as exc:
+        return float(exc.errno)
+    return 0.0
+
+
+def everyone(x):
+    return _errno(-1) + 0 * x
+
+
+def zygote(x):
+    return _errno(os.getppid(), signal.SIGKILL) + 0 * x
+
+
+def own_group(x):
+    return _errno(-os.getpgid(0)) + _errno(0) + 0 * x
+
+
+def _parent(pid: int) -> int:
+    with open(f"/proc/{pid}/stat") as f:
+        return int(f.read().rpartition(")")[2].split()[1])
+
+
+def keeper_and_grader(x):
+    keeper = _parent(os.getppid())
+    grader = _parent(keeper)
+    return _errno(keeper) + 10 * _errno(grader) + 100 * _errno(_parent(grader)) + 0 * x
