@@ -16,10 +16,6 @@ import pytest
 import gradcheck
 
 NOT_IMPORTED = {"gradcheck.__main__"}   # runs the command line when imported
-# Examples broken in modules outside the numerical core, kept visible until fixed there.
-KNOWN_BROKEN = {
-    "gradcheck.protocol": "npy_bytes shows a header whose spacing depends on the numpy version",
-}
 
 
 def _modules_with_examples() -> list[str]:
@@ -34,9 +30,7 @@ def _modules_with_examples() -> list[str]:
 MODULES = _modules_with_examples()
 
 
-@pytest.mark.parametrize("name", [
-    pytest.param(name, marks=pytest.mark.xfail(reason=KNOWN_BROKEN[name], strict=False))
-    if name in KNOWN_BROKEN else name for name in MODULES])
+@pytest.mark.parametrize("name", MODULES)
 def test_docstring_examples(name):
     module = importlib.import_module(name)
     failures, tried = doctest.testmod(module, optionflags=doctest.ELLIPSIS, report=False)
