@@ -181,7 +181,7 @@ class _ExerciseGrader:
         results: list[PointResult] = []
         output: list[str] = []
         # Every point is asked at once (pipelined); the worker stops being asked after a
-        # timeout or "not implemented", and the remaining points are marked as not run.
+        # timeout, "not implemented" or a crash, and the remaining points are marked not run.
         outcomes = self.session.pipeline([self._request(p) for p in self.points],
                                          stop=(TIMEOUT, NOT_IMPLEMENTED, "crashed"))
         for point, outcome in zip(self.points, outcomes, strict=False):  # may stop early
