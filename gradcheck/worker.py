@@ -23,6 +23,7 @@ pickle). The helper modules next to this file are loaded by path and kept out of
 
 from __future__ import annotations
 
+import gc
 import importlib
 import importlib.util
 import os
@@ -216,6 +217,7 @@ class Zygote:
         zygote = os.getpid()
         self.hide(request)
         layer = self.layer(request)
+        gc.freeze()  # what the zygote holds stays shared: no collection in a worker touches it
         try:
             pid = os.fork()
         except OSError as exc:
