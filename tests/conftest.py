@@ -1,5 +1,8 @@
+import os
 import signal
+import time
 from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
 
@@ -17,6 +20,30 @@ def hang_guard(seconds: int, what: str):
     finally:
         signal.alarm(0)
         signal.signal(signal.SIGALRM, previous)
+
+
+def processes_in(folder: Path) -> list[int]:
+    """Pids of the processes whose working directory is inside ``folder``."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                cwd = os.readlink(f"/proc/{entry}/cwd")
+            except OSError:
+                continue
+            if cwd == str(folder) or cwd.startswith(f"{folder}/"):
+                found.append(int(entry))
+    return found
+
+
+def wait_until(predicate, timeout: float = 5.0) -> bool:
+    """Poll ``predicate`` until it holds or ``timeout`` seconds pass; its last value."""
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if predicate():
+            return True
+        time.sleep(0.02)
+    return predicate()
 
 
 @pytest.fixture(autouse=True, scope="session")

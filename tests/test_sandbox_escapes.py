@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import hang_guard
+from conftest import hang_guard, processes_in, wait_until
 
 import gradcheck.sandbox as sandbox_module
 from gradcheck.confine import Cgroups, available_modes, forbidden_paths
@@ -66,14 +66,6 @@ def processes_with(marker: str) -> list[int]:
                 found.append(int(entry))
     return found
 
-
-def wait_until(predicate, timeout: float = 5.0) -> bool:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if predicate():
-            return True
-        time.sleep(0.02)
-    return predicate()
 
 
 # -- forbidden packages -----------------------------------------------------------------------
@@ -188,19 +180,6 @@ def test_signals_cannot_leave_the_worker(sandbox):
             assert float(session.call("keeper_and_grader", one).value) == 111 * errno.EPERM
     assert sandbox._zygote.result().alive
 
-
-def processes_in(folder: Path) -> list[int]:
-    """Pids of the processes whose working directory is inside ``folder``."""
-    found = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                cwd = os.readlink(f"/proc/{entry}/cwd")
-            except OSError:
-                continue
-            if cwd == str(folder) or cwd.startswith(f"{folder}/"):
-                found.append(int(entry))
-    return found
 
 
 @pytest.mark.parametrize("mode", [m for m in MODES if m != "bwrap"])

@@ -11,13 +11,12 @@ import os
 import socket
 import subprocess
 import sys
-import time
 from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import hang_guard
+from conftest import hang_guard, processes_in, wait_until
 
 import gradcheck.sandbox as sandbox_module
 from gradcheck.confine import Cgroups, available_modes
@@ -44,27 +43,6 @@ def sandbox():
         yield sandbox
 
 
-def processes_in(folder: Path) -> list[int]:
-    """Pids of the processes whose working directory is inside ``folder``."""
-    found = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                cwd = os.readlink(f"/proc/{entry}/cwd")
-            except OSError:
-                continue
-            if cwd == str(folder) or cwd.startswith(f"{folder}/"):
-                found.append(int(entry))
-    return found
-
-
-def wait_until(predicate, timeout: float = 5.0) -> bool:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if predicate():
-            return True
-        time.sleep(0.02)
-    return predicate()
 
 
 @contextmanager
