@@ -36,7 +36,6 @@ except ImportError:  # not on this platform: limits are skipped
 LINUX = sys.platform.startswith("linux")
 
 PR_SET_PDEATHSIG = 1
-PR_SET_DUMPABLE = 4
 PR_SET_SECCOMP = 22
 PR_CAPBSET_DROP = 24
 PR_SET_CHILD_SUBREAPER = 36
