@@ -26,8 +26,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from gradcheck.confine import available_modes  # noqa: E402
 from gradcheck.sandbox import Sandbox  # noqa: E402
+from gradcheck.sandbox.confine import available_modes  # noqa: E402
 
 SUBMISSION = '''\
 import math

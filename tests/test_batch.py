@@ -17,8 +17,8 @@ import pytest
 from click.testing import CliRunner
 
 from gradcheck.batch import Row, missing_result, summarize
-from gradcheck.batch_discover import discover
-from gradcheck.batch_journal import Journal, journal_path
+from gradcheck.batch.discover import discover
+from gradcheck.batch.journal import Journal, journal_path
 from gradcheck.cli import main
 from gradcheck.errors import UsageError
 from gradcheck.render.csv import gradebook_rows
@@ -426,7 +426,7 @@ def test_a_submission_that_cannot_be_graded_is_a_row_without_scores(tmp_path):
 
 
 def test_a_grading_process_that_cannot_start_stops_the_batch(tmp_path):
-    from gradcheck.batch_pool import GraderPool, Task
+    from gradcheck.batch.pool import GraderPool, Task
     from gradcheck.errors import SandboxError
 
     pool = GraderPool(tmp_path / "missing.yaml", 1, None, 1, "x", budget=60)
@@ -439,7 +439,7 @@ def test_a_renderer_that_fails_costs_only_that_feedback(tmp_path, monkeypatch):
     """In the grading process: the row and the journal keep the result."""
     from concurrent.futures import Future
 
-    from gradcheck import batch_pool
+    from gradcheck.batch import pool as batch_pool
     from gradcheck.render import markdown
     from tests.sample_results import full_sheet
 
@@ -507,7 +507,7 @@ def test_the_journal_key_holds_the_sandbox_mode(tmp_path):
     first = run_batch_cli(folder, out, "--jobs", "1", "--seed", "7")
     assert first.exit_code == 0, first.output
     (line,) = journal_path(out / "grades.csv").read_text().splitlines()
-    from gradcheck.confine import pick_mode
+    from gradcheck.sandbox.confine import pick_mode
 
     assert json.loads(line)["sandbox"] == pick_mode() and f"sandbox: {pick_mode()}" in \
         first.output

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from gradcheck.classroom import WorkflowExistsError, workflow_yaml, write_classroom
 from gradcheck.errors import UsageError
+from gradcheck.render.workflow import WorkflowExistsError, workflow_yaml, write_classroom
 
 DOC = Path(__file__).parent.parent / "docs" / "classroom.md"
 

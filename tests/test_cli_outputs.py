@@ -14,8 +14,8 @@ import yaml
 from click.testing import CliRunner
 
 from gradcheck.cli import main
-from gradcheck.confine import mode_warning, pick_mode
-from gradcheck.worker_guard import landlock_abi
+from gradcheck.sandbox.child.landlock import landlock_abi
+from gradcheck.sandbox.confine import mode_warning, pick_mode
 
 ROOT = Path(__file__).resolve().parent.parent
 SOLUTION = ROOT / "solutions" / "sheet01.py"

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from gradcheck import engine
-from gradcheck.engine_node import _make
+from gradcheck.engine.node import _make
 from gradcheck.errors import EvaluationError
 from tests.finite_differences import assert_close_jacobian, numeric_jacobian
 
@@ -385,7 +385,7 @@ def test_bad_shapes_and_arguments_raise_evaluation_error(build, message):
 
 
 def test_the_element_limit_is_checked_before_allocating(monkeypatch):
-    monkeypatch.setattr("gradcheck.engine_node.MAX_ELEMENTS", 100)
+    monkeypatch.setattr("gradcheck.engine.node.MAX_ELEMENTS", 100)
     x = engine.variable(np.ones((20, 1)))
     assert (x * np.ones((1, 5))).shape == (20, 5)
     for grow in (lambda: x * np.ones((1, 6)), lambda: x @ np.ones((1, 6)),

@@ -19,7 +19,7 @@ from click.testing import CliRunner
 from conftest import hang_guard
 
 from gradcheck.cli import main
-from gradcheck.confine import available_modes
+from gradcheck.sandbox.confine import available_modes
 
 ROOT = Path(__file__).resolve().parent.parent
 SOLUTION = ROOT / "solutions" / "sheet01.py"

@@ -7,9 +7,9 @@ import textwrap
 import numpy as np
 import pytest
 
-from gradcheck import protocol
 from gradcheck.errors import UsageError
 from gradcheck.sandbox import Limits, Request, Sandbox
+from gradcheck.sandbox.child import protocol
 
 MODULE = textwrap.dedent("""
     import os

@@ -1,7 +1,7 @@
 import numpy as np
 
-from gradcheck import grader, pointcache
-from gradcheck.spec import load_sheet
+from gradcheck.grading import grader
+from gradcheck.spec import load_sheet, pointcache
 
 
 def _same(a, b):

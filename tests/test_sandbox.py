@@ -18,12 +18,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from gradcheck.confine import available_modes, clean_environment
 from gradcheck.errors import SandboxError, SubmissionError, UsageError
-from gradcheck.limits import CallOutcome, Limits, clean_output, describe_exit
-from gradcheck.protocol import PREFIX, Channel, ProtocolError, TooLarge, encode
 from gradcheck.sandbox import Sandbox
-from gradcheck.worker_values import Invalid, to_array, to_arrays
+from gradcheck.sandbox.child.protocol import PREFIX, Channel, ProtocolError, TooLarge, encode
+from gradcheck.sandbox.child.values import Invalid, to_array, to_arrays
+from gradcheck.sandbox.confine import available_modes, clean_environment
+from gradcheck.sandbox.limits import CallOutcome, Limits, clean_output, describe_exit
 
 SHEET = '''\
 import math

@@ -18,9 +18,9 @@ import pytest
 from conftest import hang_guard, processes_in, wait_until
 
 import gradcheck.sandbox as sandbox_module
-from gradcheck.confine import Cgroups, available_modes, forbidden_paths
-from gradcheck.protocol import Channel, ProtocolError, decode_header
 from gradcheck.sandbox import Limits, Sandbox
+from gradcheck.sandbox.child.protocol import Channel, ProtocolError, decode_header
+from gradcheck.sandbox.confine import Cgroups, available_modes, forbidden_paths
 
 HOSTILE = Path(__file__).parent / "hostile"
 ROOT = Path(__file__).resolve().parent.parent

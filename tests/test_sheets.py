@@ -139,7 +139,7 @@ def test_specs_say_which_convention_they_grade():
 
 @pytest.mark.parametrize("name", bundled_sheets())
 def test_every_template_is_tidy_python(name):
-    from gradcheck.template import render_template
+    from gradcheck.spec.template import render_template
 
     text = render_template(load_sheet(name))
     compile(text, f"{name}.py", "exec")

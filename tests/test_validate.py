@@ -12,10 +12,10 @@ from click.testing import CliRunner
 
 from gradcheck.cli import main
 from gradcheck.errors import SpecError
-from gradcheck.sampling import sample_points
+from gradcheck.grading.mutants import mutants_for
+from gradcheck.grading.validate import find_solution, solution_candidates, validate
 from gradcheck.spec import bundled_sheets, load_sheet, parse_sheet
-from gradcheck.validate import find_solution, solution_candidates, validate
-from gradcheck.validate_mutants import mutants_for
+from gradcheck.spec.sampling import sample_points
 
 ROOT = Path(__file__).resolve().parent.parent
 SUBMISSIONS = Path(__file__).resolve().parent / "submissions"

@@ -75,7 +75,7 @@ def grade(sheet, submission, fmt, output, seed, timeout, min_score, github, verb
     # Start the sandbox first: its zygote imports numpy in the background while the grading
     # modules import, the spec loads and the test points are drawn.
     with Sandbox() as sandbox:
-        from gradcheck import grader
+        from gradcheck.grading import grader
 
         spec = load_spec(sheet)
         try:

@@ -43,7 +43,7 @@ def list_sheets():
 def init(sheet, directory, force):
     """Write the student template of SHEET (refuses to overwrite an existing file)."""
     from gradcheck.errors import UsageError
-    from gradcheck.template import write_template
+    from gradcheck.spec.template import write_template
 
     spec = load_spec(sheet)
     folder = Path(directory)
@@ -72,8 +72,8 @@ def classroom():
 @click.option("--force", is_flag=True, help="Overwrite an existing workflow.")
 def classroom_init(sheet, directory, python_version, package_spec, force):
     """Write .github/workflows/classroom.yml that grades SHEET on every push."""
-    from gradcheck.classroom import write_classroom
     from gradcheck.errors import GradcheckError
+    from gradcheck.render.workflow import write_classroom
 
     load_spec(sheet)  # the workflow must grade a sheet that exists
     try:

@@ -36,7 +36,7 @@ def validate_command(sheet, solution, seed, fmt, verbose):
     from gradcheck.sandbox import Sandbox
 
     with Sandbox() as sandbox:
-        from gradcheck import grader, validate
+        from gradcheck.grading import grader, validate
 
         spec = load_spec(sheet)
         try:

@@ -10,7 +10,6 @@ import math
 import re
 from typing import Any
 
-from gradcheck.limits import CONTROL
 from gradcheck.results import (
     ERROR,
     FAIL,
@@ -23,6 +22,7 @@ from gradcheck.results import (
     PointResult,
     SheetResult,
 )
+from gradcheck.sandbox.limits import CONTROL
 
 DASH = "\u2014"  # shown where a value does not exist (no error measured, manual points)
 ELLIPSIS = "\u2026"

@@ -10,7 +10,7 @@ and a backward pass that ignores its upstream gradient. Mutants are computed in 
 process from the spec alone: no student code.
 
 >>> from gradcheck.spec import load_sheet
->>> from gradcheck.sampling import sample_points
+>>> from gradcheck.spec.sampling import sample_points
 >>> exercise = load_sheet("sheet01").exercise("1d")
 >>> point = sample_points(exercise, seed=1)[0]
 >>> mutants = mutants_for(exercise)
@@ -28,10 +28,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from gradcheck.errors import GradcheckError
-from gradcheck.grader import difference_quotients
+from gradcheck.grading.grader import difference_quotients
 from gradcheck.results import NODE
-from gradcheck.sampling import TestPoint, answer_function, reference_answers
 from gradcheck.spec import Exercise
+from gradcheck.spec.sampling import TestPoint, answer_function, reference_answers
 
 SHIFT = 0.1              # the "wrong input" mutant evaluates the reference at inputs + SHIFT
 QUOTIENT_STEP = 1e-5     # the "difference quotient" mutant: forward difference with this step

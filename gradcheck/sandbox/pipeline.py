@@ -30,20 +30,37 @@ each one.
 from __future__ import annotations
 
 import dataclasses
+import threading
 import time
 from collections import deque
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import numpy as np
 
 from gradcheck.errors import SandboxError, UsageError
-from gradcheck.limits import ERROR, TIMEOUT, CallOutcome, Limits
-from gradcheck.zygote import Reply, WorkerHandle
+from gradcheck.sandbox.limits import ERROR, TIMEOUT, CallOutcome, Limits, LoadReport
+from gradcheck.sandbox.zygote import Reply, WorkerHandle
 
-if TYPE_CHECKING:
-    from gradcheck.sandbox import Session
+
+class Session(Protocol):
+    """What the pipeline needs of a session (:class:`gradcheck.sandbox.session.Session`,
+    which runs its pipelines here): its lock and state, a ready worker, and outcomes."""
+
+    limits: Limits
+    load: LoadReport
+    time_left: float
+    _lock: threading.Lock
+    _closed: bool
+    _spent: float
+
+    def _ready(self, timeout: float) -> tuple[WorkerHandle | None, CallOutcome | None]: ...
+
+    def out_of_time(self, what: str = "") -> CallOutcome: ...
+
+    def _outcome(self, worker: WorkerHandle, reply: Reply, request: Request, timeout: float,
+                 output: str) -> CallOutcome: ...
 
 WINDOW = 32                 # requests in flight at most
 WINDOW_BYTES = 32 << 10     # bytes of input arrays in flight at most (beyond the first request)
@@ -113,7 +130,7 @@ def run(session: Session, requests: Sequence[Request], stop: Iterable[str] = ()
     """
     stop = frozenset(stop)
     outcomes: list[CallOutcome] = []
-    limits = session._sandbox.limits
+    limits = session.limits
     with session._lock:
         if session._closed:
             raise SandboxError("the session is closed")
@@ -156,7 +173,7 @@ def _flight(session: Session, worker: WorkerHandle, todo: Sequence[Request],
     """Outcomes from one worker: all of ``todo``, or up to a stop, or up to a failure that
     killed the worker (the caller starts a fresh one for the rest). No request runs past
     ``deadline`` (monotonic), the end of the session's time."""
-    limits = session._sandbox.limits
+    limits = session.limits
     inflight: deque[tuple[Request, int, float, float]] = deque()
     outcomes: list[CallOutcome] = []
     sent = held = unread = 0  # requests sent; bytes of input in flight; outputs not read

@@ -39,7 +39,7 @@ from numpy.typing import ArrayLike
 
 from gradcheck import engine
 from gradcheck.errors import EvaluationError, ExpressionError
-from gradcheck.expr_ast import ALLOWED_FUNCTIONS, CONSTANTS, FUNCTIONS, Run, Translator
+from gradcheck.expr.grammar import ALLOWED_FUNCTIONS, CONSTANTS, FUNCTIONS, Run, Translator
 
 __all__ = ["ALLOWED_FUNCTIONS", "CONSTANTS", "FUNCTIONS", "MAX_DEPTH", "MAX_EXPONENT", "MAX_LENGTH",
            "MAX_NODES", "Expression", "parse"]

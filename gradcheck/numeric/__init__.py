@@ -34,7 +34,11 @@ from typing import Any
 import numpy as np
 
 from gradcheck.errors import EvaluationError, UsageError
-from gradcheck.quotients import QUOTIENT_STEPS, difference_quotients, iter_difference_quotients
+from gradcheck.numeric.quotients import (
+    QUOTIENT_STEPS,
+    difference_quotients,
+    iter_difference_quotients,
+)
 
 __all__ = ["DEFAULTS", "Estimate", "QUOTIENT_STEPS", "difference_quotients", "directional",
            "iter_difference_quotients", "jacobian", "kink", "probe_generator",

@@ -29,7 +29,7 @@ from collections.abc import Callable, Mapping, Sequence
 import numpy as np
 from numpy.typing import ArrayLike
 
-from gradcheck.engine_node import (
+from gradcheck.engine.node import (
     Node,
     Operand,
     _lift,
@@ -48,7 +48,7 @@ from gradcheck.engine_node import (
     unbroadcast,
     variable,
 )
-from gradcheck.engine_ops import (
+from gradcheck.engine.ops import (
     abs,
     arctan,
     concatenate,

@@ -23,7 +23,7 @@ import numpy as np
 from gradcheck import engine, expr
 from gradcheck.errors import SpecError
 from gradcheck.results import MANUAL
-from gradcheck.spec_yaml import load_located
+from gradcheck.spec.yamlfile import load_located
 
 DEFAULT_POINTS_AT = ({"random": 5},)
 
@@ -141,7 +141,7 @@ class Sheet:
 
 # --- finding and loading -------------------------------------------------------------------
 
-BUNDLED = Path(__file__).resolve().parent / "exercises"
+BUNDLED = Path(__file__).resolve().parent.parent / "exercises"
 
 
 def bundled_sheets() -> list[str]:
@@ -187,7 +187,7 @@ def load_sheet(name_or_path: str | Path) -> Sheet:
 
 def parse_sheet(text: str, *, file: str = "<spec>", sha256: str | None = None) -> Sheet:
     """Validate spec text into a ``Sheet`` (see ``docs/spec-format.md``)."""
-    from gradcheck.spec_reader import SheetReader
+    from gradcheck.spec.reader import SheetReader
 
     data = load_located(text, file)
     if sha256 is None:

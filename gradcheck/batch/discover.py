@@ -39,7 +39,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from gradcheck.errors import UsageError
-from gradcheck.limits import SUBMISSION_SUFFIXES as SUFFIXES
+from gradcheck.sandbox.limits import SUBMISSION_SUFFIXES as SUFFIXES
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from gradcheck.errors import SandboxError
-from gradcheck.worker_guard import landlock_abi, package_paths
+from gradcheck.sandbox.child.landlock import landlock_abi, package_paths
 
 MODES = ("bwrap", "landlock", "none")
 ENV_MODE = "GRADCHECK_SANDBOX"
@@ -42,8 +42,7 @@ FIXED_VARIABLES = {
 SYSTEM_ROOTS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/etc")
 TMPFS_SIZE = 16 << 20
 # The worker's own files: all the zygote runs (bwrap shows only these, at WORKER_VIEW).
-WORKER_FILES = ("worker.py", "protocol.py", "worker_guard.py", "worker_load.py",
-                "worker_values.py")
+CHILD = Path(__file__).resolve().parent / "child"   # the worker's own files, nothing else
 WORKER_VIEW = "/gradcheck-worker"
 NEVER_HIDDEN = ("numpy",)    # the worker needs it; a sheet cannot forbid it
 
@@ -112,13 +111,13 @@ def read_roots() -> list[str]:
 
 def worker_script() -> Path:
     """The standalone worker script run as the zygote."""
-    return Path(__file__).resolve().with_name("worker.py")
+    return CHILD / "worker.py"
 
 
 def forbidden_paths(names) -> list[tuple[str, str]]:
     """``(path, name)`` for every folder or file of a forbidden package that this process
     would import, resolved, as the sandbox hides them from workers (``numpy`` never is; the
-    zygote adds what its own import path finds, see ``worker_guard.package_paths``).
+    zygote adds what its own import path finds, see ``child/landlock.package_paths``).
 
     >>> forbidden_paths(["no_such_package_here"])
     []
@@ -178,9 +177,8 @@ def bwrap_command(base: Path | None, hidden=()) -> list[str]:
             args += ["--tmpfs", path, "--remount-ro", path]
         elif os.path.exists(path):
             args += ["--ro-bind", "/dev/null", path]
-    folder = worker_script().parent
-    for name in WORKER_FILES:
-        args += ["--ro-bind", str(folder / name), f"{WORKER_VIEW}/{name}"]
+    for path in sorted(CHILD.glob("*.py")):
+        args += ["--ro-bind", str(path), f"{WORKER_VIEW}/{path.name}"]
     if base is not None:
         args += ["--bind", str(base), str(base), "--chdir", str(base)]
     # bwrap builds the view on a writable tmpfs: without this, files written anywhere in the

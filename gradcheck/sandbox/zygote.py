@@ -24,16 +24,16 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from gradcheck.confine import (
+from gradcheck.errors import SandboxError
+from gradcheck.sandbox.child.protocol import Channel, ProtocolError, TooLarge, encode
+from gradcheck.sandbox.confine import (
     WORKER_VIEW,
     Cgroups,
     bwrap_command,
     clean_environment,
     worker_script,
 )
-from gradcheck.errors import SandboxError
-from gradcheck.limits import clean_output
-from gradcheck.protocol import Channel, ProtocolError, TooLarge, encode
+from gradcheck.sandbox.limits import clean_output
 
 SCRATCH_PREFIX = "gradcheck-sandbox-"   # + the pid of the process that made the folder
 CONTROL_TIMEOUT = 10.0     # seconds for the zygote to answer a spawn or reap request

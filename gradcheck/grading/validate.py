@@ -31,13 +31,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from gradcheck import compare, grader
+from gradcheck import compare
 from gradcheck.errors import SpecError
+from gradcheck.grading import grader
+from gradcheck.grading.mutants import Mutant, mutants_for
 from gradcheck.results import PASS
-from gradcheck.sampling import TestPoint, sample_points
 from gradcheck.sandbox import Sandbox
 from gradcheck.spec import Exercise, Sheet
-from gradcheck.validate_mutants import Mutant, mutants_for
+from gradcheck.spec.sampling import TestPoint, sample_points
 
 ERROR, WARNING = "error", "warning"
 PROBES = 6                    # extra random points per exercise that tell whether a mutant

@@ -49,7 +49,7 @@ OnResult = Callable[[int, dict, bytes], None]
 # os._exit: once the sandbox is closed there is nothing left to tear down (numpy's teardown
 # alone takes longer than closing the sandbox).
 _BOOT = ("import os, sys; sys.path.insert(0, sys.argv[1]); "
-         "from gradcheck.batch_pool import main; os._exit(main(sys.argv[2:]))")
+         "from gradcheck.batch.pool import main; os._exit(main(sys.argv[2:]))")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -283,7 +283,7 @@ def main(argv: Sequence[str]) -> int:
     """A grading process: ``--fd FD --parent PID --spec FILE --seed N [--timeout S]
     [--mode MODE] [--feedback yes]``."""
     options = dict(zip(argv[::2], argv[1::2], strict=False))
-    from gradcheck.worker_guard import set_parent_death_signal
+    from gradcheck.sandbox.child.guard import set_parent_death_signal
 
     set_parent_death_signal(signal.SIGKILL)
     if os.getppid() != int(options["--parent"]):
@@ -303,7 +303,7 @@ def main(argv: Sequence[str]) -> int:
 
     try:   # the zygote starts while the grader imports and prepares
         with Sandbox(mode=options.get("--mode")) as sandbox:
-            from gradcheck import grader
+            from gradcheck.grading import grader
             from gradcheck.spec import load_sheet
 
             try:

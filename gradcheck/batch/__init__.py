@@ -7,13 +7,13 @@ a summary, every submission graded in its own sandboxed worker, in parallel, res
 >>> report.summary.count, report.summary.mean                         # doctest: +SKIP
 (120, 51.3)
 
-- :mod:`gradcheck.batch_discover` finds one submission per student (sorted ids).
-- :mod:`gradcheck.batch_journal` saves every finished submission at once (JSON lines,
+- :mod:`gradcheck.batch.discover` finds one submission per student (sorted ids).
+- :mod:`gradcheck.batch.journal` saves every finished submission at once (JSON lines,
   fsynced); on a rerun, saved results whose submission file, spec, seed, timeout, sandbox
   mode and version match are reused, so an interrupted batch resumes where it stopped.
   Without a seed, a fresh batch grades with a random one the journal records (and a resumed
   batch reuses): memorised answers at the spec's public points win nothing.
-- :mod:`gradcheck.batch_pool` runs the grading processes (one per job).
+- :mod:`gradcheck.batch.pool` runs the grading processes (one per job).
 - The gradebook (:mod:`gradcheck.render.csv`) is written atomically once every submission is
   graded; it holds no times, so the same submissions, spec and seed give the same file.
 
@@ -34,13 +34,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from gradcheck.batch_discover import Submission, discover
-from gradcheck.batch_journal import Journal, file_sha256, journal_path
-from gradcheck.batch_pool import WATCHDOG_SLACK, GraderPool, Task
-from gradcheck.confine import mode_warning, pick_mode
+from gradcheck.batch.discover import Submission, discover
+from gradcheck.batch.journal import Journal, file_sha256, journal_path
+from gradcheck.batch.pool import WATCHDOG_SLACK, GraderPool, Task
 from gradcheck.errors import SandboxError, UsageError
-from gradcheck.grader import DEFAULT_TIMEOUT
-from gradcheck.limits import Limits
+from gradcheck.grading.grader import DEFAULT_TIMEOUT
 from gradcheck.render.csv import (
     GRADED,
     GRADED_WITH_ERRORS,
@@ -52,8 +50,10 @@ from gradcheck.render.csv import (
     write_gradebook,
 )
 from gradcheck.results import ERROR, MANUAL, PASS, ExerciseResult, SheetResult
+from gradcheck.sandbox.child.landlock import landlock_abi
+from gradcheck.sandbox.confine import mode_warning, pick_mode
+from gradcheck.sandbox.limits import Limits
 from gradcheck.spec import Sheet
-from gradcheck.worker_guard import landlock_abi
 
 HISTOGRAM_BINS = 10
 SLOWEST = 5

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from gradcheck.engine_node import (
+from gradcheck.engine.node import (
     Node,
     Operand,
     _lift,

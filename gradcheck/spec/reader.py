@@ -1,6 +1,6 @@
 """Validation of spec data: located YAML -> ``Sheet``, every error with file, line and key.
 
->>> from gradcheck.spec_yaml import load_located
+>>> from gradcheck.spec.yamlfile import load_located
 >>> text = "sheet: s\\ntitle: t\\nexercises:\\n  - {id: a, title: t, points: 0, kind: manual}\\n"
 >>> SheetReader("s.yaml").sheet(load_located(text, "s.yaml"), "")
 Traceback (most recent call last):
@@ -21,7 +21,7 @@ from gradcheck import expr
 from gradcheck.errors import ExpressionError, SpecError
 from gradcheck.results import DERIVATIVE, KINDS, MANUAL, NODE
 from gradcheck.spec import DEFAULT_POINTS_AT, Exercise, InputSpec, Sheet, Tolerance
-from gradcheck.spec_yaml import LocatedDict, LocatedList
+from gradcheck.spec.yamlfile import LocatedDict, LocatedList
 
 SHEET_KEYS = ("sheet", "title", "module", "seed", "timeout", "forbid", "tolerance",
               "description", "exercises")

@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from gradcheck import __version__
-from gradcheck.sampling import TestPoint
+from gradcheck.spec.sampling import TestPoint
 
 FORMAT = 4  # bump whenever sampling draws or checks points differently
 

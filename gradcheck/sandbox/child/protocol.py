@@ -1,7 +1,7 @@
 """The frames parent and worker exchange; the same code runs on both sides.
 
 Standard library + numpy only: the worker loads this file by path (it never imports
-``gradcheck``), the parent imports it as ``gradcheck.protocol``.
+``gradcheck``), the parent imports it as ``gradcheck.sandbox.child.protocol``.
 
 A frame is ``b"GCW1"``, the JSON header length (u32), the payload length (u64), the JSON
 header, then the payload: ``header["raw"]`` bytes of raw data followed by ``.npy`` blobs whose
@@ -91,7 +91,7 @@ def decode_header(text: bytes) -> dict:
     'bad \\\\ud800 value'
     >>> decode_header(b"[" * 100000)
     Traceback (most recent call last):
-    gradcheck.protocol.ProtocolError: a header that is not JSON (RecursionError)
+    gradcheck.sandbox.child.protocol.ProtocolError: a header that is not JSON (RecursionError)
     """
     try:
         header = json.loads(text)

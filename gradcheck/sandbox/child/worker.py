@@ -25,13 +25,13 @@ from __future__ import annotations
 
 import gc
 import importlib
-import importlib.util
 import os
 import select
 import signal
 import socket
 import sys
 import time
+import types
 
 SWEEP_INTERVAL = 0.2
 CTL_MAX_PAYLOAD = 0
@@ -39,55 +39,26 @@ REQUEST_MAX_PAYLOAD = 1 << 30
 LAYERS_KEPT = 2          # Landlock reading layers the zygote keeps built (one per forbid list)
 
 
-# The helper modules next to this file, loaded by main() (see _load_sibling).
-protocol = guard = load = values = None
+# The helper modules next to this file, loaded by main() (see _load_helpers).
+protocol = guard = landlock = processes = imports = load = values = None
+HELPERS = "_gradcheck_worker"   # the name of their package while they load
 
 
-def _load_sibling(name: str):
-    """A helper module from this script's folder, loaded by path and kept out of sys.modules."""
-    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), name + ".py")
-    spec = importlib.util.spec_from_file_location("_gradcheck_" + name, path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module   # dataclass/inspect machinery looks modules up by name
+def _load_helpers(*names: str) -> list:
+    """Helper modules from this script's folder, imported as the submodules of a package
+    that exists only while they load: they may import each other (``from . import guard``),
+    and none of them stays in sys.modules for student code to find."""
+    package = types.ModuleType(HELPERS)
+    package.__path__ = [os.path.dirname(os.path.abspath(__file__))]
+    sys.modules[HELPERS] = package
     try:
-        spec.loader.exec_module(module)
+        return [importlib.import_module(f"{HELPERS}.{name}") for name in names]
     finally:
-        del sys.modules[spec.name]
-    return module
+        for key in [k for k in sys.modules if k == HELPERS or k.startswith(HELPERS + ".")]:
+            del sys.modules[key]
 
 
 # -- the zygote ----------------------------------------------------------------------------
-
-
-def _children() -> list[int]:
-    """Direct children of this process, whichever of its threads started them."""
-    children: list[int] = []
-    try:
-        for task in os.listdir("/proc/self/task"):
-            with open(f"/proc/self/task/{task}/children") as f:
-                children += [int(p) for p in f.read().split()]
-        return children
-    except OSError:   # no procfs (macOS: orphans are not swept) or no children files
-        pass
-    return _children_by_scan()
-
-
-def _children_by_scan() -> list[int]:
-    """Direct children found by reading every process's parent from /proc."""
-    children = []
-    if not os.path.isdir("/proc"):
-        return children
-    me = os.getpid()
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open(f"/proc/{entry}/stat") as f:
-                    fields = f.read().rpartition(")")[2].split()
-            except OSError:
-                continue
-            if int(fields[1]) == me:
-                children.append(int(entry))
-    return children
 
 
 class Zygote:
@@ -111,7 +82,7 @@ class Zygote:
         forbid = tuple(sorted(str(n) for n in request.get("forbid") or ()))
         if forbid not in self.found:
             roots = list(request.get("read_roots") or ()) + ["/"]
-            self.found[forbid] = [list(p) for p in guard.package_paths(forbid, roots)]
+            self.found[forbid] = [list(p) for p in landlock.package_paths(forbid, roots)]
         known = {tuple(p) for p in request.get("hidden") or ()}
         request["hidden"] = sorted(known | {tuple(p) for p in self.found[forbid]})
 
@@ -123,12 +94,12 @@ class Zygote:
             return -1
         key = (tuple(request["read_roots"]), hidden)
         if key not in self.layers:
-            readable, listable = guard.split_roots(list(key[0]), list(hidden))
+            readable, listable = landlock.split_roots(list(key[0]), list(hidden))
             if self.scratch:
                 readable.append(self.scratch)
             while len(self.layers) >= LAYERS_KEPT:
                 os.close(self.layers.pop(next(iter(self.layers))))
-            self.layers[key] = guard.reading_layer(readable, listable)
+            self.layers[key] = landlock.reading_layer(readable, listable)
         return self.layers[key]
 
     def reap(self) -> None:
@@ -149,7 +120,7 @@ class Zygote:
         """Kill and reap children that are not live workers (escaped, double-forked, ...)."""
         for _ in range(rounds):
             self.reap()
-            strays = [p for p in _children() if p not in self.workers]
+            strays = [p for p in processes.children() if p not in self.workers]
             if not strays:
                 return
             for pid in strays:
@@ -295,7 +266,7 @@ class Worker:
         protections["landlock"] = 0
         if request.get("landlock"):
             layers = [self.layer] if self.layer >= 0 else []
-            protections["landlock"] = guard.apply_landlock(
+            protections["landlock"] = landlock.apply_landlock(
                 read_roots=list(request["read_roots"]) + [work], write_dirs=[work],
                 layers=layers)
             protections["landlock_hides_forbidden"] = bool(layers and protections["landlock"])
@@ -305,8 +276,9 @@ class Worker:
 
     def run(self) -> None:
         protections = self.confine()
-        imports = load.ImportGuard(self.request.get("forbid", ()), self.request.get("hidden", ()))
-        imports.install()
+        guard_imports = imports.ImportGuard(self.request.get("forbid", ()),
+                                            self.request.get("hidden", ()))
+        guard_imports.install()
         chan = protocol.Channel(socket.socket(fileno=self.sock_fd))
         chan.send({"op": "hello", "pid": os.getpid(), "protections": protections})
         while True:
@@ -317,18 +289,18 @@ class Worker:
             if header.get("op") == "quit":
                 return
             try:
-                reply, out = self.handle(header, raw, arrays, imports)
+                reply, out = self.handle(header, raw, arrays, guard_imports)
             except BaseException as exc:  # noqa: BLE001 - e.g. interrupt_main() from a thread
                 reply, out = {"status": "error", "message": "the request was interrupted: "
                               f"{type(exc).__name__}: {exc}"}, []
             reply["id"] = header.get("id")
-            _end_descendants()
+            processes.end_descendants()
             try:
                 chan.send(reply, out)
             except OSError:
                 return
 
-    def handle(self, header: dict, raw: bytes, arrays: list, imports) -> tuple[dict, list]:
+    def handle(self, header: dict, raw: bytes, arrays: list, guarded) -> tuple[dict, list]:
         """Answer one request: (reply header, arrays)."""
         op = header.get("op")
         guard.set_cpu_limit(float(header.get("timeout", 60)))
@@ -336,7 +308,7 @@ class Worker:
         if op == "load":
             max_bytes = int(self.request["limits"]["result_size"])
             self.submission = load.Submission(raw, header["filename"], header["module"],
-                                              header["path"], imports, max_bytes, values)
+                                              header["path"], guarded, max_bytes, values)
             reply = self.submission.load()
         elif op == "call" and self.submission:
             reply, out = self.submission.call(header["name"], arrays, header.get("arity"))
@@ -347,45 +319,10 @@ class Worker:
         else:
             reply = {"status": "error", "message": f"unexpected request {op!r}"}
         _flush()
-        violation = imports.violation()
+        violation = guarded.violation()
         if violation and reply.get("status") == "ok":
             return {"status": "error", "error": violation, "message": violation}, []
         return reply, out
-
-
-def _has_children() -> bool:
-    try:
-        os.waitid(os.P_ALL, 0, os.WEXITED | os.WNOHANG | os.WNOWAIT)
-    except ChildProcessError:
-        return False
-    return True
-
-
-def _end_descendants(rounds: int = 50) -> None:
-    """Kill everything the last request started, before answering it.
-
-    The worker is a subreaper, so descendants whose parents die (double-forked daemons,
-    ``setsid`` children) become its children; one cheap ``waitid`` says whether there are any.
-    Children of every thread count (a student's thread may have started them).
-    """
-    for _ in range(rounds):
-        if not _has_children():
-            return
-        children = _children() or _children_by_scan()
-        for pid in children:
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-        while True:
-            try:
-                if os.waitpid(-1, os.WNOHANG)[0] == 0:
-                    break
-            except ChildProcessError:
-                break
-        if not children:
-            return   # only children that had already ended, now reaped
-        time.sleep(0.001)
 
 
 def _flush() -> None:
@@ -394,43 +331,6 @@ def _flush() -> None:
             stream.flush()
         except Exception:  # noqa: BLE001 - the student may have replaced or closed it
             pass
-
-
-def _parent_of(pid: int) -> int:
-    """The parent of process ``pid`` (0 when unknown)."""
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            return int(f.read().rpartition(")")[2].split()[1])
-    except (OSError, ValueError, IndexError):
-        return 0
-
-
-def _keep(zygote: int) -> None:
-    """The keeper: wait for the zygote; once it is gone, kill and reap every process that
-    was reparented here (what its workers left behind), then exit."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    while True:
-        try:
-            pid, _status = os.waitpid(-1, 0)
-        except ChildProcessError:
-            break
-        except InterruptedError:
-            continue
-        if pid == zygote:
-            break
-    while True:   # a dying worker's orphans are reparented here before it can be reaped
-        for pid in _children():
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-        try:
-            os.waitpid(-1, 0)
-        except ChildProcessError:
-            break
-        except InterruptedError:
-            continue
-    os._exit(0)
 
 
 def main(argv: list[str]) -> int:
@@ -449,8 +349,8 @@ def main(argv: list[str]) -> int:
     here = os.path.dirname(os.path.abspath(__file__))
     sys.path[:] = [p for p in sys.path if p and os.path.abspath(p) != here]
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    global protocol, guard, load, values
-    guard = _load_sibling("worker_guard")
+    global protocol, guard, landlock, processes, imports, load, values
+    guard, landlock, processes = _load_helpers("guard", "landlock", "processes")
     grader = os.getppid()
     keeper_pid = 0
     if keeper:
@@ -458,21 +358,19 @@ def main(argv: list[str]) -> int:
         zygote = os.fork()
         if zygote:
             os.close(int(argv[2]))   # the control socket is the zygote's alone
-            _keep(zygote)
+            processes.keep(zygote)
         keeper_pid = os.getppid()
     import numpy as np
 
-    protocol = _load_sibling("protocol")
-    load = _load_sibling("worker_load")
-    values = _load_sibling("worker_values")
+    protocol, imports, load, values = _load_helpers("protocol", "imports", "load", "values")
     guard.become_subreaper()
     for name in ("ast", "inspect", "linecache", "traceback", "faulthandler", "numpy.linalg"):
         importlib.import_module(name)   # imported once here, shared by every forked worker
     ctl = protocol.Channel(socket.socket(fileno=int(argv[2])))
     ctl.send({"op": "ready", "pid": os.getpid(), "numpy": np.__version__,
-              "python": sys.version.split()[0], "landlock": guard.landlock_abi()})
+              "python": sys.version.split()[0], "landlock": landlock.landlock_abi()})
     scratch = argv[4] if len(argv) == 5 else ""
-    graders = (grader, _parent_of(grader)) if keeper else ()   # bwrap: not visible anyway
+    graders = (grader, processes.parent_of(grader)) if keeper else ()   # bwrap: not visible anyway
     orphaned = Zygote(ctl, keeper_pid, graders, scratch).serve()
     if orphaned and os.path.basename(scratch).startswith("gradcheck-sandbox-"):
         import shutil

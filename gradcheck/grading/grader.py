@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from gradcheck import __version__, compare, numeric, pointcache
+from gradcheck import __version__, compare, numeric
 from gradcheck.errors import SubmissionError
 from gradcheck.results import (
     ERROR,
@@ -34,9 +34,9 @@ from gradcheck.results import (
     PointResult,
     SheetResult,
 )
-from gradcheck.sampling import TestPoint, answer_function, reference_answers, sample_points
 from gradcheck.sandbox import CallOutcome, Request, Sandbox, Session
-from gradcheck.spec import Exercise, Sheet
+from gradcheck.spec import Exercise, Sheet, pointcache
+from gradcheck.spec.sampling import TestPoint, answer_function, reference_answers, sample_points
 
 DEFAULT_TIMEOUT = 5.0
 SUBMISSION_SUFFIXES = (".py", ".ipynb")
@@ -227,7 +227,7 @@ def judge(exercise: Exercise, point: TestPoint, received: object, *,
     ``quotients`` dict in which the difference quotients of each point are kept for reuse.
 
     >>> from gradcheck.spec import load_sheet
-    >>> from gradcheck.sampling import sample_points
+    >>> from gradcheck.spec.sampling import sample_points
     >>> exercise = load_sheet("sheet01").exercise("1c")
     >>> point = sample_points(exercise, seed=1)[0]
     >>> judge(exercise, point, point.expected[0]).status, judge(exercise, point, 0.3).status
@@ -280,7 +280,7 @@ def difference_quotients(exercise: Exercise, point: TestPoint, k: int, *,
     and central differences with the ``steps`` students use), to recognise one.
 
     >>> from gradcheck.spec import load_sheet
-    >>> from gradcheck.sampling import sample_points
+    >>> from gradcheck.spec.sampling import sample_points
     >>> exercise = load_sheet("sheet01").exercise("1c")
     >>> point = sample_points(exercise, seed=1)[0]
     >>> sorted(difference_quotients(exercise, point, 0))[0]
