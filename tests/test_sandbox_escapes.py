@@ -19,8 +19,9 @@ from conftest import hang_guard, processes_in, wait_until
 
 import gradcheck.sandbox as sandbox_module
 from gradcheck.sandbox import Limits, Sandbox
+from gradcheck.sandbox.cgroups import Cgroups
 from gradcheck.sandbox.child.protocol import Channel, ProtocolError, decode_header
-from gradcheck.sandbox.confine import Cgroups, available_modes, forbidden_paths
+from gradcheck.sandbox.confine import available_modes, forbidden_paths
 
 HOSTILE = Path(__file__).parent / "hostile"
 ROOT = Path(__file__).resolve().parent.parent

@@ -20,7 +20,8 @@ from conftest import hang_guard, processes_in, wait_until
 
 import gradcheck.sandbox as sandbox_module
 from gradcheck.sandbox import Limits, Sandbox
-from gradcheck.sandbox.confine import Cgroups, available_modes
+from gradcheck.sandbox.cgroups import Cgroups
+from gradcheck.sandbox.confine import available_modes
 
 HOSTILE = Path(__file__).parent / "hostile"
 LIMITS = Limits(call_timeout=0.5, load_timeout=3, memory=512 << 20, file_size=1 << 20,

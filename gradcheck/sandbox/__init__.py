@@ -37,9 +37,9 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 from gradcheck.errors import SandboxError, SubmissionError
+from gradcheck.sandbox.cgroups import Cgroups
 from gradcheck.sandbox.child.landlock import landlock_abi
 from gradcheck.sandbox.confine import (
-    Cgroups,
     candidate_modes,
     forbidden_paths,
     mode_warning,

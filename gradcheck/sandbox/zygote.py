@@ -25,10 +25,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from gradcheck.errors import SandboxError
+from gradcheck.sandbox.cgroups import Cgroups
 from gradcheck.sandbox.child.protocol import Channel, ProtocolError, TooLarge, encode
 from gradcheck.sandbox.confine import (
     WORKER_VIEW,
-    Cgroups,
     bwrap_command,
     clean_environment,
     worker_script,

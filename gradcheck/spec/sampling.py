@@ -23,7 +23,7 @@ import numpy as np
 from gradcheck import engine, numeric
 from gradcheck.errors import EvaluationError, ExpressionError, SpecError
 from gradcheck.results import NODE
-from gradcheck.spec import Exercise
+from gradcheck.spec.model import Exercise
 
 MAX_ATTEMPTS = 200          # redraws per random point before the spec is declared unusable
 AGREEMENT_RTOL = 1e-6       # finite differences vs reference backprop, relative to the scale

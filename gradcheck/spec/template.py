@@ -14,7 +14,7 @@ from pathlib import Path
 
 from gradcheck.errors import UsageError
 from gradcheck.results import NODE
-from gradcheck.spec import Exercise, InputSpec, Sheet
+from gradcheck.spec.model import Exercise, InputSpec, Sheet
 
 
 def render_template(sheet: Sheet) -> str:

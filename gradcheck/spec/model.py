@@ -1,0 +1,127 @@
+"""What a spec becomes: frozen :class:`Sheet`, :class:`Exercise`, :class:`InputSpec`,
+:class:`Tolerance` (built by :mod:`gradcheck.spec.reader`, used by everything that grades).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from gradcheck import engine, expr
+from gradcheck.results import MANUAL
+
+DEFAULT_POINTS_AT = ({"random": 5},)
+
+
+@dataclass(frozen=True)
+class Tolerance:
+    """Per-exercise overrides of the comparison tolerance (None: compare.py's defaults)."""
+
+    rtol: float | None = None
+    atol: float | None = None
+
+
+@dataclass(frozen=True)
+class InputSpec:
+    """One input of an exercise: its shape (ints, size names, or a name from ``shapes``)
+    and the intervals its entries are drawn from."""
+
+    name: str
+    shape: tuple[int | str, ...] | str
+    domain: tuple[tuple[float, float], ...]
+    line: int = 0
+
+
+@dataclass(frozen=True)
+class Exercise:
+    """One exercise of a sheet. ``kind`` is derivative, node or manual."""
+
+    id: str
+    title: str
+    points: float
+    kind: str
+    student: str = ""
+    function: expr.Expression | None = None
+    inputs: tuple[InputSpec, ...] = ()
+    sizes: Mapping[str, tuple[int, int]] = field(default_factory=dict)
+    shapes: Mapping[str, tuple[tuple[int | str, ...], ...]] = field(default_factory=dict)
+    constants: Mapping[str, np.ndarray] = field(default_factory=dict)
+    let: tuple[tuple[str, expr.Expression], ...] = ()
+    wrt: tuple[str, ...] = ()
+    multi: bool = False
+    where: tuple[expr.Expression, ...] = ()
+    points_at: tuple[Mapping[str, Any], ...] = DEFAULT_POINTS_AT
+    tolerance: Tolerance = Tolerance()
+    description: str = ""
+    returns: str = ""
+    line: int = 0
+    lines: Mapping[str, int] = field(default_factory=dict)
+
+    @property
+    def automatic(self) -> bool:
+        return self.kind != MANUAL
+
+    @property
+    def input_names(self) -> tuple[str, ...]:
+        return tuple(i.name for i in self.inputs)
+
+    def line_of(self, key: str) -> int:
+        return self.lines.get(key, self.line)
+
+    def build(self, **nodes: engine.Node) -> engine.Node:
+        """The exercise's function as an engine graph of the given input nodes."""
+        env: dict[str, Any] = {k: engine.constant(v) for k, v in self.constants.items()}
+        env.update(nodes)
+        for name, definition in self.let:
+            env[name] = definition.build(env)
+        return self.function.build(env)
+
+    def evaluate(self, values: Mapping[str, Any]) -> np.ndarray:
+        """The function's value at ``values`` (no graph)."""
+        env = self.environment(values)
+        return np.asarray(self.function.evaluate(env), dtype=float)
+
+    def environment(self, values: Mapping[str, Any]) -> dict[str, Any]:
+        """Constants, inputs and ``let`` definitions evaluated at ``values``."""
+        env: dict[str, Any] = dict(self.constants)
+        env.update(values)
+        for name, definition in self.let:
+            env[name] = definition.evaluate(env)
+        return env
+
+
+@dataclass(frozen=True)
+class Sheet:
+    """A whole exercise sheet as loaded from its YAML file."""
+
+    name: str
+    title: str
+    module: str
+    seed: int
+    exercises: tuple[Exercise, ...]
+    timeout: float | None = None
+    forbid: tuple[str, ...] = ()
+    description: str = ""
+    path: str = ""
+    sha256: str = ""
+
+    @property
+    def automatic(self) -> tuple[Exercise, ...]:
+        return tuple(e for e in self.exercises if e.automatic)
+
+    @property
+    def max_score(self) -> float:
+        return float(sum(e.points for e in self.automatic))
+
+    @property
+    def manual_points(self) -> float:
+        return float(sum(e.points for e in self.exercises if not e.automatic))
+
+    def exercise(self, exercise_id: str) -> Exercise:
+        for e in self.exercises:
+            if e.id == exercise_id:
+                return e
+        raise KeyError(exercise_id)
