@@ -12,6 +12,7 @@ written as the strings ``"nan"``, ``"inf"`` and ``"-inf"``). Renderers only read
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,6 +29,11 @@ STATUSES = (PASS, FAIL, ERROR, TIMEOUT, NOT_IMPLEMENTED, MANUAL)
 DERIVATIVE = "derivative"
 NODE = "node"
 KINDS = (DERIVATIVE, NODE, MANUAL)
+
+# Control characters other than tab and newline (C0, DEL, C1): printed, they would move the
+# cursor, change colours or clear the screen. Text a student controls (messages, output) may
+# hold them; whoever prints it removes or escapes them.
+CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
 def encode_float(value: float | None) -> float | str | None:

@@ -11,6 +11,7 @@ import re
 from typing import Any
 
 from gradcheck.results import (
+    CONTROL,
     ERROR,
     FAIL,
     MANUAL,
@@ -22,7 +23,6 @@ from gradcheck.results import (
     PointResult,
     SheetResult,
 )
-from gradcheck.sandbox.limits import CONTROL
 
 DASH = "\u2014"  # shown where a value does not exist (no error measured, manual points)
 ELLIPSIS = "\u2026"

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, fields
 from typing import Any
 
 from gradcheck.errors import UsageError
+from gradcheck.results import CONTROL
 
 OK = "ok"
 ERROR = "error"
@@ -99,9 +100,6 @@ class CallOutcome:
 
 
 _ESCAPES = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[@-_]")
-# Control characters other than tab and newline (C0, DEL, C1): printed, they would move the
-# cursor, change colours or clear the screen.
-CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
 def clean_output(data: bytes, total: int | None = None) -> str:

@@ -9,9 +9,9 @@ from click.testing import CliRunner
 
 from gradcheck.cli import main
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SOLUTION = ROOT / "solutions" / "sheet01.py"
-SUBMISSIONS = Path(__file__).resolve().parent / "submissions"
+SUBMISSIONS = Path(__file__).resolve().parents[1] / "submissions"
 AUTOMATIC = ["1a", "1b", "1c", "1d", "1e", "1f1", "1f2", "1f3", "1g", "1h", "3a-add", "3a-sub",
              "3a-mul", "3a-div", "3a-square", "3a-sqrt", "3a-log", "3a-sum", "3b-A", "3b-B"]
 

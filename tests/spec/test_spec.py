@@ -8,7 +8,7 @@ import pytest
 from gradcheck.errors import SpecError
 from gradcheck.spec import bundled_sheets, find_spec, load_sheet, parse_sheet
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 MINIMAL = """\
 sheet: demo

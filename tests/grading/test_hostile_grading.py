@@ -21,9 +21,9 @@ from conftest import hang_guard
 from gradcheck.cli import main
 from gradcheck.sandbox.confine import available_modes
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SOLUTION = ROOT / "solutions" / "sheet01.py"
-HOSTILE = Path(__file__).resolve().parent / "hostile_sheet01"
+HOSTILE = Path(__file__).resolve().parents[1] / "hostile_sheet01"
 BOUND = 45  # seconds for one hostile grade (a hang guard, not a speed goal)
 CONFINING = [m for m in ("bwrap", "landlock") if m in available_modes()]
 

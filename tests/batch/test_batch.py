@@ -25,9 +25,9 @@ from gradcheck.render.csv import gradebook_rows
 from gradcheck.results import SheetResult
 from gradcheck.spec import load_sheet
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SOLUTION = ROOT / "solutions" / "sheet01.py"
-WRONG = Path(__file__).resolve().parent / "submissions"
+WRONG = Path(__file__).resolve().parents[1] / "submissions"
 TIMEOUT = "0.5"
 SEED = "4242"
 

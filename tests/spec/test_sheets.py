@@ -11,8 +11,8 @@ from click.testing import CliRunner
 from gradcheck.cli import main
 from gradcheck.spec import bundled_sheets, load_sheet
 
-ROOT = Path(__file__).resolve().parent.parent
-SUBMISSIONS = Path(__file__).resolve().parent / "submissions"
+ROOT = Path(__file__).resolve().parents[2]
+SUBMISSIONS = Path(__file__).resolve().parents[1] / "submissions"
 SHEETS = {  # sheet -> (module, automatic points, exercise ids in order)
     "vector-calculus": ("vector_calculus", 25, ["sigmoid", "relu", "affine", "sqnorm", "a-x",
                                                 "a-b", "a-W", "y-a", "y-x", "y-b", "lsq"]),

@@ -10,7 +10,7 @@ import yaml
 from gradcheck.errors import UsageError
 from gradcheck.render.workflow import WorkflowExistsError, workflow_yaml, write_classroom
 
-DOC = Path(__file__).parent.parent / "docs" / "classroom.md"
+DOC = Path(__file__).resolve().parents[2] / "docs" / "classroom.md"
 
 
 def job(text):

@@ -23,8 +23,8 @@ from gradcheck.sandbox.cgroups import Cgroups
 from gradcheck.sandbox.child.protocol import Channel, ProtocolError, decode_header
 from gradcheck.sandbox.confine import available_modes, forbidden_paths
 
-HOSTILE = Path(__file__).parent / "hostile"
-ROOT = Path(__file__).resolve().parent.parent
+HOSTILE = Path(__file__).resolve().parents[1] / "hostile"
+ROOT = Path(__file__).resolve().parents[2]
 LIMITS = Limits(call_timeout=0.5, load_timeout=3, memory=512 << 20, file_size=1 << 20,
                 result_size=1 << 20, output=4096)
 FORBID = ("torch", "sympy", "fractions", "gradcheck")

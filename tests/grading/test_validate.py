@@ -17,8 +17,8 @@ from gradcheck.grading.validate import find_solution, solution_candidates, valid
 from gradcheck.spec import bundled_sheets, load_sheet, parse_sheet
 from gradcheck.spec.sampling import sample_points
 
-ROOT = Path(__file__).resolve().parent.parent
-SUBMISSIONS = Path(__file__).resolve().parent / "submissions"
+ROOT = Path(__file__).resolve().parents[2]
+SUBMISSIONS = Path(__file__).resolve().parents[1] / "submissions"
 
 
 def run(*args):

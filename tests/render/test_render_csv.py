@@ -69,5 +69,5 @@ def test_write_gradebook_is_atomic(tmp_path, monkeypatch):
 
 
 def test_the_documented_example_is_what_the_code_writes():
-    doc = (Path(__file__).resolve().parent.parent / "docs" / "output-formats.md").read_text()
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "output-formats.md").read_text()
     assert f"```\n{EXPECTED}```" in doc

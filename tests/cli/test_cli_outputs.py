@@ -17,7 +17,7 @@ from gradcheck.cli import main
 from gradcheck.sandbox.child.landlock import landlock_abi
 from gradcheck.sandbox.confine import mode_warning, pick_mode
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SOLUTION = ROOT / "solutions" / "sheet01.py"
 # 1c is right only for x >= 0 (partial credit); 1h is off by a factor 2 (zero).
 PARTIAL = '''
