@@ -1,7 +1,7 @@
 """Reference backprop: exact reverse-mode derivatives of numpy float64 arrays of any shape.
 
-The graph, its nodes and the ops behind Python's operators live in ``engine_node``; the named
-functions (``exp``, ``sum``, ``softmax``, ``stack``, ...) in ``engine_ops``. This module re-exports
+The graph, its nodes and the ops behind Python's operators live in ``engine.node``; the named
+functions (``exp``, ``sum``, ``softmax``, ``stack``, ...) in ``engine.ops``. This module re-exports
 both and adds the three ways to take derivatives:
 
 - :func:`backward` - gradients of one output with respect to chosen nodes (a vector-Jacobian
@@ -18,7 +18,7 @@ both and adds the three ways to take derivatives:
 
 ``backward`` is a topological sort and one reversed loop (no recursion, so graphs of any depth
 work); gradients of a node used several times accumulate. No op creates an array of more than
-``engine_node.MAX_ELEMENTS`` entries: each one that can grow an array checks the result's size
+``engine.node.MAX_ELEMENTS`` entries: each one that can grow an array checks the result's size
 before allocating it and raises ``EvaluationError`` instead.
 """
 

@@ -1,7 +1,7 @@
 """The engine's functions: elementwise maths, reductions, linear algebra and shape ops.
 
 Each op computes its value with numpy and passes ``_make`` the backward rule beside it, as in
-``engine_node``. ``gradcheck.engine`` re-exports all of them. Conventions at points without a
+``engine.node``. ``gradcheck.engine`` re-exports all of them. Conventions at points without a
 derivative (documented, and what central differences see where they are symmetric):
 ``abs'(0) = 0``, ``relu'(0) = 0``, ``maximum``/``minimum`` split the gradient 1/2 : 1/2 between
 tied operands, ``norm`` has gradient 0 at the zero vector.

@@ -1,7 +1,7 @@
 """The exercise specs' expression language: a safe subset of Python expressions over arrays.
 
 ``parse`` reads the text with ``ast.parse`` and turns the tree into a tree of small closures, one
-AST node type at a time, through an allow-list dispatch table (``expr_ast.Translator``). Nothing
+AST node type at a time, through an allow-list dispatch table (``expr.grammar.Translator``). Nothing
 is ever passed to ``eval``/``exec`` or compiled to code: the closures call ``gradcheck.engine``
 ops on nodes, so one parsed expression gives both values (``evaluate``) and derivative graphs
 (``build``).
@@ -16,7 +16,7 @@ value (a bool array) but no derivative. Everything else raises ``ExpressionError
 
 Limits (named constants below): text length, AST node count, nesting depth, and the size of a
 constant exponent (``9**9**9`` is rejected when parsed). Array sizes are limited by
-``engine_node.MAX_ELEMENTS``: the engine checks every op that can grow an array before it allocates,
+``engine.node.MAX_ELEMENTS``: the engine checks every op that can grow an array before it allocates,
 and ``evaluate``/``build`` check the inputs; a violation raises ``EvaluationError``, as does any
 other failure on given inputs (mismatched shapes, bad index), quoting the failing part and the
 expression. Non-finite results (log of a negative number) are returned as NaN/inf silently.

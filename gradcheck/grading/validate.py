@@ -7,7 +7,7 @@
    finite differences disagree with the reference backprop: not differentiable there, or
    the domain is wrong);
 2. the reference solution scores full marks (graded in the sandbox, like a student);
-3. mutants (``validate_mutants``): every typical wrong answer loses points wherever it differs
+3. mutants (``grading.mutants``): every typical wrong answer loses points wherever it differs
    from the truth. A mutant that differs from the truth somewhere in the domain (at one of
    ``PROBES`` extra random points) but passes every test point means the spec's points cannot
    tell it from the truth. A mutant equal to the truth everywhere (the transpose of a

@@ -24,6 +24,7 @@ from gradcheck.sandbox.cgroups import Cgroups
 from gradcheck.sandbox.confine import available_modes
 
 HOSTILE = Path(__file__).resolve().parents[1] / "hostile"
+ROOT = Path(__file__).resolve().parents[2]
 LIMITS = Limits(call_timeout=0.5, load_timeout=3, memory=512 << 20, file_size=1 << 20,
                 result_size=1 << 20, output=4096)
 FORBID = ("torch", "jax", "autograd", "sympy", "fractions", "gradcheck")
@@ -362,7 +363,7 @@ def test_a_killed_grader_leaves_nothing_running(tmp_path, mode):
     submission.write_text((HOSTILE / "escaping_children.py").read_text()
                           + (HOSTILE / "loop.py").read_text().split('"""', 2)[2])
     grader = subprocess.Popen([sys.executable, "-c", GRADER, str(submission), mode],
-                              stdout=subprocess.PIPE, text=True, cwd=Path(__file__).resolve().parents[2])
+                              stdout=subprocess.PIPE, text=True, cwd=ROOT)
     scratch = Path(grader.stdout.readline().strip())
     assert len(processes_in(scratch)) >= 2   # the worker (spinning) and its setsid child
     grader.kill()

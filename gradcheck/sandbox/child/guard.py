@@ -1,7 +1,7 @@
 """Confinement a worker applies to itself before any student code runs.
 
 Part of the standalone worker (standard library only, never imports ``gradcheck``); the parent
-imports it too, to ask which Landlock ABI the kernel offers. Every function degrades to a no-op
+imports it too (``set_parent_death_signal``). Every function degrades to a no-op
 returning ``False``/``0`` where the platform lacks the feature (macOS, old kernels), so the
 worker still runs with resource limits alone.
 
@@ -11,10 +11,7 @@ worker still runs with resource limits alone.
   signals to process groups, to every process (``kill(-1)``) and to the processes that run the
   sandbox (zygote, keeper, grader and its parent), ``pidfd_send_signal``, ``ptrace`` and
   ``process_vm_readv/writev`` fail with EPERM
-- Landlock: reads only below the given read roots (minus the forbidden packages, see
-  :func:`split_roots`), writes only in the scratch folder and to ``/dev/null``, no TCP
-  bind/connect (ABI >= 4), no signals or abstract sockets outside the worker's own processes
-  (ABI >= 6)
+- Landlock (the file-system view): see ``landlock.py``, which uses :func:`syscall` from here
 """
 
 from __future__ import annotations

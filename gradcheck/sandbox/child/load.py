@@ -87,7 +87,7 @@ class Submission:
 
     def __init__(self, source: bytes, filename: str, module: str, path: str, guard: ImportGuard,
                  max_bytes: int, values):
-        self.values = values              # the worker_values module
+        self.values = values              # the values module
         self.source = source
         self.filename = filename          # shown to the student, e.g. "sheet01.py"
         self.path = path                  # the copy in the scratch folder

@@ -13,12 +13,12 @@ zygote. Under bubblewrap the pid namespace does the same.
 The zygote imports numpy, becomes a child subreaper and serves requests on the control socket
 FD: ``spawn`` forks a worker (its socket and output file arrive as SCM_RIGHTS fds), ``reap``
 kills a worker's process group and returns its wait status, ``quit``. Orphans reparented to
-the zygote are killed at once. A worker confines itself (``worker_guard``), says hello, then
-answers ``load``, ``call``, ``node``, ``ping`` and ``quit`` (``worker_load``).
+the zygote are killed at once. A worker confines itself (``guard``, ``landlock``), says hello,
+then answers ``load``, ``call``, ``node``, ``ping`` and ``quit`` (``load``, ``imports``).
 
 Messages both ways are the frames of ``protocol.py`` (JSON header + ``.npy`` arrays, never
-pickle). The helper modules next to this file are loaded by path and kept out of
-``sys.modules``.
+pickle). The helper modules next to this file load as a package that exists only while they
+load (:func:`_load_helpers`), and none of them stays in ``sys.modules``.
 """
 
 from __future__ import annotations
