@@ -2,6 +2,10 @@
 others: spec and sampling (what to ask), sandbox (the student's answers, from a child
 process), compare (the verdicts, decided here in the grader's process).
 
+One exercise is graded by :func:`grade_exercise`, whatever answers the requests: a sandbox
+worker (``Session.pipeline``, here) or another *ask* function with the same contract
+(``grading.inprocess`` calls into a notebook's running kernel).
+
 >>> from gradcheck.spec import load_sheet
 >>> result = grade(load_sheet("sheet01"), Path("solutions/sheet01.py"))  # doctest: +SKIP
 >>> result.score, result.max_score                                        # doctest: +SKIP
@@ -13,7 +17,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -42,6 +46,10 @@ DEFAULT_TIMEOUT = 5.0
 SUBMISSION_SUFFIXES = (".py", ".ipynb")
 # Worst status first: an exercise shows the worst status among its test points.
 _STATUS_ORDER = (NOT_IMPLEMENTED, TIMEOUT, ERROR, FAIL, PASS)
+# What answers the requests of one exercise: ``ask(requests, stop=statuses)`` returns one
+# outcome per request in order, cut after the first whose status is in ``stop``
+# (``Session.pipeline``).
+Ask = Callable[..., Sequence[CallOutcome]]
 
 
 @dataclass(frozen=True)
@@ -128,15 +136,12 @@ def _grade_session(prepared: PreparedSheet, submission: Path, session: Session,
     load = session.load
     exercises = []
     for exercise in sheet.exercises:
-        if not exercise.automatic:
-            exercises.append(_result(exercise, MANUAL, "scored by hand"))
-        elif not load.ok:
+        if exercise.automatic and not load.ok:
             exercises.append(_result(exercise, ERROR,
                                      f"{submission.name} did not load: {load.error}"))
         else:
-            grader = _ExerciseGrader(exercise, prepared.points[exercise.id], session,
-                                     submission, timeout)
-            exercises.append(grader.run(load.defs))
+            exercises.append(grade_exercise(prepared, exercise, session.pipeline, load.defs,
+                                            filename=submission.name, timeout=timeout))
     score = round(sum(e.score for e in exercises), 6)
     return SheetResult(
         sheet=sheet.name, title=sheet.title, module=sheet.module, submission=str(submission),
@@ -153,24 +158,53 @@ def _result(exercise: Exercise, status: str, message: str, **extra) -> ExerciseR
                           status=status, message=message, **extra)
 
 
+def grade_exercise(prepared: PreparedSheet, exercise: Exercise, ask: Ask,
+                   defs: Mapping[str, Mapping], *, filename: str,
+                   timeout: float | None = None) -> ExerciseResult:
+    """One exercise of ``prepared``: its test points asked through ``ask``, every answer
+    judged, partial credit and the summary message.
+
+    ``defs`` describes the submission's top-level names as a worker lists them
+    (``LoadReport.defs``: name -> {"kind": "function" | "class" | "other", "line": ...});
+    ``filename`` is how messages name the submission; ``timeout`` (seconds per call)
+    defaults to the spec's.
+
+    >>> from gradcheck.sandbox import CallOutcome
+    >>> from gradcheck.spec import load_sheet
+    >>> prepared = prepare(load_sheet("sheet01"))
+    >>> exercise = prepared.sheet.exercise("1c")
+    >>> def ask(requests, stop=()):   # always 0.25: right only where x = 0
+    ...     return [CallOutcome("ok", np.array(0.25)) for _ in requests]
+    >>> result = grade_exercise(prepared, exercise, ask, {"d_1c": {"kind": "function"}},
+    ...                         filename="sheet01.py")
+    >>> result.status, result.score, result.points_passed
+    ('fail', 0.333333, 1)
+    """
+    if not exercise.automatic:
+        return _result(exercise, MANUAL, "scored by hand")
+    timeout = timeout or prepared.sheet.timeout or DEFAULT_TIMEOUT
+    grader = _ExerciseGrader(exercise, prepared.points[exercise.id], ask, filename, timeout)
+    return grader.run(defs)
+
+
 class _ExerciseGrader:
     """Asks the student's function at every test point and judges each answer."""
 
-    def __init__(self, exercise: Exercise, points: tuple[TestPoint, ...], session: Session,
-                 submission: Path, timeout: float):
+    def __init__(self, exercise: Exercise, points: tuple[TestPoint, ...], ask: Ask,
+                 filename: str, timeout: float):
         self.exercise = exercise
         self.points = points
-        self.session = session
-        self.submission = submission
+        self.ask = ask
+        self.filename = filename
         self.timeout = timeout
 
     def run(self, defs: Mapping[str, Mapping]) -> ExerciseResult:
         ex = self.exercise
         where = defs.get(ex.student)
-        location = dict(filename=self.submission.name,
+        location = dict(filename=self.filename,
                         line_no=where.get("line") if where else None)
         if where is None:
-            return _result(ex, NOT_IMPLEMENTED, f"{self.submission.name} defines no "
+            return _result(ex, NOT_IMPLEMENTED, f"{self.filename} defines no "
                            f"{'class' if ex.kind == NODE else 'function'} {ex.student}",
                            **location)
         expected_kind = "class" if ex.kind == NODE else "function"
@@ -182,8 +216,8 @@ class _ExerciseGrader:
         output: list[str] = []
         # Every point is asked at once (pipelined); the worker stops being asked after a
         # timeout, "not implemented" or a crash, and the remaining points are marked not run.
-        outcomes = self.session.pipeline([self._request(p) for p in self.points],
-                                         stop=(TIMEOUT, NOT_IMPLEMENTED, "crashed"))
+        outcomes = self.ask([self._request(p) for p in self.points],
+                            stop=(TIMEOUT, NOT_IMPLEMENTED, "crashed"))
         for point, outcome in zip(self.points, outcomes, strict=False):  # may stop early
             if outcome.output:
                 output.append(outcome.output)
