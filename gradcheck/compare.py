@@ -19,6 +19,7 @@ wrong, a zero derivative expected, close but not exact, wrong values.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable, Iterable, Mapping
 from numbers import Real
@@ -116,6 +117,17 @@ def screen(expected_shape: tuple[int, ...], received: Any, *, label: str = "",
     return arr, None
 
 
+def _quiet(function: Callable) -> Callable:
+    """Run ``function`` with numpy's floating-point warnings off: extreme answers (1.7e308,
+    subnormals) overflow or underflow in the diagnosis, which is decided on the results."""
+    @functools.wraps(function)
+    def quiet(*args, **kwargs):
+        with np.errstate(all="ignore"):
+            return function(*args, **kwargs)
+    return quiet
+
+
+@_quiet
 def compare(expected: Any, received: Any, *, error: Any = None, rtol: float | None = None,
             atol: float | None = None, label: str = "",
             candidates: Candidates | None = None, out_ndim: int | None = None,
@@ -269,7 +281,7 @@ def _diagnose(expected: np.ndarray, got: np.ndarray, tol: np.ndarray, wrong: np.
         return "values", "received is zero everywhere"
     norm = float(np.vdot(expected, expected))
     significant = int(np.count_nonzero(np.abs(expected) > tol))
-    factor = float(np.vdot(got, expected)) / norm if significant else 1.0
+    factor = float(np.vdot(got, expected)) / norm if significant and norm > 0 else 1.0
     nice = _nice(factor)
     # with a single nonzero entry any value is "a factor": only name nice ones there
     telling = nice is not None or significant >= 2
@@ -358,6 +370,8 @@ def _where_wrong(expected: np.ndarray, got: np.ndarray, wrong: np.ndarray,
 def _nice(value: float) -> str | None:
     """A factor as a short exact number (2, -1/2, 2/3, π, 1/(2π)), or None."""
     close = TOLERANCES["nice"]
+    if not abs(value) < 1e3:   # no nice factor is this large (nor inf, nor nan)
+        return None
     for unit, suffix in ((1.0, ""), (math.pi, "π"), (1 / math.pi, "/π")):
         scaled = value / unit
         for q in (1, 2, 3, 4, 5, 6, 8, 10):

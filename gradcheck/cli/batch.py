@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from gradcheck.cli.common import EXIT_FAILED, EXIT_OK, fail, load_spec
+from gradcheck.cli.common import EXIT_FAILED, EXIT_OK, Seconds, fail, load_spec
 
 EXIT_INTERRUPTED = 130
 
@@ -18,7 +18,7 @@ EXIT_INTERRUPTED = 130
               show_default=True, help="The gradebook CSV (its journal is written beside it).")
 @click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
               help="Grading processes  [default: the number of CPUs]")
-@click.option("--timeout", type=click.FloatRange(min=0, min_open=True),
+@click.option("--timeout", type=Seconds(),
               help="Seconds allowed per call of a student function (default: the spec's, or 5).")
 @click.option("--seed", type=click.IntRange(min=0),
               help="Seed for the random test points (default: a random one, drawn when the "

@@ -16,6 +16,21 @@ class UsageExit(click.ClickException):
     exit_code = EXIT_USAGE
 
 
+class Seconds(click.ParamType):
+    """A ``--timeout``: seconds above 0 and at most an hour (never inf or nan)."""
+
+    name = "seconds"
+
+    def convert(self, value, param, ctx):
+        from gradcheck.errors import UsageError
+        from gradcheck.sandbox.limits import check_timeout
+
+        try:
+            return check_timeout(value, "the timeout")
+        except UsageError as exc:
+            self.fail(str(exc), param, ctx)
+
+
 def fail(exc: Exception) -> click.ClickException:
     """Our library errors, shown as one clean message with exit code 2."""
     return UsageExit(str(exc))

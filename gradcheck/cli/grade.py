@@ -7,7 +7,7 @@ import sys
 
 import click
 
-from gradcheck.cli.common import EXIT_FAILED, EXIT_OK, fail, load_spec, write_text
+from gradcheck.cli.common import EXIT_FAILED, EXIT_OK, Seconds, fail, load_spec, write_text
 
 FORMATS = ("table", "json", "junit", "markdown", "gradescope")
 
@@ -46,7 +46,7 @@ def _exit_code(result, min_score: tuple[float, bool] | None) -> int:
               help="Write the report to this file instead of standard output.")
 @click.option("--seed", type=click.IntRange(min=0),
               help="Seed for the random test points (default: the spec's).")
-@click.option("--timeout", type=click.FloatRange(min=0, min_open=True),
+@click.option("--timeout", type=Seconds(),
               help="Seconds allowed per call of a student function (default: the spec's, or 5).")
 @click.option("--min-score", "min_score",
               help="Exit 0 from this score on: points (50) or percent of the automatic points "

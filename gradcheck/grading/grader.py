@@ -39,6 +39,7 @@ from gradcheck.results import (
     SheetResult,
 )
 from gradcheck.sandbox import CallOutcome, Request, Sandbox, Session
+from gradcheck.sandbox.limits import check_timeout
 from gradcheck.spec import Exercise, Sheet, pointcache
 from gradcheck.spec.sampling import TestPoint, answer_function, reference_answers, sample_points
 
@@ -108,6 +109,8 @@ def grade(sheet: Sheet | PreparedSheet, submission: Path, *, seed: int | None = 
     it is closed when grading ends.
     """
     started = time.monotonic()
+    if timeout is not None:
+        timeout = check_timeout(timeout)
     prepared = sheet if isinstance(sheet, PreparedSheet) else prepare(sheet, seed)
     if session is not None:
         try:

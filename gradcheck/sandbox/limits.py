@@ -6,6 +6,7 @@ student printed) and :func:`describe_exit` (how a worker died).
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import signal
@@ -24,6 +25,29 @@ CRASHED = "crashed"
 INVALID = "invalid"
 STATUSES = (OK, ERROR, NOT_IMPLEMENTED, MISSING, TIMEOUT, CRASHED, INVALID)
 SUBMISSION_SUFFIXES = (".py", ".ipynb")   # what a submission may be
+MAX_TIMEOUT = 3600.0       # seconds: the longest one request (load, call, node) may be given
+TIMEOUTS = ("call_timeout", "load_timeout", "start_timeout")   # bounded by MAX_TIMEOUT
+
+
+def check_timeout(value: Any, what: str = "timeout") -> float:
+    """``value`` as the seconds one request may take: a finite number above 0 and at most
+    :data:`MAX_TIMEOUT` (an hour); :class:`UsageError` otherwise.
+
+    >>> check_timeout(2)
+    2.0
+    >>> check_timeout(float("inf"), "--timeout")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    gradcheck.errors.UsageError: --timeout must be ... at most 3600, not inf
+    """
+    try:
+        seconds = float(value)
+    except (TypeError, ValueError, OverflowError):
+        seconds = math.nan
+    if isinstance(value, bool) or not 0 < seconds <= MAX_TIMEOUT:   # also nan
+        raise UsageError(f"{what} must be a number of seconds above 0 and at most "
+                         f"{MAX_TIMEOUT:g}, not {value!r}")
+    return seconds
 
 
 @dataclass(frozen=True)
@@ -49,8 +73,11 @@ class Limits:
     def __post_init__(self) -> None:
         for f in fields(self):
             value = getattr(self, f.name)
-            if not isinstance(value, (int, float)) or isinstance(value, bool) or value <= 0:
+            if (not isinstance(value, (int, float)) or isinstance(value, bool)
+                    or not 0 < value < math.inf):
                 raise UsageError(f"Limits.{f.name} must be a positive number, not {value!r}")
+            if f.name in TIMEOUTS:
+                check_timeout(value, f"Limits.{f.name}")
 
 
 @dataclass(frozen=True)

@@ -40,7 +40,14 @@ from typing import Protocol
 import numpy as np
 
 from gradcheck.errors import SandboxError, UsageError
-from gradcheck.sandbox.limits import ERROR, TIMEOUT, CallOutcome, Limits, LoadReport
+from gradcheck.sandbox.limits import (
+    ERROR,
+    TIMEOUT,
+    CallOutcome,
+    Limits,
+    LoadReport,
+    check_timeout,
+)
 from gradcheck.sandbox.zygote import Reply, WorkerHandle
 
 
@@ -76,6 +83,10 @@ class Request:
     what: str
     arity: int | None = None
     timeout: float | None = None
+
+    def __post_init__(self) -> None:
+        if self.timeout is not None:
+            check_timeout(self.timeout)
 
     @classmethod
     def call(cls, name: str, args: Sequence[np.ndarray], *, arity: int | None = None,

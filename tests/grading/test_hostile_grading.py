@@ -170,6 +170,19 @@ def test_returning_things_that_are_not_answers(tmp_path):
     assert "ragged" in exercises["1f1"]["message"]
 
 
+def test_extreme_values_are_graded_with_a_message(tmp_path):
+    code, report = grade(submission(tmp_path, "extreme_values.py"))
+    assert code == 1
+    assert lost(report) == {"1c": "fail", "1d": "fail", "1e": "fail", "1f1": "error"}
+    assert report["score"] == 56
+    exercises = by_id(report)
+    assert "1.7e+308" in exercises["1c"]["message"]
+    assert "-1.7e+308" in exercises["1d"]["message"]
+    assert "4.94066e-324" in exercises["1e"]["message"]
+    assert "integer too large for a float64 (about 10^400)" in exercises["1f1"]["message"]
+    json.dumps(report, allow_nan=False)
+
+
 def test_forbidden_imports_inside_functions_are_refused_by_name(tmp_path):
     code, report = grade(submission(tmp_path, "forbidden_inside.py"))
     assert lost(report) == {"1c": "error", "1e": "error", "1f1": "error"}

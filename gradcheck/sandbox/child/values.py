@@ -7,6 +7,8 @@ ndarray subclasses with rigged methods) leaves the worker only as the numbers it
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 
@@ -48,6 +50,9 @@ def to_array(value, what: str, max_bytes: int) -> np.ndarray:
     kind = array.dtype.kind
     if kind == "c":
         raise Invalid(f"{what} returned complex numbers")
+    if kind == "O" and array.size * 8 <= max_bytes:
+        array = _exact_integers(array, what)
+        kind = array.dtype.kind
     if kind == "O":
         if isinstance(value, (list, tuple)):
             raise Invalid(f"{what} returned a {type(value).__name__} that is not a numeric "
@@ -61,6 +66,28 @@ def to_array(value, what: str, max_bytes: int) -> np.ndarray:
         raise Invalid(f"{what} returned a result too large ({array.size * 8} bytes; "
                       f"the limit is {max_bytes})")
     return np.array(array, dtype=np.float64, copy=True)
+
+
+def _exact_integers(array: np.ndarray, what: str) -> np.ndarray:
+    """An object array of Python integers too wide for int64/uint64 (``2**64``, ``10**400``)
+    as float64 when every one fits; :class:`Invalid` naming the first that does not. Any
+    other object array is returned as it is.
+
+    >>> _exact_integers(np.array([2**64, 1], dtype=object), "f")
+    array([1.84467441e+19, 1.00000000e+00])
+    """
+    items = array.reshape(-1).tolist()
+    if not items or not all(type(v) is int for v in items):
+        return array
+    converted = []
+    for v in items:
+        try:
+            converted.append(float(v))
+        except OverflowError:
+            power = int(math.log10(abs(v)))   # exact for big ints, unlike str(v)
+            raise Invalid(f"{what} returned an integer too large for a float64 "
+                          f"(about 10^{power})") from None
+    return np.array(converted, dtype=np.float64).reshape(array.shape)
 
 
 def to_arrays(value, arity: int | None, what: str, max_bytes: int) -> list[np.ndarray]:
