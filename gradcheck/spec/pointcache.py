@@ -1,8 +1,10 @@
 """A disk cache of test points and their reference answers.
 
-Drawing test points and checking each against finite differences is most of the work of a
-`gradcheck grade` on a laptop, and it gives the same result for the same spec file, seed,
-gradcheck version and numpy version. The cache keeps it in ``$GRADCHECK_CACHE`` (default
+Drawing test points and their reference answers is much of the work of a `gradcheck grade`
+on a laptop, and it gives the same result for the same spec file, seed, gradcheck version and
+numpy version. So does what a failing answer needs (whether finite differences agree with the
+reference at a point, the difference quotients a numerical answer would be): a student's
+rerun finds those as *findings*. The cache keeps both in ``$GRADCHECK_CACHE`` (default
 ``$XDG_CACHE_HOME/gradcheck`` or ``~/.cache/gradcheck``) as ``.npz`` files read without
 pickle; ``GRADCHECK_CACHE=off`` turns it off. It is a convenience for students: batch grading
 never reads it, so a tampered cache cannot change an authoritative grade.
@@ -25,7 +27,7 @@ import numpy as np
 from gradcheck import __version__
 from gradcheck.spec.sampling import TestPoint
 
-FORMAT = 4  # bump whenever sampling draws or checks points differently
+FORMAT = 5  # bump whenever sampling draws or checks points differently
 
 
 def cache_dir() -> Path | None:
@@ -47,17 +49,14 @@ def cache_key(spec_sha256: str, seed: int) -> str:
 
 def load(spec_sha256: str, seed: int) -> dict[str, tuple[TestPoint, ...]] | None:
     """The cached points for this spec and seed, or None (missing, unreadable, off)."""
-    folder = cache_dir()
-    if folder is None or not spec_sha256:
+    found = _read("points", spec_sha256, seed)
+    if found is None:
         return None
-    path = folder / f"points-{cache_key(spec_sha256, seed)}.npz"
+    meta, reader = found
     try:
-        with np.load(path, allow_pickle=False) as data:
-            meta, values = json.loads(str(data["meta"])), data["values"]
-        reader = _Reader(values)
         return {exercise_id: tuple(reader.point(p) for p in points)
                 for exercise_id, points in meta}
-    except (OSError, ValueError, KeyError, TypeError, IndexError):
+    except (ValueError, KeyError, TypeError, IndexError):
         return None
 
 
@@ -66,22 +65,67 @@ def store(spec_sha256: str, seed: int, points: Mapping[str, tuple[TestPoint, ...
 
     Every array goes into one flat float64 array; the JSON index holds names and shapes.
     """
+    writer = _Writer()
+    meta = [(exercise_id, [{
+        "inputs": [[name, writer.shape_of(value)] for name, value in point.inputs.items()],
+        "expected": [writer.shape_of(value) for value in point.expected],
+        "grad": None if point.grad_output is None else writer.shape_of(point.grad_output),
+        "labels": list(point.labels), "fixed": point.fixed, "probe": point.probe,
+        "verified": point.verified,
+    } for point in exercise_points]) for exercise_id, exercise_points in points.items()]
+    _write("points", spec_sha256, seed, meta, writer)
+
+
+Findings = tuple[dict[tuple[str, int], str], dict[tuple[str, int, int], dict[str, np.ndarray]]]
+
+
+def load_findings(spec_sha256: str, seed: int) -> Findings:
+    """What earlier runs found at failing points: ``(agreement, quotients)``, keyed by
+    ``(exercise id, point index)`` and ``(exercise id, point index, answer)``; empty when
+    there is nothing (or caching is off).
+
+    >>> load_findings("", 1)
+    ({}, {})
+    """
+    found = _read("findings", spec_sha256, seed)
+    if found is None:
+        return {}, {}
+    meta, reader = found
+    try:
+        agreement = {(e, int(i)): str(problem) for e, i, problem in meta["agreement"]}
+        quotients = {(e, int(i), int(k)): {str(d): reader.take(s) for d, s in arrays}
+                     for e, i, k, arrays in meta["quotients"]}
+    except (ValueError, KeyError, TypeError, IndexError):
+        return {}, {}
+    return agreement, quotients
+
+
+def store_findings(spec_sha256: str, seed: int, findings: Findings) -> None:
+    """Save what failing answers needed, for the next run (silently skipped if unwritable)."""
+    agreement, quotients = findings
+    writer = _Writer()
+    meta = {"agreement": [[e, i, problem] for (e, i), problem in agreement.items()],
+            "quotients": [[e, i, k, [[d, writer.shape_of(v)] for d, v in arrays.items()]]
+                          for (e, i, k), arrays in quotients.items()]}
+    _write("findings", spec_sha256, seed, meta, writer)
+
+
+class _Writer:
+    """Collects arrays into one flat float64 array; ``shape_of`` returns what to index."""
+
+    def __init__(self):
+        self.chunks: list[np.ndarray] = []
+
+    def shape_of(self, array: np.ndarray) -> list[int]:
+        self.chunks.append(np.asarray(array, dtype=np.float64).reshape(-1))
+        return list(np.shape(array))
+
+
+def _write(kind: str, spec_sha256: str, seed: int, meta, writer: _Writer) -> None:
     folder = cache_dir()
     if folder is None or not spec_sha256:
         return
-    chunks: list[np.ndarray] = []
-
-    def shape_of(array: np.ndarray) -> list[int]:
-        chunks.append(np.asarray(array, dtype=np.float64).reshape(-1))
-        return list(np.shape(array))
-
-    meta = [(exercise_id, [{
-        "inputs": [[name, shape_of(value)] for name, value in point.inputs.items()],
-        "expected": [shape_of(value) for value in point.expected],
-        "grad": None if point.grad_output is None else shape_of(point.grad_output),
-        "labels": list(point.labels), "fixed": point.fixed,
-    } for point in exercise_points]) for exercise_id, exercise_points in points.items()]
-    values = np.concatenate(chunks) if chunks else np.zeros(0)
+    values = np.concatenate(writer.chunks) if writer.chunks else np.zeros(0)
     try:
         folder.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=folder, suffix=".tmp")
@@ -90,9 +134,23 @@ def store(spec_sha256: str, seed: int, points: Mapping[str, tuple[TestPoint, ...
     try:
         with os.fdopen(fd, "wb") as handle:
             np.savez(handle, meta=np.array(json.dumps(meta)), values=values)
-        os.replace(tmp, folder / f"points-{cache_key(spec_sha256, seed)}.npz")
+        os.replace(tmp, folder / f"{kind}-{cache_key(spec_sha256, seed)}.npz")
     except OSError:
         Path(tmp).unlink(missing_ok=True)
+
+
+def _read(kind: str, spec_sha256: str, seed: int):
+    """(JSON index, a reader of the arrays) of a cache file, or None."""
+    folder = cache_dir()
+    if folder is None or not spec_sha256:
+        return None
+    path = folder / f"{kind}-{cache_key(spec_sha256, seed)}.npz"
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            meta, values = json.loads(str(data["meta"])), data["values"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return meta, _Reader(values)
 
 
 class _Reader:
@@ -115,4 +173,5 @@ class _Reader:
         expected = tuple(self.take(shape) for shape in described["expected"])
         grad = None if described["grad"] is None else self.take(described["grad"])
         return TestPoint(inputs=inputs, expected=expected, labels=tuple(described["labels"]),
-                         grad_output=grad, fixed=bool(described["fixed"]))
+                         grad_output=grad, fixed=bool(described["fixed"]),
+                         probe=int(described["probe"]), verified=bool(described["verified"]))

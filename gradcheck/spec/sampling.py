@@ -4,7 +4,9 @@ Points come from the spec: fixed points (``{x: 1.0}``) and seeded random ones (`
 drawn from each input's shape and domain. A point is used only where the function is finite,
 the constraints hold, and central finite differences agree with the reference backprop;
 anywhere else it is redrawn (random points) or reported as a spec error (fixed points), never
-graded.
+graded. The finite-difference agreement is most of the work of drawing points: with
+``verify=False`` (grading) it is left at random points for :func:`agreement_problem` to check
+where an answer fails, so that right answers never pay for it.
 
 >>> from gradcheck.spec import load_sheet
 >>> points = sample_points(load_sheet("sheet01").exercise("1d"), seed=1)
@@ -45,37 +47,44 @@ class TestPoint:
     labels: tuple[str, ...]
     grad_output: np.ndarray | None = None
     fixed: bool = False
+    probe: int = 0           # seed of the random directions of the agreement check
+    verified: bool = True    # False: the agreement check is left for agreement_problem()
 
     def args(self) -> list[np.ndarray]:
         return list(self.inputs.values())
 
 
 def sample_points(exercise: Exercise, seed: int, *, rejected: dict[str, int] | None = None,
-                  file: str | None = None) -> list[TestPoint]:
+                  file: str | None = None, verify: bool = True) -> list[TestPoint]:
     """All test points of ``exercise`` for ``seed`` (deterministic).
 
     ``rejected``, if given, receives the random draws that were redrawn, counted by reason
     (``validate`` reports them: many redraws hint at a wrong domain or reference). A spec
-    error names ``file`` (the spec's path).
+    error names ``file`` (the spec's path). ``verify=False`` leaves out the finite-difference
+    agreement check at random points (see :func:`agreement_problem`); the points are the
+    same wherever it would have held.
     """
     try:
-        return _sample_points(exercise, seed, rejected)
+        return _sample_points(exercise, seed, rejected, verify)
     except SpecError as exc:
         if exc.file is None and file:
             raise SpecError(exc.message, file=file, line=exc.line, key=exc.key) from None
         raise
 
 
-def _sample_points(exercise: Exercise, seed: int,
-                   rejected: dict[str, int] | None) -> list[TestPoint]:
+def _sample_points(exercise: Exercise, seed: int, rejected: dict[str, int] | None,
+                   verify: bool) -> list[TestPoint]:
     points: list[TestPoint] = []
     stream = zlib.crc32(exercise.id.encode("utf-8"))
     for entry_index, entry in enumerate(exercise.points_at):
         if "random" in entry:
             for _ in range(entry["random"]):
-                points.append(_random_point(exercise, seed, stream, len(points), rejected))
+                points.append(_random_point(exercise, seed, stream, len(points), rejected,
+                                            verify))
         else:
             rng = np.random.default_rng([seed, stream, len(points), 0])
+            # Fixed points are always verified: an author puts them where a kink may be, and
+            # a fixed point that cannot be graded is the spec's error, whoever answers there.
             point, problem = _make_point(exercise, rng, dict(entry), is_fixed=True)
             if point is None:
                 raise SpecError(f"fixed test point {entry_index + 1} of exercise "
@@ -86,11 +95,11 @@ def _sample_points(exercise: Exercise, seed: int,
 
 
 def _random_point(exercise: Exercise, seed: int, stream: int, index: int,
-                  rejected: dict[str, int] | None) -> TestPoint:
+                  rejected: dict[str, int] | None, verify: bool) -> TestPoint:
     problems: dict[str, int] = {}
     for attempt in range(MAX_ATTEMPTS):
         rng = np.random.default_rng([seed, stream, index, attempt])
-        point, problem = _make_point(exercise, rng, {}, is_fixed=False)
+        point, problem = _make_point(exercise, rng, {}, is_fixed=False, verify=verify)
         if point is not None:
             return point
         problems[problem] = problems.get(problem, 0) + 1
@@ -102,7 +111,7 @@ def _random_point(exercise: Exercise, seed: int, stream: int, index: int,
 
 
 def _make_point(exercise: Exercise, rng: np.random.Generator, fixed: dict[str, np.ndarray],
-                *, is_fixed: bool) -> tuple[TestPoint | None, str]:
+                *, is_fixed: bool, verify: bool = True) -> tuple[TestPoint | None, str]:
     try:
         values = _draw_inputs(exercise, rng, fixed)
         env = exercise.environment(values)
@@ -116,11 +125,11 @@ def _make_point(exercise: Exercise, rng: np.random.Generator, fixed: dict[str, n
     except (EvaluationError, ExpressionError) as exc:
         raise SpecError(f"exercise {exercise.id}: {exc}", line=exercise.line_of("function"),
                         key="function") from None
-    problem = _conditioning_problem(point, value) or _agreement_problem(exercise, point, rng)
-    if problem:
-        return None, problem
-    return TestPoint(point.inputs, point.expected, point.labels, point.grad_output,
-                     fixed=is_fixed), ""
+    point = TestPoint(point.inputs, point.expected, point.labels, point.grad_output,
+                      fixed=is_fixed, probe=int(rng.integers(2**31)), verified=verify)
+    problem = _conditioning_problem(point, value) or (verify and agreement_problem(exercise,
+                                                                                   point))
+    return (None, problem) if problem else (point, "")
 
 
 def _draw_inputs(exercise: Exercise, rng: np.random.Generator,
@@ -238,15 +247,23 @@ def _conditioning_problem(point: TestPoint, value: np.ndarray) -> str:
     return ""
 
 
-def _agreement_problem(exercise: Exercise, point: TestPoint, rng: np.random.Generator) -> str:
-    """Finite differences along random directions must agree with the reference backprop."""
+def agreement_problem(exercise: Exercise, point: TestPoint) -> str:
+    """Why the reference backprop cannot be trusted at ``point`` ("" when it can): central
+    finite differences along a random direction disagree with it, or ``f`` has a kink there.
+
+    >>> from gradcheck.spec import load_sheet
+    >>> exercise = load_sheet("sheet01").exercise("1c")
+    >>> point = sample_points(exercise, seed=1, verify=False)[-1]   # a random one
+    >>> point.verified, agreement_problem(exercise, point)
+    (False, '')
+    """
     for k, reference in enumerate(point.expected):
         found = answer_function(exercise, point, k)
         if found is None:
             continue
         name, f = found
         x = point.inputs[name]
-        directions = numeric.random_directions(x.shape, PROBES, int(rng.integers(2**31)))
+        directions = numeric.random_directions(x.shape, PROBES, point.probe + k)
         estimate = numeric.directional(f, x, directions)
         expected = np.stack([np.tensordot(reference, d, axes=x.ndim) for d in directions])
         scale = max(float(np.max(np.abs(expected))) if expected.size else 0.0, 1e-12)

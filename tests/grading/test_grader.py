@@ -8,6 +8,7 @@ import pytest
 from click.testing import CliRunner
 
 from gradcheck.cli import main
+from gradcheck.errors import SpecError
 
 ROOT = Path(__file__).resolve().parents[2]
 SOLUTION = ROOT / "solutions" / "sheet01.py"
@@ -194,3 +195,57 @@ def test_a_spec_error_found_while_drawing_points_names_the_file(tmp_path):
     result = CliRunner().invoke(main, ["grade", str(spec), "-s", str(tmp_path / "kink.py")])
     assert result.exit_code == 2
     assert f"{spec}:11: points_at:" in result.output and "not differentiable" in result.output
+
+
+KINKED = ("sheet: kinked\ntitle: t\nmodule: kinked\nexercises:\n"
+          "  - id: a\n    title: abs at 0\n    points: 2\n    student: d_abs\n"
+          "    function: abs(x)\n    inputs: {x: {shape: [], domain: [1e-300, 2e-300]}}\n"
+          "    wrt: x\n"
+          "    points_at: [{random: 2}]\n")
+
+
+def test_agreement_is_checked_only_where_an_answer_fails(tmp_path, monkeypatch):
+    # Every random point of this spec lies within 2e-300 of the kink of abs: finite
+    # differences cannot confirm the reference there. A grade checks that only where an
+    # answer fails, and then does not hold the point against the student; validate draws
+    # eagerly and refuses the spec.
+    from gradcheck.grading import grader, prepared
+    from gradcheck.spec import parse_sheet
+    from gradcheck.spec.sampling import sample_points
+
+    sheet = parse_sheet(KINKED, file="kinked.yaml")
+    with pytest.raises(SpecError, match="no usable random test point"):
+        sample_points(sheet.exercise("a"), 0)
+    checked = []
+    real = prepared.agreement_problem
+    monkeypatch.setattr(prepared, "agreement_problem",
+                        lambda e, p: checked.append(p) or real(e, p))
+    ready = grader.prepare(sheet, 0)
+    right, wrong = tmp_path / "right.py", tmp_path / "wrong.py"
+    right.write_text("def d_abs(x):\n    return 1.0\n")
+    wrong.write_text("def d_abs(x):\n    return 0.0\n")
+    assert grader.grade(ready, right).score == 2 and not checked
+    result = grader.grade(ready, wrong)
+    assert result.score == 2 and len(checked) == 2
+    assert all("not graded at this point" in c.message and "not differentiable" in c.message
+               for c in result.exercises[0].checks)
+    grader.grade(ready, wrong)
+    assert len(checked) == 2   # kept in the prepared sheet for the next submissions
+
+
+def test_difference_quotients_are_computed_once_per_prepared_sheet(tmp_path, monkeypatch):
+    from gradcheck.grading import grader
+    from gradcheck.spec import load_sheet
+
+    prepared = grader.prepare(load_sheet("sheet01"), 3)
+    submission = wrong_submission(tmp_path, "numerical_1a.py")
+    calls = []
+    real = grader.difference_quotients
+    monkeypatch.setattr(grader, "difference_quotients",
+                        lambda *a, **k: calls.append(a) or real(*a, **k))
+    first = {e.id: e for e in grader.grade(prepared, submission).exercises}
+    assert first["1a"].score == 0 and "difference quotient" in first["1a"].message
+    assert calls and all(a[0].id == "1a" for a in calls)
+    done = len(calls)
+    again = {e.id: e for e in grader.grade(prepared, submission).exercises}
+    assert again["1a"].message == first["1a"].message and len(calls) == done

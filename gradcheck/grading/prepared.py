@@ -1,0 +1,90 @@
+"""A sheet prepared for grading: its test points and reference answers for one seed, and what
+failing answers have needed at those points, shared by every submission graded with it.
+
+>>> from gradcheck.spec import load_sheet
+>>> prepared = prepare(load_sheet("sheet01"), 1)
+>>> len(prepared.points["1a"]), prepared.found()
+(6, 0)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from gradcheck.spec import Exercise, Sheet, pointcache
+from gradcheck.spec.sampling import TestPoint, agreement_problem, sample_points
+
+
+@dataclass(frozen=True)
+class PreparedSheet:
+    """A sheet with its test points and reference answers for one seed, computed once and
+    reused for every submission (batch grading).
+
+    What only a failing answer needs is computed when the first one needs it and kept for
+    every later submission: whether finite differences agree with the reference at a point
+    (``agreement``), and the difference quotients a numerical answer would be
+    (``quotients``, keyed by point and answer).
+    """
+
+    sheet: Sheet
+    seed: int
+    points: Mapping[str, tuple[TestPoint, ...]]
+    cached: bool = False   # findings are read from and saved to the point cache
+    quotients: dict = field(default_factory=dict, compare=False, repr=False)
+    _agreement: dict = field(default_factory=dict, compare=False, repr=False)
+
+    def agreement(self, exercise: Exercise, point: TestPoint) -> str:
+        """Why the reference at ``point`` cannot be trusted ("" when it can), computed once."""
+        if point.verified:
+            return ""
+        key = id(point)
+        if key not in self._agreement:
+            self._agreement[key] = agreement_problem(exercise, point)
+        return self._agreement[key]
+
+    def found(self) -> int:
+        """How much failing answers have needed so far (it only grows)."""
+        return len(self._agreement) + len(self.quotients)
+
+    def _places(self) -> dict[int, tuple[str, int]]:
+        return {id(p): (e, i) for e, points in self.points.items() for i, p in enumerate(points)}
+
+    def recall(self) -> None:
+        """Take up what earlier runs found at failing points (from the point cache)."""
+        agreement, quotients = pointcache.load_findings(self.sheet.sha256, self.seed)
+        for e, points in self.points.items():
+            for i, point in enumerate(points):
+                if (e, i) in agreement:
+                    self._agreement[id(point)] = agreement[(e, i)]
+                for k in range(len(point.expected)):
+                    if (e, i, k) in quotients:
+                        self.quotients[(id(point), k)] = quotients[(e, i, k)]
+
+    def remember(self) -> None:
+        """Save what failing answers needed so far, for the next run (point cache)."""
+        places = self._places()
+        agreement = {places[key]: problem for key, problem in self._agreement.items()}
+        quotients = {(*places[key[0]], key[1]): found for key, found in self.quotients.items()
+                     if isinstance(key[0], int) and isinstance(found, dict)}
+        pointcache.store_findings(self.sheet.sha256, self.seed, (agreement, quotients))
+
+
+def prepare(sheet: Sheet, seed: int | None = None, *, cache: bool = False) -> PreparedSheet:
+    """Draw every exercise's test points and compute their reference answers.
+
+    ``cache=True`` reuses points saved by an earlier run with the same spec file, seed and
+    versions (see ``pointcache``), and what earlier runs found at failing points; grading
+    saves what it finds there. Authoritative grading (batch, CI) leaves it off.
+    """
+    seed = sheet.seed if seed is None else seed
+    points = pointcache.load(sheet.sha256, seed) if cache else None
+    if points is None or set(points) != {e.id for e in sheet.automatic}:
+        points = {e.id: tuple(sample_points(e, seed, file=sheet.path or None, verify=False))
+                  for e in sheet.automatic}
+        if cache:
+            pointcache.store(sheet.sha256, seed, points)
+    prepared = PreparedSheet(sheet=sheet, seed=seed, points=points, cached=cache)
+    if cache:
+        prepared.recall()
+    return prepared
