@@ -35,9 +35,7 @@ import time
 from collections import deque
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Protocol
-
-import numpy as np
+from typing import TYPE_CHECKING, Protocol
 
 from gradcheck.errors import SandboxError, UsageError
 from gradcheck.sandbox.limits import (
@@ -49,6 +47,11 @@ from gradcheck.sandbox.limits import (
     check_timeout,
 )
 from gradcheck.sandbox.zygote import Reply, WorkerHandle
+
+# numpy is imported where arrays are handled, not with this module: the grader starts the
+# sandbox's zygote (which imports numpy) before it imports numpy itself, so both run at once.
+if TYPE_CHECKING:
+    import numpy as np
 
 
 class Session(Protocol):
@@ -122,6 +125,7 @@ class Request:
         """The arrays of an "ok" reply as the outcome's value: one array, a k-tuple, or
         ``(out, grads)`` for a node.
 
+        >>> import numpy as np
         >>> Request.call("f", [1.0], arity=2).shape([np.zeros(1), np.ones(1)])
         (array([0.]), array([1.]))
         """
@@ -255,6 +259,8 @@ def checked_input(array) -> np.ndarray:
     >>> checked_input([1, 2]).dtype.kind
     'i'
     """
+    import numpy as np
+
     array = np.asarray(array)
     if array.dtype.kind not in "biuf":
         raise UsageError(f"sandbox inputs must be numeric arrays, not dtype {array.dtype}")
@@ -264,7 +270,10 @@ def checked_input(array) -> np.ndarray:
 def is_plain(array) -> bool:
     """A reply array exactly as the worker must send it: a float64 ``numpy.ndarray``.
 
+    >>> import numpy as np
     >>> is_plain(np.zeros(2)), is_plain(np.zeros(2, dtype=np.float32))
     (True, False)
     """
+    import numpy as np
+
     return type(array) is np.ndarray and array.dtype == np.float64

@@ -20,9 +20,7 @@ import threading
 import time
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Protocol
-
-import numpy as np
+from typing import TYPE_CHECKING, Protocol
 
 from gradcheck.sandbox.child.protocol import load_reply_problem
 from gradcheck.sandbox.limits import (
@@ -40,6 +38,9 @@ from gradcheck.sandbox.limits import (
 from gradcheck.sandbox.pipeline import Request, is_plain
 from gradcheck.sandbox.pipeline import run as run_pipeline
 from gradcheck.sandbox.zygote import Reply, WorkerHandle
+
+if TYPE_CHECKING:
+    import numpy as np
 
 
 class WorkerSource(Protocol):

@@ -19,8 +19,12 @@ import re
 import socket
 import struct
 import time
+from typing import TYPE_CHECKING
 
-import numpy as np
+# numpy is imported where arrays are handled: the parent starts the zygote before it imports
+# numpy itself, so that both imports run at once.
+if TYPE_CHECKING:
+    import numpy as np
 
 MAGIC = b"GCW1"
 PREFIX = struct.Struct("<4sIQ")
@@ -53,9 +57,12 @@ class TooLarge(ProtocolError):
 def npy_bytes(array: np.ndarray) -> bytes:
     """One array in ``.npy`` format, pickle refused.
 
+    >>> import numpy as np
     >>> npy_bytes(np.zeros(2))[:18]
     b"\\x93NUMPY\\x01\\x00v\\x00{'descr'"
     """
+    import numpy as np
+
     if type(array) is np.ndarray and array.dtype.str == "<f8" and array.flags.c_contiguous:
         text = _F8_HEADER % (repr(array.shape),)
         header = (text + " " * (-(len(text) + 11) % 64) + "\n").encode("latin1")
@@ -132,6 +139,8 @@ def decode_payload(header: dict, payload: bytes) -> tuple[bytes, list[np.ndarray
             or raw_length + sum(sizes) != len(payload)):
         raise ProtocolError("the payload does not match its header")
     arrays, offset = [], raw_length
+    if sizes:
+        import numpy as np
     for size in sizes:
         blob = payload[offset:offset + size]
         array = _read_f8(blob)
@@ -161,6 +170,8 @@ def _read_f8(blob: bytes) -> np.ndarray | None:
         count *= n
     if len(blob) - end != 8 * count:
         return None
+    import numpy as np
+
     return np.frombuffer(blob, dtype="<f8", offset=end).reshape(shape).copy()
 
 
