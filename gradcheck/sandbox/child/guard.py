@@ -11,6 +11,10 @@ worker still runs with resource limits alone.
   signals to process groups, to every process (``kill(-1)``) and to the processes that run the
   sandbox (zygote, keeper, grader and its parent), ``pidfd_send_signal``, ``ptrace`` and
   ``process_vm_readv/writev`` fail with EPERM
+- seccomp also refuses the kernel keyrings (``add_key``, ``request_key``, ``keyctl``: EPERM)
+  and, where the worker could not get an IPC namespace of its own (:func:`own_ipc_namespace`),
+  System V shared memory, message queues and semaphores and POSIX message queues (EPERM):
+  state that would outlive the worker and reach the next one
 - Landlock (the file-system view): see ``landlock.py``, which uses :func:`syscall` from here
 """
 
@@ -18,6 +22,7 @@ from __future__ import annotations
 
 import ctypes
 import math
+import os
 import platform
 import struct
 import sys
@@ -48,6 +53,23 @@ SECCOMP_ARCHES = {
         "process_vm_readv": 270, "process_vm_writev": 271, "kill": 129, "tkill": 130,
         "tgkill": 131, "rt_sigqueueinfo": 138, "rt_tgsigqueueinfo": 240, "pidfd_open": 434}),
 }
+# Kernel state that outlives a process: keyrings (always refused), System V IPC and POSIX
+# message queues (refused where the worker has no IPC namespace of its own).
+KEYRINGS = {"x86_64": {"add_key": 248, "request_key": 249, "keyctl": 250},
+            "aarch64": {"add_key": 217, "request_key": 218, "keyctl": 219}}
+SHARED_IPC = {
+    "x86_64": {"shmget": 29, "shmat": 30, "shmctl": 31, "shmdt": 67, "semget": 64,
+               "semop": 65, "semctl": 66, "semtimedop": 220, "msgget": 68, "msgsnd": 69,
+               "msgrcv": 70, "msgctl": 71, "mq_open": 240, "mq_unlink": 241,
+               "mq_timedsend": 242, "mq_timedreceive": 243, "mq_notify": 244,
+               "mq_getsetattr": 245},
+    "aarch64": {"mq_open": 180, "mq_unlink": 181, "mq_timedsend": 182, "mq_timedreceive": 183,
+                "mq_notify": 184, "mq_getsetattr": 185, "msgget": 186, "msgctl": 187,
+                "msgrcv": 188, "msgsnd": 189, "semget": 190, "semctl": 191, "semtimedop": 192,
+                "semop": 193, "shmget": 194, "shmctl": 195, "shmat": 196, "shmdt": 197},
+}
+CLONE_NEWIPC = 0x08000000
+CLONE_NEWUSER = 0x10000000
 NO_NETWORK = ("socket", "io_uring_setup")                          # -> EACCES
 NO_REACH = ("pidfd_send_signal", "ptrace", "process_vm_readv", "process_vm_writev")  # EPERM
 PID_FIRST = ("kill", "tkill", "tgkill", "rt_sigqueueinfo", "rt_tgsigqueueinfo", "pidfd_open")
@@ -194,6 +216,37 @@ def _effective_capabilities() -> int | None:
     return None
 
 
+def own_ipc_namespace() -> bool:
+    """Give this process an IPC namespace of its own (System V shared memory, message queues,
+    semaphores, POSIX message queues): what it creates there is gone when its last process
+    ends, and it sees nothing of the machine's. Needs CAP_SYS_ADMIN (root, before the
+    capabilities are dropped); otherwise a user namespace is made with it (unprivileged
+    where the kernel allows user namespaces), mapping the process's own uid and gid, so
+    files keep their owners. Call it while the process has a single thread.
+
+    >>> import subprocess, sys   # in a process of its own: this one keeps its namespace
+    >>> code = "from gradcheck.sandbox.child import guard; print(guard.own_ipc_namespace())"
+    >>> run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    >>> run.stdout.strip() in ("True", "False")
+    True
+    """
+    if LIBC is None:
+        return False
+    if LIBC.unshare(CLONE_NEWIPC) == 0:
+        return True
+    uid, gid = os.getuid(), os.getgid()
+    if LIBC.unshare(CLONE_NEWUSER | CLONE_NEWIPC) != 0:
+        return False
+    for name, text in (("setgroups", "deny"), ("uid_map", f"{uid} {uid} 1"),
+                       ("gid_map", f"{gid} {gid} 1")):
+        try:
+            with open(f"/proc/self/{name}", "w") as f:
+                f.write(text)
+        except OSError:
+            pass   # unmapped ids show as the overflow id; permissions are unchanged
+    return True
+
+
 def _bpf(program: list) -> list[tuple[int, int, int, int]]:
     """Resolve ``("jump-if-equal", value, label)`` / ``("jump-if-above-or-equal", ...)``
     instructions and ``("label", name)`` marks into classic BPF ``(code, jt, jf, k)``."""
@@ -220,8 +273,12 @@ def _bpf(program: list) -> list[tuple[int, int, int, int]]:
     return code
 
 
-def install_seccomp(protected: tuple[int, ...] = (), own_group: int = 0) -> bool:
+def install_seccomp(protected: tuple[int, ...] = (), own_group: int = 0, *,
+                    shared_ipc: bool = True) -> bool:
     """Install the worker's seccomp filter (see the module's docstring); True when it is in.
+
+    ``shared_ipc``: the process shares the machine's IPC namespace, so System V IPC and POSIX
+    message queues are refused too.
 
     ``protected`` are pids that no signal may reach (the zygote, its keeper, the grader);
     ``own_group`` is the worker's process group, which ``kill(-own_group)`` may still
@@ -236,6 +293,9 @@ def install_seccomp(protected: tuple[int, ...] = (), own_group: int = 0) -> bool
     if LIBC is None or arch is None:
         return False
     audit_arch, numbers = arch
+    refused = dict(KEYRINGS[platform.machine()])
+    if shared_ipc:
+        refused.update(SHARED_IPC[platform.machine()])
     low_word = 16 if sys.byteorder == "little" else 20   # seccomp_data.args[0], low half
     program: list = [
         ("load", 4), ("jump-if-equal", audit_arch, "native"),
@@ -244,6 +304,7 @@ def install_seccomp(protected: tuple[int, ...] = (), own_group: int = 0) -> bool
         ("jump-if-above-or-equal", 0x40000000, "eacces"),        # x32 system calls
         *[("jump-if-equal", numbers[name], "eacces") for name in NO_NETWORK],
         *[("jump-if-equal", numbers[name], "eperm") for name in NO_REACH],
+        *[("jump-if-equal", number, "eperm") for number in sorted(refused.values())],
         *[("jump-if-equal", numbers[name], "pid") for name in PID_FIRST],
         ("return", SECCOMP_RET_ALLOW),
         ("label", "pid"), ("load", low_word),

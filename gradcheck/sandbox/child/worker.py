@@ -261,8 +261,10 @@ class Worker:
         protections = {"rlimits": guard.apply_rlimits(
             memory=limits["memory"], file_size=limits["file_size"],
             open_files=limits["open_files"], processes=request.get("nproc"))}
+        protections["ipc_namespace"] = guard.own_ipc_namespace()
         protections["capabilities_dropped"] = guard.drop_capabilities()
-        protections["seccomp"] = guard.install_seccomp(self.protected, os.getpid())
+        protections["seccomp"] = guard.install_seccomp(
+            self.protected, os.getpid(), shared_ipc=not protections["ipc_namespace"])
         protections["landlock"] = 0
         if request.get("landlock"):
             layers = [self.layer] if self.layer >= 0 else []
