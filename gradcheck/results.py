@@ -84,6 +84,13 @@ class CheckResult:
     ...                 expected=1.0, received=1.0, expected_shape=(2,), received_shape=(2,))
     >>> r.passed
     True
+
+    A result is true exactly when it passed, so ``assert check(f, df, x)`` fails on a wrong
+    derivative:
+
+    >>> from dataclasses import replace
+    >>> bool(r), bool(replace(r, passed=False))
+    (True, False)
     """
 
     passed: bool
@@ -98,6 +105,9 @@ class CheckResult:
     expected_shape: tuple[int, ...]
     received_shape: tuple[int, ...] | None
     label: str = ""
+
+    def __bool__(self) -> bool:
+        return bool(self.passed)
 
     def __str__(self) -> str:
         what = f"{self.label}: " if self.label else ""
