@@ -130,7 +130,7 @@ print("sheet loaded")
 NOTEBOOK_CELLS = [
     ("markdown", "# Sheet 01"),
     ("code", "%matplotlib inline\nimport numpy as np\n!pip install torch\n"),
-    ("code", "%%time\nraise RuntimeError('cell magics are skipped')\n"),
+    ("code", "%%time\nraise RuntimeError('a timed cell runs its body')\n"),
     ("code", "def d_1a(x):\n    return 2 * x\n"),
     ("code", "x = 1\ny = x / 0\n"),
     ("code", "if True:\n    !ls\n    def d_1b(x):\n        return 3 * x\n"),
@@ -223,7 +223,7 @@ def test_exception_at_import_shows_only_the_students_frames(sandbox, tmp_path):
         assert "numpy" not in load.traceback and "worker" not in load.traceback
 
 
-def test_notebook_skips_magics_and_reports_failing_cells(sandbox, tmp_path):
+def test_notebook_drops_magics_and_reports_them_and_failing_cells(sandbox, tmp_path):
     path = notebook(tmp_path, NOTEBOOK_CELLS)
     with sandbox.open(path) as session:
         load = session.load
@@ -231,10 +231,14 @@ def test_notebook_skips_magics_and_reports_failing_cells(sandbox, tmp_path):
         assert set(load.defs) >= {"d_1a", "d_1b", "x"} and "d_1c" not in load.defs
         assert load.defs["d_1a"]["cell"] == 4 and load.defs["d_1a"]["line"] == 1
         assert load.defs["d_1b"]["cell"] == 6 and load.defs["d_1b"]["line"] == 3
-        assert len(load.warnings) == 2
-        assert load.warnings[0].startswith("cell 5 failed: ZeroDivisionError")
-        assert "cell 5, line 2" in load.warnings[0]
-        assert load.warnings[1].startswith("cell 7 skipped: SyntaxError")
+        assert len(load.warnings) == 5, load.warnings
+        assert load.warnings[0] == ("cell 2: lines 1, 3 dropped (IPython syntax, not run): "
+                                    "%matplotlib inline; !pip install torch")
+        assert load.warnings[1].startswith("cell 3 failed: RuntimeError: a timed cell")
+        assert load.warnings[2].startswith("cell 5 failed: ZeroDivisionError")
+        assert "cell 5, line 2" in load.warnings[2]
+        assert load.warnings[3] == "cell 6: line 2 dropped (IPython syntax, not run): !ls"
+        assert load.warnings[4].startswith("cell 7 skipped: SyntaxError")
         assert "notebook done" in load.output
         assert session.call("d_1b", [np.array(2.0)]).value == 6.0
 

@@ -3,8 +3,9 @@
 Part of the standalone worker (standard library + numpy, never imports ``gradcheck``).
 
 - :class:`Submission` runs a ``.py`` file as a module, or the code cells of an ``.ipynb``
-  notebook in order in one module namespace (IPython magics and shell lines skipped, a failing
-  cell becomes a warning), lists what it defines, and calls functions and node classes.
+  notebook in order in one module namespace (IPython magics and shell lines dropped and
+  reported, IPython's ``display`` provided, a failing cell becomes a warning), lists what it
+  defines, and calls functions and node classes.
 - Every answer is converted in the child (``values``, handed in) to
   plain float64 arrays; anything else is ``invalid`` with a message that says what came back.
 """
@@ -13,8 +14,11 @@ from __future__ import annotations
 
 import ast
 import inspect
+import io
 import linecache
+import re
 import sys
+import tokenize
 import traceback
 import types
 
@@ -24,6 +28,7 @@ from .imports import ForbiddenImport, ImportGuard
 MAX_MESSAGE = 2000        # characters of an exception message kept
 MAX_FRAMES = 20           # student frames kept in a traceback
 MAX_DEFS = 1000           # top-level names listed after loading
+_COOKIE = re.compile(rb"^[ \t\f]*#.*?coding[:=][ \t]*[-\w.]+")   # PEP 263
 
 
 def _top_level_lines(tree: ast.Module) -> dict[str, int]:
@@ -50,6 +55,45 @@ def _top_level_lines(tree: ast.Module) -> dict[str, int]:
 
     visit(tree.body)
     return lines
+
+
+def source_text(source: bytes, filename: str) -> tuple[str, str]:
+    r"""``(text, "")`` of a Python file decoded as Python decodes it (a BOM, a PEP 263 coding
+    line in the first two lines, else UTF-8), or ``("", problem)`` naming the line.
+
+    >>> source_text("# -*- coding: latin-1 -*-\nname = 'Jürgen'\n".encode("latin-1"), "a.py")
+    ("# -*- coding: latin-1 -*-\nname = 'Jürgen'\n", '')
+    >>> print(source_text(b"x = 1\n# J\xfcrgen\n", "a.py")[1])  # doctest: +ELLIPSIS
+    a.py, line 2: not UTF-8 text (byte 0xfc); save the file as UTF-8, or declare ...
+    """
+    try:
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(source).readline)
+    except SyntaxError as exc:
+        text = str(exc)
+        if "unknown encoding" in text:
+            declared = text.rpartition(":")[2].strip()
+            return "", (f"{filename}, line {_cookie_line(source)}: the coding line declares "
+                        f"{declared!r}, which Python does not know")
+        encoding = "utf-8"   # a bad byte in the first two lines: reported below, by line
+    try:
+        return source.decode("utf-8-sig" if encoding == "utf-8-sig" else encoding), ""
+    except UnicodeDecodeError as exc:
+        line = source.count(b"\n", 0, exc.start) + 1
+        byte = source[exc.start:exc.start + 1].hex()
+        hint = ("save the file as UTF-8, or declare its encoding in the first line, e.g. "
+                "`# -*- coding: latin-1 -*-`") if encoding.startswith("utf") else \
+            f"the file is not {encoding} as its coding line says"
+        return "", f"{filename}, line {line}: not {encoding.upper()} text (byte 0x{byte}); {hint}"
+    except LookupError as exc:
+        return "", f"{filename}, line {_cookie_line(source)}: {exc}"
+
+
+def _cookie_line(source: bytes) -> int:
+    """The line (1 or 2) of the coding declaration, by PEP 263's pattern."""
+    for number, line in enumerate(source.splitlines()[:2], start=1):
+        if _COOKIE.match(line):
+            return number
+    return 1
 
 
 def _params(obj) -> list[str] | None:
@@ -123,10 +167,9 @@ class Submission:
         return compile(tree, filename, "exec", dont_inherit=True)
 
     def _load_module(self) -> dict:
-        try:
-            text = self.source.decode("utf-8-sig")
-        except UnicodeDecodeError as exc:
-            return {"status": "error", "error": f"{self.filename} is not UTF-8 text ({exc})"}
+        text, problem = source_text(self.source, self.filename)
+        if problem:
+            return {"status": "error", "error": problem, "line": None, "traceback": ""}
         try:
             code = self._compile(text, self.filename, None)
         except SyntaxError as exc:
@@ -151,9 +194,12 @@ class Submission:
         except (ValueError, AttributeError, TypeError) as exc:
             return {"status": "error", "error": f"{self.filename} is not a valid notebook ({exc})"}
         warnings = []
+        notebook.install_builtins()
         for number, raw in cells:
-            text = notebook.prepare_cell(raw)
-            if text is None or not text.strip():
+            text, dropped = notebook.prepare_cell(raw)
+            if dropped:
+                warnings.append(notebook.dropped_warning(number, dropped))
+            if not text.strip():
                 continue
             filename = f"{self.filename}, cell {number}"
             try:

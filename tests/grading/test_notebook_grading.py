@@ -1,0 +1,36 @@
+"""A notebook graded as its student ran it: cell magics that only time or capture run their
+body, IPython-only lines are dropped (and said so), ``display`` works."""
+
+import json
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from gradcheck.cli import main
+
+SOLUTION = Path(__file__).resolve().parents[2] / "solutions" / "sheet01.py"
+
+
+def _notebook(path: Path, cells: list[str]) -> Path:
+    path.write_text(json.dumps({"cells": [
+        {"cell_type": "code", "metadata": {}, "execution_count": None, "outputs": [],
+         "source": text.splitlines(keepends=True)} for text in cells],
+        "metadata": {}, "nbformat": 4, "nbformat_minor": 5}))
+    return path
+
+
+def test_cell_magics_magics_and_display_cost_no_points(tmp_path):
+    parts = SOLUTION.read_text().split("\n\n\n")
+    half = len(parts) // 2
+    cells = ["%%time\n" + "\n\n\n".join(parts[:half]),
+             "%%capture\nimport numpy as np\nx = np.ones(3)\ndisplay(x)\n"
+             + "\n\n\n".join(parts[half:]) + "\n!ls\nfiles = !ls\nnp.ones?\n",
+             "%%bash\necho hi\n"]
+    path = _notebook(tmp_path / "sheet01.ipynb", cells)
+    result = CliRunner().invoke(main, ["grade", "sheet01", "-s", str(path), "-f", "json"])
+    report = json.loads(result.output)
+    assert (result.exit_code, report["score"]) == (0, 64), report["warnings"]
+    warnings = report["warnings"]
+    assert len(warnings) == 2, warnings
+    assert warnings[0].startswith("cell 2: lines ") and "!ls; files = !ls; np.ones?" in warnings[0]
+    assert warnings[1] == "cell 3: lines 1, 2 dropped (IPython syntax, not run): %%bash; echo hi"
