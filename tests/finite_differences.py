@@ -42,3 +42,19 @@ def assert_close_jacobian(received: np.ndarray, expected: np.ndarray, rtol: floa
     assert received.shape == expected.shape, (received.shape, expected.shape)
     scale = max(1.0, float(np.max(np.abs(expected), initial=0.0)))
     np.testing.assert_allclose(received, expected, rtol=rtol, atol=rtol * scale)
+
+
+def check_op(engine_fn: Callable[..., object], numpy_fn: Callable[..., np.ndarray],
+             **inputs: object) -> None:
+    """Value equals numpy's; every Jacobian equals central differences of the numpy function.
+
+    Both functions take the inputs positionally, in the order given.
+    """
+    from gradcheck import engine
+
+    value, jacobians = engine.jacobian(lambda **kw: engine_fn(*kw.values()), inputs, list(inputs))
+    reference = lambda **kw: numpy_fn(*kw.values())  # noqa: E731
+    np.testing.assert_allclose(value, reference(**inputs), rtol=1e-12, atol=1e-14)
+    assert value.dtype == np.float64
+    for name, jac in zip(inputs, jacobians, strict=True):
+        assert_close_jacobian(jac, numeric_jacobian(reference, inputs, name))

@@ -1,8 +1,10 @@
 """Reference backprop: exact reverse-mode derivatives of numpy float64 arrays of any shape.
 
 The graph, its nodes and the ops behind Python's operators live in ``engine.node``; the named
-functions (``exp``, ``sum``, ``softmax``, ``stack``, ...) in ``engine.ops``. This module re-exports
-both and adds the three ways to take derivatives:
+functions (``exp``, ``sum``, ``softmax``, ``stack``, ...) in ``engine.ops``; indexing, ``where``
+and integer arithmetic in ``engine.index``; ``max``/``min``/``var`` in ``engine.reduce``;
+``einsum`` in ``engine.contraction``; padding, convolution and pooling in ``engine.conv``.
+This module re-exports them all and adds the three ways to take derivatives:
 
 - :func:`backward` - gradients of one output with respect to chosen nodes (a vector-Jacobian
   product when the output is not a scalar);
@@ -29,6 +31,17 @@ from collections.abc import Callable, Mapping, Sequence
 import numpy as np
 from numpy.typing import ArrayLike
 
+from gradcheck.engine.contraction import MAX_WORK, einsum
+from gradcheck.engine.conv import (
+    avg_pool1d,
+    avg_pool2d,
+    conv1d,
+    conv2d,
+    max_pool1d,
+    max_pool2d,
+    pad,
+)
+from gradcheck.engine.index import arange, as_integer, floor_divide, getitem, remainder, where
 from gradcheck.engine.node import (
     Node,
     Operand,
@@ -38,7 +51,7 @@ from gradcheck.engine.node import (
     check_size,
     constant,
     div,
-    getitem,
+    is_data,
     matmul,
     mul,
     neg,
@@ -78,15 +91,18 @@ from gradcheck.engine.ops import (
     tan,
     tanh,
 )
+from gradcheck.engine.reduce import max, min, var
 from gradcheck.errors import EvaluationError
 
 __all__ = [
-    "Node", "Operand", "abs", "add", "arctan", "backward", "broadcast_shape",
-    "check_size", "concatenate", "constant", "cos", "cosh", "diag", "div", "dot", "exp",
-    "getitem", "jacobian", "log", "log1p", "logsumexp", "matmul", "maximum", "mean", "minimum",
-    "mul", "neg", "norm", "outer", "power", "relu", "reshape", "sigmoid", "sin", "sinh",
+    "MAX_WORK", "Node", "Operand", "abs", "add", "arange", "arctan", "as_integer",
+    "avg_pool1d", "avg_pool2d", "backward", "broadcast_shape", "check_size", "concatenate",
+    "constant", "conv1d", "conv2d", "cos", "cosh", "diag", "div", "dot", "einsum", "exp",
+    "floor_divide", "getitem", "is_data", "jacobian", "log", "log1p", "logsumexp", "matmul",
+    "max", "max_pool1d", "max_pool2d", "maximum", "mean", "min", "minimum", "mul", "neg",
+    "norm", "outer", "pad", "power", "relu", "remainder", "reshape", "sigmoid", "sin", "sinh",
     "softmax", "sqrt", "square", "stack", "sub", "sum", "tan", "tanh", "transpose",
-    "unbroadcast", "variable", "vjp",
+    "unbroadcast", "var", "variable", "vjp", "where",
 ]
 
 Gradients = np.ndarray | tuple[np.ndarray, ...]

@@ -1,9 +1,11 @@
 """The derivative graph: ``Node``, the one ``unbroadcast`` helper, and the ops behind Python's
-operators (``+ - * / ** @``, unary minus, ``.T``, indexing).
+operators (``+ - * / ** @``, unary minus, ``.T``; indexing lives in ``engine.index``).
 
 Every op lifts its operands to nodes, computes its value with numpy, and hands ``_make`` a
 ``backward`` closure that maps the gradient of the output to one gradient per parent (same shape
 as that parent). Ops whose operands are all constants record nothing: their result is a constant.
+Integer and boolean arrays (class labels, index arrays, masks) are *data*: constants that keep
+their dtype, so they can index; arithmetic treats a mask as 0/1.
 ``gradcheck.engine`` re-exports everything public here; read that module first.
 """
 
@@ -25,7 +27,10 @@ Backward = Callable[[np.ndarray], Sequence[np.ndarray | None]]
 
 
 class Node:
-    """A float64 array in a derivative graph, with the rule that sends a gradient to its parents.
+    """An array in a derivative graph, with the rule that sends a gradient to its parents.
+
+    Values are float64, except data: a constant built from a numpy integer or boolean array
+    keeps that dtype (int64 or bool), and so do results computed from data alone.
 
     Build nodes with :func:`variable` (differentiable) or :func:`constant`; combine them with
     Python operators and the functions of ``gradcheck.engine``. Plain numbers and arrays mix in.
@@ -113,8 +118,9 @@ class Node:
     def __pos__(self) -> Node:
         return self
 
-    def __getitem__(self, index: Any) -> Node:
-        return getitem(self, index)
+    # ``x[index]`` is ``engine.index.getitem``, which installs itself here when the engine
+    # package loads (index.py builds on this module, so this module cannot import it).
+    __getitem__: Callable[[Node, Any], Node]
 
 
 Operand = Node | ArrayLike
@@ -140,12 +146,31 @@ def variable(value: ArrayLike) -> Node:
     return Node(_as_float_array(value, "a variable"), requires_grad=True)
 
 
+def is_data(value: Any) -> bool:
+    """Whether ``value`` is a numpy integer or boolean array or scalar: data, not a number to
+    differentiate (class labels, index arrays, masks).
+
+    >>> is_data(np.array([0, 2])), is_data(np.array([0.5])), is_data(3)
+    (True, False, False)
+    """
+    return isinstance(value, (np.ndarray, np.generic)) and value.dtype.kind in "biu"
+
+
 def constant(value: ArrayLike) -> Node:
-    """A leaf that gradients do not flow into (a float64 copy of ``value``).
+    """A leaf that gradients do not flow into: a float64 copy of ``value``, or for a numpy
+    integer or boolean array (data: labels, indices, masks) an int64 or bool copy.
 
     >>> constant([1, 2]).value
     array([1., 2.])
+    >>> constant(np.array([1, 2])).value
+    array([1, 2])
     """
+    if is_data(value):
+        check_size(np.shape(value), "a constant")
+        try:
+            return Node(np.array(value, dtype=bool if value.dtype.kind == "b" else np.int64))
+        except OverflowError:
+            raise EvaluationError("integer data must fit in 64 bits") from None
     return Node(_as_float_array(value, "a constant"))
 
 
@@ -154,10 +179,16 @@ def _lift(x: Operand) -> Node:
 
 
 def _make(value: ArrayLike, parents: tuple[Node, ...], backward: Backward) -> Node:
-    value = np.asarray(value, dtype=np.float64)
     if any(parent.requires_grad for parent in parents):
-        return Node(value, parents, backward, requires_grad=True)
-    return Node(value)
+        return Node(np.asarray(value, dtype=np.float64), parents, backward, requires_grad=True)
+    if is_data(value):  # computed from data alone: stays data
+        return constant(value)
+    return Node(np.asarray(value, dtype=np.float64))
+
+
+def _number(x: Node) -> np.ndarray:
+    """``x.value``, with a mask as 0/1 integers (numpy adds booleans as logical or)."""
+    return x.value.astype(np.int64) if x.value.dtype == bool else x.value
 
 
 def check_size(shape: tuple[int, ...], what: str) -> None:
@@ -217,7 +248,7 @@ def add(a: Operand, b: Operand) -> Node:
 
     def backward(g):
         return unbroadcast(g, a.shape), unbroadcast(g, b.shape)
-    return _make(a.value + b.value, (a, b), backward)
+    return _make(_number(a) + _number(b), (a, b), backward)
 
 
 def sub(a: Operand, b: Operand) -> Node:
@@ -231,7 +262,7 @@ def sub(a: Operand, b: Operand) -> Node:
 
     def backward(g):
         return unbroadcast(g, a.shape), unbroadcast(-g, b.shape)
-    return _make(a.value - b.value, (a, b), backward)
+    return _make(_number(a) - _number(b), (a, b), backward)
 
 
 def mul(a: Operand, b: Operand) -> Node:
@@ -298,7 +329,7 @@ def neg(x: Operand) -> Node:
     array([-1.,  2.])
     """
     x = _lift(x)
-    return _make(-x.value, (x,), lambda g: (-g,))
+    return _make(-_number(x), (x,), lambda g: (-g,))
 
 
 def _matmul_shape(a: tuple[int, ...], b: tuple[int, ...]) -> tuple[int, ...]:
@@ -341,7 +372,7 @@ def matmul(a: Operand, b: Operand) -> Node:
             gb = np.swapaxes(av, -1, -2) @ g2
             gb = unbroadcast(gb[..., 0] if b.ndim == 1 else gb, b.shape)
         return ga, gb
-    return _make(a.value @ b.value, (a, b), backward)
+    return _make(_number(a) @ _number(b), (a, b), backward)
 
 
 def transpose(x: Operand, axes: Sequence[int] | None = None) -> Node:
@@ -364,34 +395,3 @@ def transpose(x: Operand, axes: Sequence[int] | None = None) -> Node:
                                   f"{x.ndim} axes of shape {x.shape}")
     inverse = tuple(np.argsort(axes))
     return _make(np.transpose(x.value, axes), (x,), lambda g: (np.transpose(g, inverse),))
-
-
-def _is_basic(index: Any) -> bool:
-    parts = index if isinstance(index, tuple) else (index,)
-    return all(p is None or p is Ellipsis or isinstance(p, (int, np.integer, slice))
-               for p in parts)
-
-
-def getitem(x: Operand, index: Any) -> Node:
-    """``x[index]``: integers (negative too), slices with steps, ``None``, ``...``, tuples of
-    those, and numpy's integer-array and boolean indexing. Repeated entries accumulate.
-
-    >>> getitem(variable([1.0, 2.0, 3.0]), slice(None, None, -1)).value
-    array([3., 2., 1.])
-    """
-    x = _lift(x)
-    if isinstance(index, Node):
-        raise EvaluationError("an index must be constant integers or slices, not a Node")
-    try:
-        out = np.array(x.value[index])
-    except (IndexError, TypeError, ValueError) as exc:
-        raise EvaluationError(f"index {index!r} does not fit shape {x.shape}: {exc}") from None
-
-    def backward(g):
-        grad = np.zeros(x.shape)
-        if _is_basic(index):
-            grad[index] += g
-        else:
-            np.add.at(grad, index, g)
-        return (grad,)
-    return _make(out, (x,), backward)

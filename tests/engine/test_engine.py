@@ -9,7 +9,7 @@ import pytest
 from gradcheck import engine
 from gradcheck.engine.node import _make
 from gradcheck.errors import EvaluationError
-from tests.finite_differences import assert_close_jacobian, numeric_jacobian
+from tests.finite_differences import assert_close_jacobian, check_op, numeric_jacobian
 
 rng = np.random.default_rng(20240601)
 V3 = rng.normal(size=3)
@@ -19,19 +19,6 @@ M23 = rng.normal(size=(2, 3))
 M34 = rng.normal(size=(3, 4))
 T234 = rng.normal(size=(2, 3, 4))
 S = 0.7
-
-
-def check_op(engine_fn, numpy_fn, **inputs):
-    """Value equals numpy's; every Jacobian equals central differences of the numpy function.
-
-    Both functions take the inputs positionally, in the order given.
-    """
-    value, jacobians = engine.jacobian(lambda **kw: engine_fn(*kw.values()), inputs, list(inputs))
-    reference = lambda **kw: numpy_fn(*kw.values())  # noqa: E731
-    np.testing.assert_allclose(value, reference(**inputs), rtol=1e-12, atol=1e-14)
-    assert value.dtype == np.float64
-    for name, jac in zip(inputs, jacobians, strict=True):
-        assert_close_jacobian(jac, numeric_jacobian(reference, inputs, name))
 
 
 def sigmoid(x):
