@@ -216,12 +216,14 @@ class _ExerciseGrader:
             duration=round(time.monotonic() - started, 4), output="".join(output), **location)
 
     def _request(self, point: TestPoint) -> Request:
-        if self.exercise.kind == NODE:
-            return Request.node(self.exercise.student, point.args(), point.grad_output,
-                                timeout=self.timeout)
-        arity = len(self.exercise.wrt) if self.exercise.multi else None
-        return Request.call(self.exercise.student, point.args(), arity=arity,
-                            timeout=self.timeout)
+        ex = self.exercise
+        if ex.kind == NODE:
+            return Request.node(ex.student, point.args(), point.grad_output,
+                                timeout=self.timeout, params=ex.param_values(),
+                                grads=len(ex.differentiable))
+        arity = len(ex.wrt) if ex.multi else None
+        return Request.call(ex.student, point.args(), arity=arity, timeout=self.timeout,
+                            params=ex.param_values())
 
     def _judge(self, point: TestPoint, outcome: CallOutcome) -> PointResult:
         if outcome.status != "ok":

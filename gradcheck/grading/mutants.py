@@ -2,9 +2,9 @@
 
 A mutant is what a student with one typical mistake would return: the sign flipped, off by a
 factor 2 or 1/2, transposed, a forward difference quotient instead of the derivative, the
-largest entry zeroed, the right formula evaluated at a wrong input (every input shifted by
-``SHIFT``), or with a parameter forgotten (an input that is not differentiated taken as 1 or
-as 0: test points that all set it to 1 cannot see that). Node exercises get the same
+largest entry zeroed, the right formula evaluated at a wrong input (every input that is not
+data shifted by ``SHIFT``), or with a parameter forgotten (an input that is not differentiated
+taken as 1 or as 0: test points that all set it to 1 cannot see that). Node exercises get the same
 mistakes on the forward value and on each gradient, plus gradients handed to the wrong input
 and a backward pass that ignores its upstream gradient. Mutants are computed in the grader's
 process from the spec alone: no student code.
@@ -76,7 +76,7 @@ def mutants_for(exercise: Exercise) -> list[Mutant]:
     mutants = []
     for k, label in enumerate(labels):
         mutants += [Mutant(label + name, change, k) for name, change in _DERIVATIVE_CHANGES]
-    for name in exercise.input_names:
+    for name in exercise.differentiable:
         if name not in exercise.wrt:  # a parameter forgotten: written as 1, or left out (0)
             mutants += [Mutant(f"{name} taken as {value:g}", _input_as(name, value))
                         for value in (1.0, 0.0)]
@@ -120,8 +120,8 @@ def _zeroed(exercise: Exercise, point: TestPoint, k: int, expected: Answer) -> n
 def _wrong_input(exercise: Exercise, point: TestPoint, k: int, expected: Answer
                  ) -> np.ndarray:
     """The reference answer at every input shifted by ``SHIFT``."""
-    return _reference_at(exercise, point, k, expected,
-                         {name: value + SHIFT for name, value in point.inputs.items()})
+    shifted = {name: point.inputs[name] + SHIFT for name in exercise.differentiable}
+    return _reference_at(exercise, point, k, expected, shifted)
 
 
 def _reference_at(exercise: Exercise, point: TestPoint, k: int, expected: Answer,
@@ -173,13 +173,13 @@ def _node_mutants(exercise: Exercise) -> list[Mutant]:
     mutants = [Mutant(f"forward: {name}", change, 0) for name, change in (
         ("sign flipped", _scaled(-1.0)), ("factor 2", _scaled(2.0)),
         ("factor 1/2", _scaled(0.5)), ("wrong input", _wrong_input))]
-    for k, input_name in enumerate(exercise.input_names, start=1):
+    for k, input_name in enumerate(exercise.differentiable, start=1):
         mutants += [Mutant(f"backward {input_name}: {name}", change, k) for name, change in (
             ("sign flipped", _scaled(-1.0)), ("factor 2", _scaled(2.0)),
             ("factor 1/2", _scaled(0.5)), ("difference quotient", _quotient),
             ("zeroed entry", _zeroed), ("ignores upstream", _ignores_upstream),
             ("wrong input", _wrong_input))]
-    if len(exercise.input_names) == 2:
+    if len(exercise.differentiable) == 2:
         mutants.append(Mutant("backward: gradients swapped", _swapped, None))
     return mutants
 

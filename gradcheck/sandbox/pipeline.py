@@ -93,21 +93,32 @@ class Request:
 
     @classmethod
     def call(cls, name: str, args: Sequence[np.ndarray], *, arity: int | None = None,
-             timeout: float | None = None) -> Request:
-        """``name(*args)``; the outcome's value as :meth:`Session.call` gives it."""
+             timeout: float | None = None, params: Sequence = ()) -> Request:
+        """``name(*args, *params)``; the outcome's value as :meth:`Session.call` gives it.
+        ``params``: plain JSON values (numbers, text, lists, dicts) passed after the arrays."""
         if arity is not None and (not isinstance(arity, int) or arity < 1):
             raise UsageError(f"arity must be a positive int or None, not {arity!r}")
-        return cls({"op": "call", "name": name, "arity": arity},
-                   tuple(checked_input(a) for a in args), 1 if arity is None else arity,
-                   f"calling {name}", arity, timeout)
+        header = {"op": "call", "name": name, "arity": arity}
+        if params:
+            header["params"] = list(params)
+        return cls(header, tuple(checked_input(a) for a in args),
+                   1 if arity is None else arity, f"calling {name}", arity, timeout)
 
     @classmethod
     def node(cls, name: str, inputs: Sequence[np.ndarray], grad_output: np.ndarray, *,
-             timeout: float | None = None) -> Request:
-        """``cls().forward(*inputs)`` and ``.backward(grad_output)``, as :meth:`Session.node`."""
+             timeout: float | None = None, params: Sequence = (),
+             grads: int | None = None) -> Request:
+        """``cls().forward(*inputs, *params)`` and ``.backward(grad_output)``, as
+        :meth:`Session.node`; ``grads``: how many gradients backward returns (default: one
+        per input; fewer when some inputs are data)."""
         arrays = tuple(checked_input(a) for a in [*inputs, grad_output])
-        return cls({"op": "node", "name": name}, arrays, len(inputs) + 1, f"running {name}",
-                   None, timeout)
+        header = {"op": "node", "name": name}
+        if params:
+            header["params"] = list(params)
+        if grads is not None and grads != len(inputs):
+            header["grads"] = grads
+        count = len(inputs) if grads is None else grads
+        return cls(header, arrays, count + 1, f"running {name}", None, timeout)
 
     @property
     def size(self) -> int:

@@ -27,12 +27,24 @@ class Tolerance:
 @dataclass(frozen=True)
 class InputSpec:
     """One input of an exercise: its shape (ints, size names, or a name from ``shapes``)
-    and the intervals its entries are drawn from."""
+    and the intervals its entries are drawn from.
+
+    ``dtype`` "float" (the default) is a differentiable input; the others are *data*, which
+    receive no gradient: "int" (entries drawn from ``range(low, high)``, bounds that are
+    integers or size names: class labels, index arrays), "bool" (True with probability
+    ``keep``) and "mask" (a float 0/1 array, 1 with probability ``keep``)."""
 
     name: str
     shape: tuple[int | str, ...] | str
     domain: tuple[tuple[float, float], ...]
     line: int = 0
+    dtype: str = "float"
+    range: tuple[int | str, int | str] | None = None
+    keep: float = 0.5
+
+    @property
+    def is_data(self) -> bool:
+        return self.dtype != "float"
 
 
 @dataclass(frozen=True)
@@ -59,6 +71,7 @@ class Exercise:
     returns: str = ""
     line: int = 0
     lines: Mapping[str, int] = field(default_factory=dict)
+    params: Mapping[str, Any] = field(default_factory=dict)   # passed after the inputs
 
     @property
     def automatic(self) -> bool:
@@ -67,6 +80,15 @@ class Exercise:
     @property
     def input_names(self) -> tuple[str, ...]:
         return tuple(i.name for i in self.inputs)
+
+    @property
+    def differentiable(self) -> tuple[str, ...]:
+        """The inputs that are not data: the ones a gradient is taken with respect to."""
+        return tuple(i.name for i in self.inputs if not i.is_data)
+
+    def param_values(self) -> list[Any]:
+        """The ``params`` as the student receives them, after the inputs, in order."""
+        return list(self.params.values())
 
     def line_of(self, key: str) -> int:
         return self.lines.get(key, self.line)

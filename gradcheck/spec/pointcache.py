@@ -27,7 +27,7 @@ import numpy as np
 from gradcheck import __version__
 from gradcheck.spec.sampling import TestPoint
 
-FORMAT = 5  # bump whenever sampling draws or checks points differently
+FORMAT = 6  # bump whenever sampling draws or checks points differently
 
 
 def cache_dir() -> Path | None:
@@ -67,7 +67,8 @@ def store(spec_sha256: str, seed: int, points: Mapping[str, tuple[TestPoint, ...
     """
     writer = _Writer()
     meta = [(exercise_id, [{
-        "inputs": [[name, writer.shape_of(value)] for name, value in point.inputs.items()],
+        "inputs": [[name, writer.shape_of(value), _DTYPES.get(value.dtype.kind, "f")]
+                   for name, value in point.inputs.items()],
         "expected": [writer.shape_of(value) for value in point.expected],
         "grad": None if point.grad_output is None else writer.shape_of(point.grad_output),
         "labels": list(point.labels), "fixed": point.fixed, "probe": point.probe,
@@ -153,6 +154,10 @@ def _read(kind: str, spec_sha256: str, seed: int):
     return meta, _Reader(values)
 
 
+_DTYPES = {"b": "b", "i": "i", "u": "i"}   # data inputs keep their dtype (exact in float64)
+_KINDS = {"f": np.float64, "i": np.int64, "b": np.bool_}
+
+
 class _Reader:
     """Cuts the flat array back into arrays, in the order ``store`` wrote them."""
 
@@ -169,7 +174,8 @@ class _Reader:
         return array
 
     def point(self, described: dict) -> TestPoint:
-        inputs = {name: self.take(shape) for name, shape in described["inputs"]}
+        inputs = {name: self.take(shape).astype(_KINDS[kind], copy=False)
+                  for name, shape, kind in described["inputs"]}
         expected = tuple(self.take(shape) for shape in described["expected"])
         grad = None if described["grad"] is None else self.take(described["grad"])
         return TestPoint(inputs=inputs, expected=expected, labels=tuple(described["labels"]),

@@ -17,6 +17,7 @@ import numpy as np
 
 from gradcheck import expr
 from gradcheck.results import DERIVATIVE, KINDS, MANUAL, NODE
+from gradcheck.spec.data import DATA_KEYS, read_data_input, read_params
 from gradcheck.spec.fields import FieldReader, type_name
 from gradcheck.spec.model import DEFAULT_POINTS_AT, Exercise, InputSpec, Sheet, Tolerance
 from gradcheck.spec.yamlfile import LocatedDict, LocatedList
@@ -25,7 +26,7 @@ SHEET_KEYS = ("sheet", "title", "module", "seed", "timeout", "forbid", "toleranc
               "description", "exercises")
 _GRADED_KEYS = ("id", "title", "points", "kind", "description", "returns", "student", "function",
                 "inputs", "sizes", "shapes", "constants", "let", "wrt", "where", "points_at",
-                "tolerance")
+                "tolerance", "params")
 EXERCISE_KEYS = {
     DERIVATIVE: _GRADED_KEYS,
     NODE: tuple(k for k in _GRADED_KEYS if k != "wrt"),  # a node answers for every input
@@ -124,6 +125,8 @@ class SheetReader(FieldReader):
         inputs = self.inputs(data, sizes, shapes)
         names = {i.name for i in inputs}
         constants = self.constants(data, names)
+        params, from_params = read_params(self, data, names | set(constants))
+        constants.update(from_params)
         known = names | set(constants)
         let = self.lets(data, known)
         known |= {name for name, _ in let}
@@ -131,10 +134,14 @@ class SheetReader(FieldReader):
                                    "function", known)
         where = self.constraints(data, known)
         wrt, multi = self.wrt(data, kind, names)
+        for name in wrt:
+            if name in {i.name for i in inputs if i.is_data}:
+                raise self.error(f"{name!r} is a data input: it receives no gradient", data,
+                                 "wrt")
         return Exercise(**common, student=student, function=function, inputs=inputs,
                         sizes=sizes, shapes=shapes, constants=constants, let=let, wrt=wrt,
                         multi=multi, where=where, points_at=self.points_at(data, names),
-                        tolerance=self.tolerance(data, default_tolerance),
+                        tolerance=self.tolerance(data, default_tolerance), params=params,
                         returns=self.string(data, "returns", "exercise", required=False))
 
     def sizes(self, data: LocatedDict) -> dict[str, tuple[int, int]]:
@@ -198,7 +205,7 @@ class SheetReader(FieldReader):
                 spec = LocatedDict()
                 spec.line, spec.lines = inputs.line_of(name), {}
             spec = self.mapping(spec, inputs, name)
-            self.check_keys(spec, INPUT_KEYS, f"input {name!r}")
+            self.check_keys(spec, INPUT_KEYS + DATA_KEYS, f"input {name!r}")
             raw_shape = spec.get("shape", [])
             if isinstance(raw_shape, str):
                 if raw_shape not in shapes:
@@ -208,7 +215,8 @@ class SheetReader(FieldReader):
             else:
                 shape = self.shape(raw_shape, spec, "shape", sizes)
             result.append(InputSpec(name=name, shape=shape, domain=self.domain(spec),
-                                    line=inputs.line_of(name)))
+                                    line=inputs.line_of(name),
+                                    **read_data_input(self, spec, name, sizes)))
         return tuple(result)
 
     def domain(self, spec: LocatedDict) -> tuple[tuple[float, float], ...]:

@@ -25,7 +25,7 @@ import numpy as np
 from gradcheck import engine, numeric
 from gradcheck.errors import EvaluationError, ExpressionError, SpecError
 from gradcheck.results import NODE
-from gradcheck.spec.model import Exercise
+from gradcheck.spec.model import Exercise, InputSpec
 
 MAX_ATTEMPTS = 200          # redraws per random point before the spec is declared unusable
 AGREEMENT_RTOL = 1e-6       # finite differences vs reference backprop, relative to the scale
@@ -154,7 +154,10 @@ def _draw_inputs(exercise: Exercise, rng: np.random.Generator,
     for spec in exercise.inputs:
         shape = tuple(_size(d, exercise, sizes, rng) for d in shapes[spec.name])
         if spec.name in fixed:
-            values[spec.name] = np.array(fixed[spec.name], dtype=float)
+            values[spec.name] = _fixed_value(exercise, spec, fixed[spec.name])
+            continue
+        if spec.is_data:
+            values[spec.name] = _draw_data(exercise, spec, shape, sizes, rng)
             continue
         weights = np.array([high - low for low, high in spec.domain])
         which = rng.choice(len(spec.domain), size=shape, p=weights / weights.sum())
@@ -162,6 +165,31 @@ def _draw_inputs(exercise: Exercise, rng: np.random.Generator,
         high = np.array([d[1] for d in spec.domain])[which]
         values[spec.name] = np.asarray(low + (high - low) * rng.random(shape), dtype=float)
     return values
+
+
+def _draw_data(exercise: Exercise, spec: InputSpec, shape: tuple[int, ...],
+               sizes: dict[str, int], rng: np.random.Generator) -> np.ndarray:
+    """A data input: integers from its range, or a mask kept with probability ``keep``."""
+    if spec.dtype == "int":
+        low, high = (_size(b, exercise, sizes, rng) if isinstance(b, str) else b
+                     for b in spec.range)
+        if not low < high:
+            raise SpecError(f"exercise {exercise.id}: the range of {spec.name!r} is empty "
+                            f"for these sizes ({low} to {high})", line=spec.line,
+                            key="range")
+        return rng.integers(low, high, size=shape, dtype=np.int64)
+    kept = rng.random(shape) < spec.keep
+    return kept if spec.dtype == "bool" else kept.astype(float)
+
+
+def _fixed_value(exercise: Exercise, spec: InputSpec, value: np.ndarray) -> np.ndarray:
+    if spec.dtype == "float" or spec.dtype == "mask":
+        return np.array(value, dtype=float)
+    if not np.all(np.isin(value, (0, 1)) if spec.dtype == "bool" else value == np.round(value)):
+        raise SpecError(f"exercise {exercise.id}: fixed value of {spec.name!r} must hold "
+                        + ("true/false or 0/1" if spec.dtype == "bool" else "integers"),
+                        line=exercise.line_of("points_at"), key="points_at")
+    return np.array(value, dtype=bool if spec.dtype == "bool" else np.int64)
 
 
 def _bind_sizes(exercise: Exercise, name: str, dims: tuple[int | str, ...],
@@ -196,7 +224,7 @@ def reference_answers(exercise: Exercise, inputs: Mapping[str, np.ndarray],
     derivative per ``wrt`` input, or for a node the forward value and the gradient of
     ⟨grad_output, f⟩ with respect to every input."""
     if exercise.kind == NODE:
-        value, grads = engine.vjp(exercise.build, inputs, list(exercise.input_names),
+        value, grads = engine.vjp(exercise.build, inputs, list(exercise.differentiable),
                                   grad_output)
         return value, (np.asarray(value, dtype=float), *grads)
     value, jacobians = engine.jacobian(exercise.build, inputs, list(exercise.wrt))
@@ -210,7 +238,7 @@ def answer_function(exercise: Exercise, point: TestPoint, k: int
     if exercise.kind == NODE:
         if k == 0:
             return None
-        name, g = exercise.input_names[k - 1], point.grad_output
+        name, g = exercise.differentiable[k - 1], point.grad_output
 
         def f(v: np.ndarray) -> np.ndarray:
             return np.sum(g * exercise.evaluate({**point.inputs, name: v}))
@@ -234,7 +262,7 @@ def _node_point(exercise: Exercise, rng: np.random.Generator,
     shape = np.shape(exercise.evaluate(values))
     grad_output = np.asarray(rng.standard_normal(shape))
     value, answers = reference_answers(exercise, values, grad_output)
-    labels = ("forward",) + tuple(f"backward: gradient of {n}" for n in exercise.input_names)
+    labels = ("forward",) + tuple(f"backward: gradient of {n}" for n in exercise.differentiable)
     return TestPoint(values, answers, labels, grad_output=grad_output), value
 
 

@@ -51,7 +51,7 @@ def write_template(sheet: Sheet, folder: Path, *, force: bool = False) -> Path:
 def _block(exercise: Exercise) -> str:
     if exercise.kind == NODE:
         return _node_block(exercise)
-    params = ", ".join(exercise.input_names)
+    params = ", ".join((*exercise.input_names, *exercise.params))
     wrt = ", ".join(exercise.wrt)
     lines = _heading(exercise) + ["Args:", *_args(exercise), "", "Returns:",
                                   f"    {exercise.returns or 'the derivative'}"
@@ -63,13 +63,16 @@ def _block(exercise: Exercise) -> str:
 
 
 def _node_block(exercise: Exercise) -> str:
-    names = exercise.input_names
-    grads = ", ".join(f"d{name}" for name in names) + ("," if len(names) == 1 else "")
+    names = (*exercise.input_names, *exercise.params)
+    differentiable = exercise.differentiable
+    grads = ", ".join(f"d{name}" for name in differentiable) \
+        + ("," if len(differentiable) == 1 else "")
     forward = [f"Forward pass: return {exercise.returns or exercise.function.text}; keep "
                "what backward needs.", "", "Args:", *_args(exercise)]
-    backward = [f"Backward pass: return ({grads}), one gradient per input, each with its "
-                "input's", "shape.", "", "Args:", "    grad_output: the gradient with respect "
-                "to forward's output (same shape)"]
+    per = "per input" if len(differentiable) == len(exercise.inputs) else "per non-data input"
+    backward = [f"Backward pass: return ({grads}), one gradient {per}, each with its input's",
+                "shape.", "", "Args:", "    grad_output: the gradient with respect to "
+                "forward's output (same shape)"]
     return (f"\nclass {exercise.student}:\n{_indent(_quote(_heading(exercise)[:-1]), 4)}\n\n"
             f"    def forward({', '.join(['self', *names])}):\n"
             f"{_indent(_quote(forward), 8)}\n        raise NotImplementedError\n\n"
@@ -85,7 +88,8 @@ def _heading(exercise: Exercise) -> list[str]:
 
 
 def _args(exercise: Exercise) -> list[str]:
-    return [f"    {i.name}: {_describe(i, exercise)}" for i in exercise.inputs]
+    return [f"    {i.name}: {_describe(i, exercise)}" for i in exercise.inputs] + [
+        f"    {name}: {value!r}" for name, value in exercise.params.items()]
 
 
 def _quote(lines: list[str]) -> str:
@@ -95,9 +99,21 @@ def _quote(lines: list[str]) -> str:
 
 def _describe(spec: InputSpec, exercise: Exercise) -> str:
     shapes = exercise.shapes[spec.shape] if isinstance(spec.shape, str) else (spec.shape,)
-    options = ["a float" if not shape else f"an array of shape {_shape_text(shape)}"
+    scalar, array = _DATA_WORDS.get(spec.dtype, ("a float", "an array"))
+    options = [scalar if not shape else f"{array} of shape {_shape_text(shape)}"
                for shape in shapes]
-    return " or ".join(options)
+    text = " or ".join(options)
+    if spec.dtype == "int":
+        low, high = spec.range
+        text += f", entries from {low} to {high} - 1"
+    elif spec.is_data:
+        text += f", each entry {'True' if spec.dtype == 'bool' else '1'} with probability " \
+                f"{spec.keep:g}"
+    return text
+
+
+_DATA_WORDS = {"int": ("an int", "an integer array"), "bool": ("a bool", "a boolean array"),
+               "mask": ("a 0/1 float", "a 0/1 float array (a mask)")}
 
 
 def _shape_text(shape: tuple[int | str, ...]) -> str:

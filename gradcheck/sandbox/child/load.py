@@ -290,18 +290,21 @@ class Submission:
         except BaseException as exc:  # noqa: BLE001 - SystemExit and KeyboardInterrupt too
             return None, self._outcome("error", exc, f"in {label}")
 
-    def call(self, name: str, args: list, arity: int | None):
-        """Reply header and arrays for ``name(*args)``."""
+    def call(self, name: str, args: list, arity: int | None, params: list = ()):
+        """Reply header and arrays for ``name(*args, *params)``."""
         function, missing = self._lookup(name, want_class=False)
         if missing:
             return missing, []
-        value, failed = self._run(function, [self.values.argument(a) for a in args], name)
+        value, failed = self._run(function, [self.values.argument(a) for a in args]
+                                  + list(params), name)
         if failed:
             return failed, []
         return self._convert(value, arity, name)
 
-    def node(self, name: str, inputs: list, grad_output):
-        """``obj = cls(); out = obj.forward(*inputs); grads = obj.backward(grad_output)``."""
+    def node(self, name: str, inputs: list, grad_output, params: list = (),
+             grads: int | None = None):
+        """``obj = cls(); out = obj.forward(*inputs, *params); grads =
+        obj.backward(grad_output)`` (``grads`` gradients, default one per input)."""
         cls, missing = self._lookup(name, want_class=True)
         if missing:
             return missing, []
@@ -312,16 +315,19 @@ class Submission:
             if not callable(getattr(obj, method, None)):
                 return {"status": "missing", "message": f"{name} has no {method} method"}, []
         argument = self.values.argument
-        out, failed = self._run(obj.forward, [argument(a) for a in inputs], f"{name}.forward")
+        out, failed = self._run(obj.forward, [argument(a) for a in inputs] + list(params),
+                                f"{name}.forward")
         if failed:
             return failed, []
         forward, arrays = self._convert(out, None, f"{name}.forward")
         if forward["status"] != "ok":
             return forward, []
-        grads, failed = self._run(obj.backward, [argument(grad_output)], f"{name}.backward")
+        gradients, failed = self._run(obj.backward, [argument(grad_output)],
+                                      f"{name}.backward")
         if failed:
             return failed, []
-        backward, gradients = self._convert(grads, len(inputs), f"{name}.backward")
+        count = len(inputs) if grads is None else grads
+        backward, gradients = self._convert(gradients, count, f"{name}.backward")
         if backward["status"] != "ok":
             return backward, []
         return {"status": "ok"}, arrays + gradients

@@ -313,9 +313,11 @@ class Worker:
                                               header["path"], guarded, max_bytes, values)
             reply = self.submission.load()
         elif op == "call" and self.submission:
-            reply, out = self.submission.call(header["name"], arrays, header.get("arity"))
+            reply, out = self.submission.call(header["name"], arrays, header.get("arity"),
+                                              _params(header))
         elif op == "node" and self.submission and arrays:
-            reply, out = self.submission.node(header["name"], arrays[:-1], arrays[-1])
+            reply, out = self.submission.node(header["name"], arrays[:-1], arrays[-1],
+                                              _params(header), header.get("grads"))
         elif op == "ping":
             reply = {"status": "ok"}
         else:
@@ -325,6 +327,12 @@ class Worker:
         if violation and reply.get("status") == "ok":
             return {"status": "error", "error": violation, "message": violation}, []
         return reply, out
+
+
+def _params(header: dict) -> list:
+    """The plain values a request passes after the arrays (the spec's parameters)."""
+    params = header.get("params")
+    return list(params) if isinstance(params, list) else []
 
 
 def _flush() -> None:
