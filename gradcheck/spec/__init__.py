@@ -16,6 +16,7 @@ import os
 from pathlib import Path
 
 from gradcheck.errors import SpecError
+from gradcheck.spec.bounds import MAX_DOCUMENT
 from gradcheck.spec.model import DEFAULT_POINTS_AT, Exercise, InputSpec, Sheet, Tolerance
 from gradcheck.spec.reader import SheetReader
 from gradcheck.spec.yamlfile import load_located
@@ -62,7 +63,10 @@ def find_spec(name_or_path: str) -> Path:
 def load_sheet(name_or_path: str | Path) -> Sheet:
     """Load and validate a sheet by bundled name or file path."""
     path = find_spec(str(name_or_path))
-    raw = path.read_bytes()
+    with open(path, "rb") as f:
+        raw = f.read(MAX_DOCUMENT + 1)   # never more: a spec is small (spec/bounds.py)
+    if len(raw) > MAX_DOCUMENT:
+        raise SpecError(f"the spec is larger than {MAX_DOCUMENT} bytes", file=str(path), line=1)
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:

@@ -75,7 +75,11 @@ class FieldReader:
                 raise self.error(f"must be a number, not {value!r}", where, key) from None
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise self.error(f"must be a number, not {type_name(value)}", where, key)
-        if not math.isfinite(value):
+        try:
+            finite = math.isfinite(value)
+        except OverflowError:   # an integer beyond float64
+            finite = False
+        if not finite:
             raise self.error("must be a finite number", where, key)
         return float(value)
 

@@ -17,6 +17,7 @@ import numpy as np
 
 from gradcheck import expr
 from gradcheck.results import DERIVATIVE, KINDS, MANUAL, NODE
+from gradcheck.spec.bounds import check_sheet
 from gradcheck.spec.data import DATA_KEYS, read_data_input, read_params
 from gradcheck.spec.fields import FieldReader, type_name
 from gradcheck.spec.model import DEFAULT_POINTS_AT, Exercise, InputSpec, Sheet, Tolerance
@@ -83,10 +84,12 @@ class SheetReader(FieldReader):
                     raise self.error(f"{ex.student!r} is already the student name of "
                                      f"exercise {other.id}", item, "student")
             exercises.append(ex)
-        return Sheet(name=name, title=self.string(data, "title", "sheet"), module=module,
-                     seed=seed, exercises=tuple(exercises), timeout=timeout, forbid=forbid,
-                     description=self.string(data, "description", "sheet", required=False),
-                     path=self.file, sha256=sha256)
+        sheet = Sheet(name=name, title=self.string(data, "title", "sheet"), module=module,
+                      seed=seed, exercises=tuple(exercises), timeout=timeout, forbid=forbid,
+                      description=self.string(data, "description", "sheet", required=False),
+                      path=self.file, sha256=sha256)
+        check_sheet(self, data, sheet)
+        return sheet
 
     def names(self, mapping: LocatedDict, key: str) -> list[str]:
         value = mapping[key]
@@ -248,7 +251,7 @@ class SheetReader(FieldReader):
                                  "input)", constants, str(name))
             try:
                 array = np.array(value, dtype=float)
-            except (TypeError, ValueError):
+            except (TypeError, ValueError, OverflowError):
                 raise self.error("a constant is a number or a (nested) list of numbers",
                                  constants, name) from None
             if not np.all(np.isfinite(array)):
@@ -334,7 +337,7 @@ class SheetReader(FieldReader):
                                      line=line)
                 try:
                     fixed[name] = np.array(v, dtype=float)
-                except (TypeError, ValueError):
+                except (TypeError, ValueError, OverflowError):
                     raise self.error(f"value of {name!r} must be numbers", data, "points_at",
                                      line=line) from None
             result.append(fixed)

@@ -25,6 +25,7 @@ import numpy as np
 from gradcheck import engine, numeric
 from gradcheck.errors import EvaluationError, ExpressionError, SpecError
 from gradcheck.results import NODE
+from gradcheck.spec.bounds import check_drawn, check_jacobian
 from gradcheck.spec.model import Exercise, InputSpec
 
 MAX_ATTEMPTS = 200          # redraws per random point before the spec is declared unusable
@@ -65,7 +66,8 @@ def sample_points(exercise: Exercise, seed: int, *, rejected: dict[str, int] | N
     same wherever it would have held.
     """
     try:
-        return _sample_points(exercise, seed, rejected, verify)
+        with np.errstate(all="ignore"):   # points where f or f' is not finite are redrawn
+            return _sample_points(exercise, seed, rejected, verify)
     except SpecError as exc:
         if exc.file is None and file:
             raise SpecError(exc.message, file=file, line=exc.line, key=exc.key) from None
@@ -153,6 +155,7 @@ def _draw_inputs(exercise: Exercise, rng: np.random.Generator,
     values = {}
     for spec in exercise.inputs:
         shape = tuple(_size(d, exercise, sizes, rng) for d in shapes[spec.name])
+        check_drawn(exercise.id, spec.name, shape)
         if spec.name in fixed:
             values[spec.name] = _fixed_value(exercise, spec, fixed[spec.name])
             continue
@@ -227,6 +230,8 @@ def reference_answers(exercise: Exercise, inputs: Mapping[str, np.ndarray],
         value, grads = engine.vjp(exercise.build, inputs, list(exercise.differentiable),
                                   grad_output)
         return value, (np.asarray(value, dtype=float), *grads)
+    check_jacobian(exercise.id, np.shape(exercise.evaluate(inputs)),
+                   {name: np.shape(inputs[name]) for name in exercise.wrt})
     value, jacobians = engine.jacobian(exercise.build, inputs, list(exercise.wrt))
     return value, tuple(jacobians)
 

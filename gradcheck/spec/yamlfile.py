@@ -15,6 +15,7 @@ from typing import Any
 import yaml
 
 from gradcheck.errors import SpecError
+from gradcheck.spec.bounds import check_document, check_expansion
 
 _BaseLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -75,10 +76,13 @@ _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _constr
 
 def load_located(text: str, file: str) -> Any:
     """Parse YAML text; syntax errors become a ``SpecError`` with the file and line."""
+    check_document(text, file)
     loader = _Loader(text)
     loader.spec_file = file
     try:
-        return loader.get_single_data()
+        node = loader.get_single_node()
+        check_expansion(node, file)
+        return loader.construct_document(node) if node is not None else None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else None
