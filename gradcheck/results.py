@@ -28,7 +28,9 @@ STATUSES = (PASS, FAIL, ERROR, TIMEOUT, NOT_IMPLEMENTED, MANUAL)
 # Exercise kinds ("manual" is both a kind and the status of such an exercise).
 DERIVATIVE = "derivative"
 NODE = "node"
-KINDS = (DERIVATIVE, NODE, MANUAL)
+LAYER = "layer"   # X_forward -> (out, cache) and X_backward(dout, cache) -> gradients
+LOSS = "loss"     # one function returning (loss, gradients...)
+KINDS = (DERIVATIVE, NODE, MANUAL, LAYER, LOSS)
 
 # Control characters other than tab and newline (C0, DEL, C1): printed, they would move the
 # cursor, change colours or clear the screen. Text a student controls (messages, output) may

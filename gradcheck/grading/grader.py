@@ -24,10 +24,13 @@ import numpy as np
 
 from gradcheck import __version__, compare, numeric
 from gradcheck.errors import SubmissionError
+from gradcheck.grading import layer
 from gradcheck.grading.prepared import PreparedSheet, prepare
 from gradcheck.results import (
     ERROR,
     FAIL,
+    LAYER,
+    LOSS,
     MANUAL,
     NODE,
     NOT_IMPLEMENTED,
@@ -192,6 +195,9 @@ class _ExerciseGrader:
         if where.get("kind") != expected_kind:
             return _result(ex, ERROR, f"{ex.student} should be a {expected_kind}, but it is "
                            f"a {where.get('kind', 'value')}", **location)
+        if ex.kind == LAYER and defs.get(ex.backward, {}).get("kind") != "function":
+            return _result(ex, NOT_IMPLEMENTED, f"{self.filename} defines no function "
+                           f"{ex.backward}", **location)
         started = time.monotonic()
         results: list[PointResult] = []
         output: list[str] = []
@@ -217,6 +223,8 @@ class _ExerciseGrader:
 
     def _request(self, point: TestPoint) -> Request:
         ex = self.exercise
+        if ex.kind in (LAYER, LOSS):
+            return layer.request(ex, point, self.timeout)
         if ex.kind == NODE:
             return Request.node(ex.student, point.args(), point.grad_output,
                                 timeout=self.timeout, params=ex.param_values(),
@@ -267,8 +275,11 @@ def judge(exercise: Exercise, point: TestPoint, received: object, *,
                                                                strict=True)))
     failing = next((c for c in checks if not c.passed), None)
     message = "" if failing is None else _describe(failing)
-    return PointResult(status=PASS if failing is None else FAIL, inputs=inputs, checks=checks,
-                       message=message, duration=duration)
+    result = PointResult(status=PASS if failing is None else FAIL, inputs=inputs,
+                         checks=checks, message=message, duration=duration)
+    if exercise.kind in (LAYER, LOSS):
+        return layer.reorder(exercise, point, answers, result)
+    return result
 
 
 def _compare(exercise: Exercise, point: TestPoint, k: int, expected: np.ndarray,
@@ -276,7 +287,9 @@ def _compare(exercise: Exercise, point: TestPoint, k: int, expected: np.ndarray,
     tol = exercise.tolerance
     options = dict(rtol=tol.rtol, atol=tol.atol, label=point.labels[k])
     result = compare.compare(expected, received, **options)
-    if not result.passed and exercise.kind == NODE and k > 0:
+    upstream = exercise.kind == NODE and k > 0 or exercise.kind == LAYER \
+        and k >= layer.first_gradient(exercise)
+    if not result.passed and upstream:
         if quotients is None or (key := ("upstream", id(point))) not in quotients:
             ignoring = reference_answers(exercise, point.inputs,
                                          np.ones_like(point.grad_output))[1]

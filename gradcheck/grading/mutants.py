@@ -29,7 +29,7 @@ import numpy as np
 
 from gradcheck.errors import GradcheckError
 from gradcheck.grading.grader import difference_quotients
-from gradcheck.results import NODE
+from gradcheck.results import LAYER, LOSS, NODE
 from gradcheck.spec import Exercise
 from gradcheck.spec.sampling import TestPoint, answer_function, reference_answers
 
@@ -72,6 +72,8 @@ def mutants_for(exercise: Exercise) -> list[Mutant]:
     """
     if exercise.kind == NODE:
         return _node_mutants(exercise)
+    if exercise.kind in (LAYER, LOSS):
+        return _layer_mutants(exercise)
     labels = [f"d/d{name}: " for name in exercise.wrt] if len(exercise.wrt) > 1 else [""]
     mutants = []
     for k, label in enumerate(labels):
@@ -190,3 +192,46 @@ def _swapped(exercise: Exercise, point: TestPoint, k: int, expected: Answer
     if k == 0 or expected[1].shape != expected[2].shape:
         return None
     return expected[2 if k == 1 else 1]
+
+
+def _layer_mutants(exercise: Exercise) -> list[Mutant]:
+    """A layer's outputs (a loss's value) and each gradient, mistaken one at a time, and two
+    gradients of one shape returned in each other's places."""
+    layer = exercise.kind == LAYER
+    values = exercise.output_names if layer else ("loss",)
+    mutants = [Mutant(f"{'forward ' if layer else ''}{value}: {name}", change, k)
+               for k, value in enumerate(values) for name, change in (
+                   ("sign flipped", _scaled(-1.0)), ("factor 2", _scaled(2.0)),
+                   ("factor 1/2", _scaled(0.5)), ("wrong input", _wrong_input))]
+    changes = list(_DERIVATIVE_CHANGES)
+    if layer:
+        changes.append(("ignores upstream", _layer_ignores_upstream(len(values))))
+    for i, name in enumerate(exercise.wrt):
+        mutants += [Mutant(f"d{name}: {n}", c, len(values) + i) for n, c in changes]
+    if len(exercise.wrt) >= 2:
+        mutants.append(Mutant("gradients in the wrong order", _order_swapped(len(values)),
+                              None))
+    return mutants
+
+
+def _layer_ignores_upstream(first: int) -> Change:
+    def change(exercise: Exercise, point: TestPoint, k: int, expected: Answer
+               ) -> np.ndarray | None:
+        if k < first:
+            return None
+        _, answers = reference_answers(exercise, point.inputs, np.ones_like(point.grad_output))
+        return np.asarray(answers[k], dtype=float)
+    return change
+
+
+def _order_swapped(first: int) -> Change:
+    """The first two gradients of one shape, each in the other's place."""
+    def change(exercise: Exercise, point: TestPoint, k: int, expected: Answer
+               ) -> np.ndarray | None:
+        grads = range(first, len(expected))
+        pair = next(((a, b) for a in grads for b in grads
+                     if a < b and expected[a].shape == expected[b].shape), None)
+        if pair is None or k not in pair:
+            return None
+        return expected[pair[1] if k == pair[0] else pair[0]]
+    return change

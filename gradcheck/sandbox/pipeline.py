@@ -120,6 +120,26 @@ class Request:
         count = len(inputs) if grads is None else grads
         return cls(header, arrays, count + 1, f"running {name}", None, timeout)
 
+    @classmethod
+    def layer(cls, forward: str, backward: str, inputs: Sequence[np.ndarray],
+              douts: Sequence[np.ndarray], *, grads: int, names: Sequence[str] = (),
+              params: Sequence = (), timeout: float | None = None) -> Request:
+        """``*outs, cache = forward(*inputs, *params)``, then ``backward(*douts, cache)``
+        returning ``grads`` gradients; the cache stays in the worker. The outcome's value is
+        the tuple of outputs (one per dout) and then the gradients."""
+        if not isinstance(grads, int) or grads < 1 or not douts:
+            raise UsageError("a layer request needs an upstream gradient per output and "
+                             "grads >= 1")
+        header = {"op": "layer", "forward": forward, "backward": backward,
+                  "outputs": len(douts), "grads": grads}
+        if names:
+            header["names"] = list(names)
+        if params:
+            header["params"] = list(params)
+        arrays = tuple(checked_input(a) for a in [*inputs, *douts])
+        return cls(header, arrays, len(douts) + grads, f"running {forward} and {backward}",
+                   len(douts) + grads, timeout)
+
     @property
     def size(self) -> int:
         return sum(a.nbytes for a in self.arrays) + 256

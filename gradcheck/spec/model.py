@@ -72,6 +72,8 @@ class Exercise:
     line: int = 0
     lines: Mapping[str, int] = field(default_factory=dict)
     params: Mapping[str, Any] = field(default_factory=dict)   # passed after the inputs
+    backward: str = ""                                         # layer: X_backward's name
+    outputs: tuple[tuple[str, expr.Expression], ...] = ()      # layer: its outputs, in order
 
     @property
     def automatic(self) -> bool:
@@ -85,6 +87,10 @@ class Exercise:
     def differentiable(self) -> tuple[str, ...]:
         """The inputs that are not data: the ones a gradient is taken with respect to."""
         return tuple(i.name for i in self.inputs if not i.is_data)
+
+    @property
+    def output_names(self) -> tuple[str, ...]:
+        return tuple(name for name, _ in self.outputs)
 
     def param_values(self) -> list[Any]:
         """The ``params`` as the student receives them, after the inputs, in order."""

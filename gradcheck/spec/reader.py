@@ -16,10 +16,11 @@ from typing import Any
 import numpy as np
 
 from gradcheck import expr
-from gradcheck.results import DERIVATIVE, KINDS, MANUAL, NODE
+from gradcheck.results import DERIVATIVE, KINDS, LAYER, LOSS, MANUAL, NODE
 from gradcheck.spec.bounds import check_sheet
 from gradcheck.spec.data import DATA_KEYS, read_data_input, read_params
 from gradcheck.spec.fields import FieldReader, type_name
+from gradcheck.spec.layer import read_gradients, read_outputs
 from gradcheck.spec.model import DEFAULT_POINTS_AT, Exercise, InputSpec, Sheet, Tolerance
 from gradcheck.spec.yamlfile import LocatedDict, LocatedList
 
@@ -32,6 +33,8 @@ EXERCISE_KEYS = {
     DERIVATIVE: _GRADED_KEYS,
     NODE: tuple(k for k in _GRADED_KEYS if k != "wrt"),  # a node answers for every input
     MANUAL: ("id", "title", "points", "kind", "description"),
+    LAYER: tuple(k for k in _GRADED_KEYS if k != "student") + ("forward", "backward"),
+    LOSS: _GRADED_KEYS,
 }
 INPUT_KEYS = ("shape", "domain")
 TOLERANCE_KEYS = ("rtol", "atol")
@@ -122,7 +125,8 @@ class SheetReader(FieldReader):
                       line=data.line, lines=dict(data.lines))
         if kind == MANUAL:
             return Exercise(**common)
-        student = self.string(data, "student", "exercise", pattern=_IDENTIFIER)
+        student = self.string(data, "forward" if kind == LAYER else "student", "exercise",
+                              pattern=_IDENTIFIER)
         sizes = self.sizes(data)
         shapes = self.shapes(data, sizes)
         inputs = self.inputs(data, sizes, shapes)
@@ -133,10 +137,22 @@ class SheetReader(FieldReader):
         known = names | set(constants)
         let = self.lets(data, known)
         known |= {name for name, _ in let}
-        function = self.expression(self.require(data, "function", "exercise"), data,
-                                   "function", known)
+        layer: dict = {}
+        if kind == LAYER:
+            function, layer["outputs"] = read_outputs(self, data, known)
+            layer["backward"] = self.string(data, "backward", "layer exercise",
+                                            pattern=_IDENTIFIER)
+        else:
+            function = self.expression(self.require(data, "function", "exercise"), data,
+                                       "function", known)
         where = self.constraints(data, known)
-        wrt, multi = self.wrt(data, kind, names)
+        if kind == LAYER:
+            wrt, multi = read_gradients(self, data, tuple(i.name for i in inputs
+                                                          if not i.is_data),
+                                        {i.name for i in inputs if i.is_data}), True
+        else:
+            wrt, multi = self.wrt(data, kind, names)
+            multi = multi or kind == LOSS
         for name in wrt:
             if name in {i.name for i in inputs if i.is_data}:
                 raise self.error(f"{name!r} is a data input: it receives no gradient", data,
@@ -145,6 +161,7 @@ class SheetReader(FieldReader):
                         sizes=sizes, shapes=shapes, constants=constants, let=let, wrt=wrt,
                         multi=multi, where=where, points_at=self.points_at(data, names),
                         tolerance=self.tolerance(data, default_tolerance), params=params,
+                        **layer,
                         returns=self.string(data, "returns", "exercise", required=False))
 
     def sizes(self, data: LocatedDict) -> dict[str, tuple[int, int]]:

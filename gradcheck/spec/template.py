@@ -13,7 +13,7 @@ import textwrap
 from pathlib import Path
 
 from gradcheck.errors import UsageError
-from gradcheck.results import NODE
+from gradcheck.results import LAYER, LOSS, NODE
 from gradcheck.spec.model import Exercise, InputSpec, Sheet
 
 
@@ -51,12 +51,18 @@ def write_template(sheet: Sheet, folder: Path, *, force: bool = False) -> Path:
 def _block(exercise: Exercise) -> str:
     if exercise.kind == NODE:
         return _node_block(exercise)
+    if exercise.kind == LAYER:
+        return _layer_block(exercise)
     params = ", ".join((*exercise.input_names, *exercise.params))
     wrt = ", ".join(exercise.wrt)
     lines = _heading(exercise) + ["Args:", *_args(exercise), "", "Returns:",
                                   f"    {exercise.returns or 'the derivative'}"
                                   + ("" if exercise.returns else f" with respect to {wrt}")]
-    if exercise.multi:
+    if exercise.kind == LOSS:
+        grads = ", ".join(f"d{name}" for name in exercise.wrt)
+        lines[-1] = (f"    {exercise.returns or 'the loss and its gradients'}: (loss, {grads}), "
+                     "each gradient with its input's shape")
+    elif exercise.multi:
         lines.append(f"    in the order ({wrt})")
     return (f"\ndef {exercise.student}({params}):\n{_indent(_quote(lines), 4)}\n"
             f"    raise NotImplementedError\n")
@@ -78,6 +84,26 @@ def _node_block(exercise: Exercise) -> str:
             f"{_indent(_quote(forward), 8)}\n        raise NotImplementedError\n\n"
             f"    def backward(self, grad_output):\n"
             f"{_indent(_quote(backward), 8)}\n        raise NotImplementedError\n")
+
+
+def _layer_block(exercise: Exercise) -> str:
+    names = ", ".join((*exercise.input_names, *exercise.params))
+    outs = ", ".join(exercise.output_names)
+    douts = ", ".join(f"d{n}" for n in exercise.output_names)
+    grads = ", ".join(f"d{n}" for n in exercise.wrt) + ("," if len(exercise.wrt) == 1 else "")
+    formulas = "; ".join(f"{n} = {e.text}" for n, e in exercise.outputs)
+    forward = _heading(exercise) + [f"Forward pass: return ({outs}, cache) with {formulas}.",
+                                     "The cache holds whatever the backward pass needs.", "",
+                                     "Args:", *_args(exercise)]
+    backward = [f"Backward pass of {exercise.student}: return ({grads}), each with its "
+                "input's shape.", "", "Args:",
+                *[f"    d{n}: the upstream gradient of {n} (same shape)"
+                  for n in exercise.output_names],
+                f"    cache: what {exercise.student} returned as its cache"]
+    return (f"\ndef {exercise.student}({names}):\n{_indent(_quote(forward), 4)}\n"
+            f"    raise NotImplementedError\n\n\n"
+            f"def {exercise.backward}({douts}, cache):\n{_indent(_quote(backward), 4)}\n"
+            f"    raise NotImplementedError\n")
 
 
 def _heading(exercise: Exercise) -> list[str]:

@@ -1,0 +1,83 @@
+"""Grading layer pairs and loss functions: the worker request for one test point, and the
+diagnosis of gradients returned in the wrong order.
+
+A layer's request runs ``X_forward`` and ``X_backward`` in one worker call, so the cache never
+leaves the worker (``sandbox/child/layer.py``); the reply is the outputs, then the gradients.
+A loss function is an ordinary call that returns ``(loss, d1, ...)``.
+
+>>> ordered_names(type("E", (), {"wrt": ("x", "w", "b")})())
+'(dx, dw, db)'
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+
+from gradcheck import compare
+from gradcheck.results import FAIL, LAYER, CheckResult, PointResult
+from gradcheck.sandbox import Request
+from gradcheck.spec import Exercise
+from gradcheck.spec.layer import split
+from gradcheck.spec.sampling import TestPoint
+
+
+def request(exercise: Exercise, point: TestPoint, timeout: float) -> Request:
+    """The worker request that answers ``point`` of a layer or loss exercise."""
+    if exercise.kind == LAYER:
+        shapes = [np.shape(e) for e in point.expected[:len(exercise.outputs)]]
+        return Request.layer(exercise.student, exercise.backward, point.args(),
+                             split(point.grad_output, shapes), grads=len(exercise.wrt),
+                             names=exercise.output_names, params=exercise.param_values(),
+                             timeout=timeout)
+    return Request.call(exercise.student, point.args(), arity=len(exercise.wrt) + 1,
+                        timeout=timeout, params=exercise.param_values())
+
+
+def first_gradient(exercise: Exercise) -> int:
+    """Index of the first gradient among a point's answers (after the forward values)."""
+    return len(exercise.outputs) if exercise.kind == LAYER else 1
+
+
+def ordered_names(exercise: Exercise) -> str:
+    """The gradients in the order the student returns them, as in the template."""
+    return "(" + ", ".join(f"d{n}" for n in exercise.wrt) + ")"
+
+
+def reorder(exercise: Exercise, point: TestPoint, answers: tuple[np.ndarray, ...],
+            result: PointResult) -> PointResult:
+    """A failed point whose wrong gradients are right gradients in the wrong places (same
+    shapes, values of another input's gradient) says so instead of "wrong values"."""
+    if result.status != FAIL:
+        return result
+    first = first_gradient(exercise)
+    tol = exercise.tolerance
+    moved: dict[int, int] = {}
+    for k in range(first, len(point.expected)):
+        if result.checks[k].passed:
+            continue
+        for j in range(first, len(point.expected)):
+            if j != k and _same(point.expected[j], answers[k], tol):
+                moved[k] = j
+                break
+    if not moved:
+        return result
+    names = exercise.wrt
+    places = "; ".join(f"in the place of d{names[k - first]} it returned d{names[j - first]}"
+                       for k, j in moved.items())
+    diagnosis = (f"gradients in the wrong order: {places} — return {ordered_names(exercise)} "
+                 "in this order")
+    checks = tuple(dataclasses.replace(c, code="order", diagnosis=diagnosis) if k in moved
+                   else c for k, c in enumerate(result.checks))
+    failing = next(c for c in checks if not c.passed)
+    return dataclasses.replace(result, checks=checks,
+                               message=f"{failing.label}: {diagnosis}")
+
+
+def _same(expected: np.ndarray, received: np.ndarray, tol) -> bool:
+    if np.shape(expected) != np.shape(received):
+        return False
+    check: CheckResult = compare.compare(expected, received, rtol=tol.rtol, atol=tol.atol)
+    return check.passed
+
