@@ -70,7 +70,8 @@ def test_the_documented_example_is_a_valid_spec():
     doc = (ROOT / "docs" / "spec-format.md").read_text(encoding="utf-8")
     example = re.search(r"```yaml\n(.*?)```", doc, re.S).group(1)
     sheet = parse_sheet(example, file="docs/spec-format.md")
-    assert [e.kind for e in sheet.exercises] == ["derivative"] * 3 + ["node", "manual"]
+    assert [e.kind for e in sheet.exercises] == ["derivative"] * 3 + ["node", "manual", "layer",
+                                                "loss"]
     assert sheet.exercise("3").wrt == ("A", "b")
 
 
