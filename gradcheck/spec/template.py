@@ -91,12 +91,14 @@ def _layer_block(exercise: Exercise) -> str:
     outs = ", ".join(exercise.output_names)
     douts = ", ".join(f"d{n}" for n in exercise.output_names)
     grads = ", ".join(f"d{n}" for n in exercise.wrt) + ("," if len(exercise.wrt) == 1 else "")
-    formulas = "; ".join(f"{n} = {e.text}" for n, e in exercise.outputs)
-    forward = _heading(exercise) + [f"Forward pass: return ({outs}, cache) with {formulas}.",
+    formulas = [line for n, e in exercise.outputs
+                for line in textwrap.wrap(f"{n} = {e.text}", width=84, initial_indent="    ",
+                                          subsequent_indent="        ")]
+    forward = _heading(exercise) + [f"Forward pass: return ({outs}, cache), where", *formulas,
                                      "The cache holds whatever the backward pass needs.", "",
                                      "Args:", *_args(exercise)]
-    backward = [f"Backward pass of {exercise.student}: return ({grads}), each with its "
-                "input's shape.", "", "Args:",
+    backward = [f"Backward pass of {exercise.student}: return ({grads}),",
+                "each with its input's shape.", "", "Args:",
                 *[f"    d{n}: the upstream gradient of {n} (same shape)"
                   for n in exercise.output_names],
                 f"    cache: what {exercise.student} returned as its cache"]

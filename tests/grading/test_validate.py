@@ -54,7 +54,7 @@ def bundled():
 
 
 @pytest.mark.parametrize("sheet", ["sheet01", "vector-calculus", "matrix-calculus",
-                                   "d2l-calculus"])
+                                   "d2l-calculus", "layers"])
 def test_every_bundled_sheet_passes(bundled, sheet):
     code, report = bundled[sheet]
     assert code == 0, [f for e in report["exercises"] for f in e["findings"]]
