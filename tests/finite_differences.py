@@ -18,7 +18,8 @@ def numeric_jacobian(f: Callable[..., np.ndarray], inputs: Mapping[str, object],
     Four-point central stencil (a Richardson-extrapolated central difference, error O(h^4)),
     with the step scaled to each entry's magnitude.
     """
-    base = {name: np.array(value, dtype=np.float64) for name, value in inputs.items()}
+    base = {name: np.array(value) if np.asarray(value).dtype.kind in "biu" and name != wrt
+            else np.array(value, dtype=np.float64) for name, value in inputs.items()}  # data stays
     x = base[wrt]
     value = np.asarray(f(**base), dtype=np.float64)
     jac = np.zeros(value.shape + x.shape)

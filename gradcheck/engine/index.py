@@ -3,8 +3,8 @@ masks held in nodes), ``arange``, ``where``, and the integer arithmetic of sizes
 (``floor_divide``, ``remainder``), which has no derivative.
 
 Index arrays and masks are data (``engine.node.is_data``): they select entries and receive no
-gradient. A float index is accepted only as a single whole number (``x[2.0]`` is ``x[2]``): sizes
-computed with ``*`` and ``/`` are floats.
+gradient. A float index is accepted only as a single whole number or an array of whole numbers
+(``x[2.0]`` is ``x[2]``): sizes computed with ``*`` and ``/`` are floats.
 """
 
 from __future__ import annotations
@@ -57,8 +57,10 @@ def _index_array(node: Node) -> Any:
         return as_integer(node, "an index")
     if value.dtype.kind in "biu":
         return value
-    raise EvaluationError(f"an index array must hold integers or booleans (integer data or a "
-                          f"comparison), not {value.dtype} numbers")
+    if np.all(np.isfinite(value)) and np.all(value == np.round(value)):
+        return value.astype(np.int64)  # whole numbers computed in float (arange(N) // 2)
+    raise EvaluationError("an index array must hold integers or booleans (integer data or a "
+                          "comparison), not fractional numbers")
 
 
 def _plain(part: Any) -> Any:

@@ -186,9 +186,11 @@ def _make(value: ArrayLike, parents: tuple[Node, ...], backward: Backward) -> No
     return Node(np.asarray(value, dtype=np.float64))
 
 
-def _number(x: Node) -> np.ndarray:
-    """``x.value``, with a mask as 0/1 integers (numpy adds booleans as logical or)."""
-    return x.value.astype(np.int64) if x.value.dtype == bool else x.value
+def _lift_number(x: Operand) -> Node:
+    """``_lift``, with a mask as 0/1 integers (numpy adds booleans as logical or and computes
+    ``exp`` of booleans in float16)."""
+    x = _lift(x)
+    return Node(x.value.astype(np.int64)) if x.value.dtype == bool else x
 
 
 def check_size(shape: tuple[int, ...], what: str) -> None:
@@ -243,12 +245,12 @@ def add(a: Operand, b: Operand) -> Node:
     >>> add(variable([1.0, 2.0]), 1).value
     array([2., 3.])
     """
-    a, b = _lift(a), _lift(b)
+    a, b = _lift_number(a), _lift_number(b)
     broadcast_shape("add", a.shape, b.shape)
 
     def backward(g):
         return unbroadcast(g, a.shape), unbroadcast(g, b.shape)
-    return _make(_number(a) + _number(b), (a, b), backward)
+    return _make(a.value + b.value, (a, b), backward)
 
 
 def sub(a: Operand, b: Operand) -> Node:
@@ -257,12 +259,12 @@ def sub(a: Operand, b: Operand) -> Node:
     >>> sub(1, variable(3.0)).value
     array(-2.)
     """
-    a, b = _lift(a), _lift(b)
+    a, b = _lift_number(a), _lift_number(b)
     broadcast_shape("subtract", a.shape, b.shape)
 
     def backward(g):
         return unbroadcast(g, a.shape), unbroadcast(-g, b.shape)
-    return _make(_number(a) - _number(b), (a, b), backward)
+    return _make(a.value - b.value, (a, b), backward)
 
 
 def mul(a: Operand, b: Operand) -> Node:
@@ -328,8 +330,8 @@ def neg(x: Operand) -> Node:
     >>> neg(variable([1.0, -2.0])).value
     array([-1.,  2.])
     """
-    x = _lift(x)
-    return _make(-_number(x), (x,), lambda g: (-g,))
+    x = _lift_number(x)
+    return _make(-x.value, (x,), lambda g: (-g,))
 
 
 def _matmul_shape(a: tuple[int, ...], b: tuple[int, ...]) -> tuple[int, ...]:
@@ -353,7 +355,7 @@ def matmul(a: Operand, b: Operand) -> Node:
     >>> matmul(variable([[1.0, 2.0]]), [3.0, 4.0]).value
     array([11.])
     """
-    a, b = _lift(a), _lift(b)
+    a, b = _lift_number(a), _lift_number(b)
     _matmul_shape(a.shape, b.shape)
 
     def backward(g):
@@ -372,7 +374,7 @@ def matmul(a: Operand, b: Operand) -> Node:
             gb = np.swapaxes(av, -1, -2) @ g2
             gb = unbroadcast(gb[..., 0] if b.ndim == 1 else gb, b.shape)
         return ga, gb
-    return _make(_number(a) @ _number(b), (a, b), backward)
+    return _make(a.value @ b.value, (a, b), backward)
 
 
 def transpose(x: Operand, axes: Sequence[int] | None = None) -> Node:

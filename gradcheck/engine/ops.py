@@ -19,7 +19,7 @@ import numpy as np
 from gradcheck.engine.node import (
     Node,
     Operand,
-    _lift,
+    _lift_number,
     _make,
     broadcast_shape,
     check_size,
@@ -36,76 +36,76 @@ Axis = int | Sequence[int] | None
 
 def exp(x: Operand) -> Node:
     """``e**x`` elementwise. ``exp(0.0).value`` is ``array(1.)``."""
-    x = _lift(x)
+    x = _lift_number(x)
     out = np.exp(x.value)
     return _make(out, (x,), lambda g: (g * out,))
 
 
 def log(x: Operand) -> Node:
     """Natural logarithm elementwise. ``log(1.0).value`` is ``array(0.)``."""
-    x = _lift(x)
+    x = _lift_number(x)
     return _make(np.log(x.value), (x,), lambda g: (g / x.value,))
 
 
 def log1p(x: Operand) -> Node:
     """``log(1 + x)``, accurate for small x. ``log1p(0.0).value`` is ``array(0.)``."""
-    x = _lift(x)
+    x = _lift_number(x)
     return _make(np.log1p(x.value), (x,), lambda g: (g / (1.0 + x.value),))
 
 
 def sqrt(x: Operand) -> Node:
     """Square root elementwise. ``sqrt(4.0).value`` is ``array(2.)``."""
-    x = _lift(x)
+    x = _lift_number(x)
     out = np.sqrt(x.value)
     return _make(out, (x,), lambda g: (g * 0.5 / out,))
 
 
 def square(x: Operand) -> Node:
     """``x**2`` elementwise. ``square(3.0).value`` is ``array(9.)``."""
-    x = _lift(x)
+    x = _lift_number(x)
     return _make(x.value**2, (x,), lambda g: (g * 2.0 * x.value,))
 
 
 def sin(x: Operand) -> Node:
     """Sine elementwise. ``sin(0.0).value`` is ``array(0.)``."""
-    x = _lift(x)
+    x = _lift_number(x)
     return _make(np.sin(x.value), (x,), lambda g: (g * np.cos(x.value),))
 
 
 def cos(x: Operand) -> Node:
     """Cosine elementwise. ``cos(0.0).value`` is ``array(1.)``."""
-    x = _lift(x)
+    x = _lift_number(x)
     return _make(np.cos(x.value), (x,), lambda g: (-g * np.sin(x.value),))
 
 
 def tan(x: Operand) -> Node:
     """Tangent elementwise. ``tan(0.0).value`` is ``array(0.)``."""
-    x = _lift(x)
+    x = _lift_number(x)
     out = np.tan(x.value)
     return _make(out, (x,), lambda g: (g * (1.0 + out**2),))
 
 
 def arctan(x: Operand) -> Node:
     """Inverse tangent elementwise. ``arctan(0.0).value`` is ``array(0.)``."""
-    x = _lift(x)
+    x = _lift_number(x)
     return _make(np.arctan(x.value), (x,), lambda g: (g / (1.0 + x.value**2),))
 
 
 def sinh(x: Operand) -> Node:
     """Hyperbolic sine elementwise. ``sinh(0.0).value`` is ``array(0.)``."""
-    x = _lift(x)
+    x = _lift_number(x)
     return _make(np.sinh(x.value), (x,), lambda g: (g * np.cosh(x.value),))
 
 
 def cosh(x: Operand) -> Node:
     """Hyperbolic cosine elementwise. ``cosh(0.0).value`` is ``array(1.)``."""
-    x = _lift(x)
+    x = _lift_number(x)
     return _make(np.cosh(x.value), (x,), lambda g: (g * np.sinh(x.value),))
 
 
 def tanh(x: Operand) -> Node:
     """Hyperbolic tangent elementwise. ``tanh(0.0).value`` is ``array(0.)``."""
-    x = _lift(x)
+    x = _lift_number(x)
     out = np.tanh(x.value)
     return _make(out, (x,), lambda g: (g * (1.0 - out**2),))
 
@@ -115,7 +115,7 @@ def sigmoid(x: Operand) -> Node:
 
     ``sigmoid(0.0).value`` is ``array(0.5)``; the derivative is ``s * (1 - s)``.
     """
-    x = _lift(x)
+    x = _lift_number(x)
     small = np.exp(-np.abs(x.value))  # e**-|x| never overflows
     out = np.where(x.value >= 0, 1.0 / (1.0 + small), small / (1.0 + small))
     return _make(out, (x,), lambda g: (g * out * (1.0 - out),))
@@ -126,7 +126,7 @@ def relu(x: Operand) -> Node:
 
     ``relu([-1.0, 2.0]).value`` is ``array([0., 2.])``.
     """
-    x = _lift(x)
+    x = _lift_number(x)
     return _make(np.maximum(x.value, 0.0), (x,), lambda g: (g * (x.value > 0),))
 
 
@@ -135,7 +135,7 @@ def abs(x: Operand) -> Node:
 
     ``abs(-2.0).value`` is ``array(2.)``.
     """
-    x = _lift(x)
+    x = _lift_number(x)
     return _make(np.abs(x.value), (x,), lambda g: (g * np.sign(x.value),))
 
 
@@ -155,7 +155,7 @@ def maximum(a: Operand, b: Operand) -> Node:
 
     ``maximum([1.0, 5.0], 3.0).value`` is ``array([3., 5.])``.
     """
-    a, b = _lift(a), _lift(b)
+    a, b = _lift_number(a), _lift_number(b)
     return _pick(a, b, a.value > b.value, "maximum")
 
 
@@ -164,7 +164,7 @@ def minimum(a: Operand, b: Operand) -> Node:
 
     ``minimum([1.0, 5.0], 3.0).value`` is ``array([1., 3.])``.
     """
-    a, b = _lift(a), _lift(b)
+    a, b = _lift_number(a), _lift_number(b)
     return _pick(a, b, a.value < b.value, "minimum")
 
 
@@ -200,7 +200,7 @@ def sum(x: Operand, axis: Axis = None, keepdims: bool = False) -> Node:
 
     ``sum([[1.0, 2.0], [3.0, 4.0]], axis=0).value`` is ``array([4., 6.])``.
     """
-    x = _lift(x)
+    x = _lift_number(x)
     axes = _axes(axis, x.ndim, "sum")
     out = np.sum(x.value, axis=axes, keepdims=keepdims)
     return _make(out, (x,), lambda g: (np.broadcast_to(_expand(g, axes, keepdims), x.shape),))
@@ -211,7 +211,7 @@ def mean(x: Operand, axis: Axis = None, keepdims: bool = False) -> Node:
 
     ``mean([1.0, 2.0, 6.0]).value`` is ``array(3.)``.
     """
-    x = _lift(x)
+    x = _lift_number(x)
     axes = _axes(axis, x.ndim, "mean")
     count = math.prod(x.shape[a] for a in axes)
     out = np.sum(x.value, axis=axes, keepdims=keepdims) / count
@@ -226,7 +226,7 @@ def logsumexp(x: Operand, axis: Axis = None, keepdims: bool = False) -> Node:
 
     ``logsumexp([1000.0, 1000.0]).value`` is ``array(1000.69314718)``; the gradient is softmax.
     """
-    x = _lift(x)
+    x = _lift_number(x)
     axes = _axes(axis, x.ndim, "logsumexp")
     shift = np.max(x.value, axis=axes, keepdims=True, initial=-np.inf)  # -inf if empty
     shift = np.where(np.isfinite(shift), shift, 0.0)
@@ -240,7 +240,7 @@ def softmax(x: Operand, axis: Axis = -1) -> Node:
 
     ``softmax([0.0, 0.0]).value`` is ``array([0.5, 0.5])``.
     """
-    x = _lift(x)
+    x = _lift_number(x)
     axes = _axes(axis, x.ndim, "softmax")
     e = np.exp(x.value - np.max(x.value, axis=axes, keepdims=True, initial=-np.inf))
     out = e / np.sum(e, axis=axes, keepdims=True)
@@ -253,7 +253,7 @@ def norm(x: Operand, axis: Axis = None, keepdims: bool = False) -> Node:
     The gradient is ``x / norm(x)``, taken as 0 where the norm is 0.
     ``norm([3.0, 4.0]).value`` is ``array(5.)``.
     """
-    x = _lift(x)
+    x = _lift_number(x)
     axes = _axes(axis, x.ndim, "norm")
     kept = np.sqrt(np.sum(x.value**2, axis=axes, keepdims=True))
     out = kept if keepdims else np.squeeze(kept, axis=axes)
@@ -272,7 +272,7 @@ def dot(a: Operand, b: Operand) -> Node:
 
     ``dot([1.0, 2.0], [3.0, 4.0]).value`` is ``array(11.)``.
     """
-    a, b = _lift(a), _lift(b)
+    a, b = _lift_number(a), _lift_number(b)
     if a.ndim == 0 or b.ndim == 0:
         return mul(a, b)
     if a.ndim > 2 or b.ndim > 2:
@@ -286,7 +286,7 @@ def outer(a: Operand, b: Operand) -> Node:
 
     ``outer([1.0, 2.0], [1.0, 10.0]).value`` is ``array([[ 1., 10.], [ 2., 20.]])``.
     """
-    a, b = _lift(a), _lift(b)
+    a, b = _lift_number(a), _lift_number(b)
     check_size((a.size, b.size), "outer")
     av, bv = a.value.ravel(), b.value.ravel()
 
@@ -300,7 +300,7 @@ def diag(x: Operand) -> Node:
 
     ``diag([1.0, 2.0]).value`` is ``array([[1., 0.], [0., 2.]])``.
     """
-    x = _lift(x)
+    x = _lift_number(x)
     if x.ndim == 1:
         check_size((x.size, x.size), "diag")
         return _make(np.diag(x.value), (x,), lambda g: (np.diagonal(g).copy(),))
@@ -323,7 +323,7 @@ def reshape(x: Operand, shape: int | Sequence[int]) -> Node:
 
     ``reshape([1.0, 2.0, 3.0, 4.0], (2, 2)).shape`` is ``(2, 2)``.
     """
-    x = _lift(x)
+    x = _lift_number(x)
     target = (shape,) if isinstance(shape, (int, np.integer)) else tuple(shape)
     try:
         out = np.reshape(x.value, target)
@@ -345,7 +345,7 @@ def _join_axis(axis: int, ndim: int, what: str) -> int:
 def _operands(arrays: Sequence[Operand], what: str) -> list[Node]:
     if isinstance(arrays, Node) or not isinstance(arrays, (list, tuple)) or not arrays:
         raise EvaluationError(f"{what}: expects a non-empty list of arrays")
-    return [_lift(a) for a in arrays]
+    return [_lift_number(a) for a in arrays]
 
 
 def stack(arrays: Sequence[Operand], axis: int = 0) -> Node:

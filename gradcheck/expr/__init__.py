@@ -6,13 +6,19 @@ is ever passed to ``eval``/``exec`` or compiled to code: the closures call ``gra
 ops on nodes, so one parsed expression gives both values (``evaluate``) and derivative graphs
 (``build``).
 
-Allowed: int/float literals, the inputs (free names), the constants ``pi`` and ``e``, unary
-``+ -``, binary ``+ - * / ** @``, calls of ``ALLOWED_FUNCTIONS`` (positional arrays plus the
-keyword options each accepts, e.g. ``axis=0``, ``keepdims=True``), indexing with constant
-integers and slices (``x[0]``, ``x[-1]``, ``A[:, 1:3]``, ``x[::2]``), ``.T``, list literals as
-the first argument of ``stack``/``concatenate``, shape tuples for ``reshape``, and conditions:
-comparisons (chained too) combined with ``and``/``or``/``not``, which work elementwise and have a
-value (a bool array) but no derivative. Everything else raises ``ExpressionError``.
+Allowed: int/float literals, the inputs (free names; integer and boolean numpy arrays stay
+data: labels, index arrays, masks), the constants ``pi`` and ``e``, unary ``+ -``, binary
+``+ - * / // % ** @`` (``//`` and ``%`` only on what needs no derivative: sizes, data), calls of
+``ALLOWED_FUNCTIONS`` (the table in ``expr.functions``: positional arguments plus the keyword
+options each accepts, e.g. ``axis=0``, ``keepdims=True``, ``stride=s``), indexing (``x[0]``,
+``A[:, 1:3]``, ``a[:, H:2*H]``, ``x[None, ...]``, ``x[arange(N), y]``, ``W[idx]``, ``x[x > 0]``),
+``.T``, list literals as the first argument of ``stack``/``concatenate``, size tuples
+(``reshape(x, (N, -1))``), einsum's subscripts (the only string literal), and conditions:
+comparisons (chained too) combined with ``and``/``or``/``not``, which work elementwise. A
+condition used as a number is a mask: 0/1 in arithmetic (``(x > 0) * g``), true/false in
+``where`` and as an index; it has no derivative. Sizes and indices are integer expressions
+evaluated with the inputs (whole-number floats count: ``2*H``); a literal that is not a whole
+number is refused when parsed. Everything else raises ``ExpressionError``.
 
 Limits (named constants below): text length, AST node count, nesting depth, and the size of a
 constant exponent (``9**9**9`` is rejected when parsed). Array sizes are limited by
@@ -39,7 +45,8 @@ from numpy.typing import ArrayLike
 
 from gradcheck import engine
 from gradcheck.errors import EvaluationError, ExpressionError
-from gradcheck.expr.grammar import ALLOWED_FUNCTIONS, CONSTANTS, FUNCTIONS, Run, Translator
+from gradcheck.expr.functions import ALLOWED_FUNCTIONS, FUNCTIONS
+from gradcheck.expr.grammar import CONSTANTS, Run, Translator
 
 __all__ = ["ALLOWED_FUNCTIONS", "CONSTANTS", "FUNCTIONS", "MAX_DEPTH", "MAX_EXPONENT", "MAX_LENGTH",
            "MAX_NODES", "Expression", "parse"]

@@ -1,12 +1,15 @@
-"""The allow-list of the expression language: which AST nodes, functions and options exist,
-and how each allowed node becomes a closure over ``gradcheck.engine`` ops.
+"""The allow-list of the expression language: which AST nodes exist, and how each allowed node
+becomes a closure over ``gradcheck.engine`` ops (the functions and their options are the table
+in ``expr.functions``).
 
 ``Translator.compile`` looks a node's type up in ``Translator._HANDLERS`` (the dispatch table);
 a type that is not there is rejected with an ``ExpressionError`` naming the construct, quoting
-the expression and listing what is allowed. Each handler checks its node (constant indices,
-known functions and keyword options, numbers vs conditions, constant exponents) and returns a
+the expression and listing what is allowed. Each handler checks its node (known functions and
+keyword options, numbers vs conditions, constant exponents, whole-number indices) and returns a
 ``_Code``: the closure that evaluates it, its kind, and its value when known at parse time.
-Nothing here calls ``eval``/``exec`` or compiles code. ``gradcheck.expr`` is the public face.
+Sizes (``reshape(x, (N, -1))``, ``a[:, H:2*H]``, ``stride=s``) are integer expressions evaluated
+with the inputs, so they may use size names. Nothing here calls ``eval``/``exec`` or compiles
+code. ``gradcheck.expr`` is the public face.
 """
 
 from __future__ import annotations
@@ -15,60 +18,20 @@ import ast
 import functools
 import math
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 import numpy as np
 
 from gradcheck import engine
+from gradcheck.engine.contraction import parse_subscripts
 from gradcheck.errors import EvaluationError, ExpressionError
+from gradcheck.expr.functions import ALLOWED_FUNCTIONS, FUNCTIONS, OPTION_KINDS, Signature
 
 CONSTANTS: Mapping[str, float] = {"e": math.e, "pi": math.pi}
 
-_REDUCTION = {"axis": "axis", "keepdims": "bool"}
-
-
-@dataclass(frozen=True)
-class _Signature:
-    fn: Callable[..., engine.Node]
-    args: tuple[str, ...] = ("array",)  # kinds of the positional arguments
-    options: Mapping[str, str] = field(default_factory=dict)  # keyword-only options -> kind
-
-
-FUNCTIONS: Mapping[str, _Signature] = {
-    # one array in, elementwise
-    "abs": _Signature(engine.abs), "arctan": _Signature(engine.arctan),
-    "cos": _Signature(engine.cos), "cosh": _Signature(engine.cosh),
-    "exp": _Signature(engine.exp), "log": _Signature(engine.log),
-    "log1p": _Signature(engine.log1p), "relu": _Signature(engine.relu),
-    "sigmoid": _Signature(engine.sigmoid), "sin": _Signature(engine.sin),
-    "sinh": _Signature(engine.sinh), "sqrt": _Signature(engine.sqrt),
-    "square": _Signature(engine.square), "tan": _Signature(engine.tan),
-    "tanh": _Signature(engine.tanh),
-    # reductions
-    "sum": _Signature(engine.sum, options=_REDUCTION),
-    "mean": _Signature(engine.mean, options=_REDUCTION),
-    "logsumexp": _Signature(engine.logsumexp, options=_REDUCTION),
-    "norm": _Signature(engine.norm, options=_REDUCTION),
-    "softmax": _Signature(engine.softmax, options={"axis": "axis"}),
-    # two arrays
-    "maximum": _Signature(engine.maximum, args=("array", "array")),
-    "minimum": _Signature(engine.minimum, args=("array", "array")),
-    "dot": _Signature(engine.dot, args=("array", "array")),
-    "outer": _Signature(engine.outer, args=("array", "array")),
-    "matmul": _Signature(engine.matmul, args=("array", "array")),
-    # linear algebra and shapes
-    "diag": _Signature(engine.diag),
-    "transpose": _Signature(engine.transpose, options={"axes": "axes"}),
-    "reshape": _Signature(engine.reshape, args=("array", "shape")),
-    "stack": _Signature(engine.stack, args=("arrays",), options={"axis": "int"}),
-    "concatenate": _Signature(engine.concatenate, args=("arrays",), options={"axis": "int"}),
-}
-ALLOWED_FUNCTIONS: tuple[str, ...] = tuple(sorted(FUNCTIONS))
-
-_ALLOWED = ("allowed are numbers, the inputs, pi, e, + - * / ** @, unary -, calls of "
-            f"{', '.join(ALLOWED_FUNCTIONS)}, indexing with constant integers and slices, .T, "
-            "and conditions (comparisons with and/or/not)")
+_ALLOWED = ("allowed are numbers, the inputs and sizes, pi, e, + - * / // % ** @, unary -, "
+            f"calls of {', '.join(ALLOWED_FUNCTIONS)}, indexing (integers, slices, None, ..., "
+            "index arrays, masks), .T, and conditions (comparisons with and/or/not)")
 _CONSTRUCTS = {
     ast.Lambda: "lambda expressions", ast.ListComp: "list comprehensions",
     ast.SetComp: "set comprehensions", ast.DictComp: "dict comprehensions",
@@ -80,14 +43,15 @@ _CONSTRUCTS = {
     ast.YieldFrom: "yield expressions",
     ast.Slice: "slices outside of an index",
     ast.List: "list literals (except as the first argument of stack or concatenate)",
-    ast.Tuple: "tuples (except as the first argument of stack or concatenate, a shape, or an "
-               "axis)",
+    ast.Tuple: "tuples (except as the first argument of stack or concatenate, a shape, sizes "
+               "or an axis)",
 }
 _BINARY = {ast.Add: engine.add, ast.Sub: engine.sub, ast.Mult: engine.mul,
-           ast.Div: engine.div, ast.Pow: engine.power, ast.MatMult: engine.matmul}
+           ast.Div: engine.div, ast.Pow: engine.power, ast.MatMult: engine.matmul,
+           ast.FloorDiv: engine.floor_divide, ast.Mod: engine.remainder}
 _COMPARE = {ast.Lt: np.less, ast.LtE: np.less_equal, ast.Gt: np.greater,
             ast.GtE: np.greater_equal, ast.Eq: np.equal, ast.NotEq: np.not_equal}
-_SYMBOLS = {ast.FloorDiv: "//", ast.Mod: "%", ast.LShift: "<<", ast.RShift: ">>",
+_SYMBOLS = {ast.LShift: "<<", ast.RShift: ">>",
             ast.BitOr: "|", ast.BitAnd: "&", ast.BitXor: "^", ast.Invert: "~",
             ast.Is: "is", ast.IsNot: "is not", ast.In: "in", ast.NotIn: "not in"}
 
@@ -95,9 +59,6 @@ _SYMBOLS = {ast.FloorDiv: "//", ast.Mod: "%", ast.LShift: "<<", ast.RShift: ">>"
 def _symbol(op: ast.AST) -> str:
     return _SYMBOLS.get(type(op), type(op).__name__)
 
-
-_OPTION_KINDS = {"axis": "an integer, a tuple of integers or None", "int": "an integer",
-                 "bool": "True or False", "axes": "a tuple of integers or None"}
 
 Env = Mapping[str, engine.Node]
 Run = Callable[[Env], Any]
@@ -121,7 +82,12 @@ def _int_literal(node: ast.AST) -> int | None:
 
 
 _FOLD = {ast.Add: np.add, ast.Sub: np.subtract, ast.Mult: np.multiply, ast.Div: np.divide,
-         ast.Pow: np.power}
+         ast.Pow: np.power, ast.FloorDiv: np.floor_divide, ast.Mod: np.remainder}
+
+
+def _mask(run: Run) -> Run:
+    """A condition used as a number: its bool array as a mask (data, no gradient)."""
+    return lambda env: engine.constant(np.asarray(run(env), dtype=bool))
 
 
 def _fold(op: type, left: float, right: float) -> float:
@@ -154,9 +120,8 @@ class Translator:
             what = _CONSTRUCTS.get(type(node), f"{type(node).__name__} nodes")
             raise self.error(f"{what} are not allowed; {_ALLOWED}", node)
         code = handler(self, node)
-        if kind == "number" and code.kind != "number":
-            raise self.error("a condition (comparison, and/or/not) cannot be used as a number",
-                             node)
+        if kind == "number" and code.kind != "number":  # a comparison as 0/1 or as a mask
+            return _Code(_mask(code.run), "number")
         if kind == "condition" and code.kind != "condition":
             raise self.error("and/or/not combine conditions (comparisons), not numbers", node)
         return code
@@ -181,7 +146,8 @@ class Translator:
     def _constant(self, node: ast.Constant) -> _Code:
         value = node.value
         if isinstance(value, (str, bytes)):
-            raise self.error(f"string literals are not allowed; {_ALLOWED}", node)
+            raise self.error("string literals are not allowed (except einsum's subscripts, "
+                             f"e.g. einsum('ij,jk->ik', a, b)); {_ALLOWED}", node)
         if isinstance(value, complex):
             raise self.error("complex numbers are not allowed", node)
         if isinstance(value, bool) or not isinstance(value, (int, float)):
@@ -275,26 +241,53 @@ class Translator:
 
     def _subscript(self, node: ast.Subscript) -> _Code:
         value = self.compile(node.value)
-        parts = node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]
-        index = tuple(self._index_part(part) for part in parts)
-        index = index if isinstance(node.slice, ast.Tuple) else index[0]
-        return _Code(self.guarded(node, functools.partial(engine.getitem, index=index), value.run),
-                     "number")
+        is_tuple = isinstance(node.slice, ast.Tuple)
+        runs = [self._index_part(part) for part in (node.slice.elts if is_tuple
+                                                     else [node.slice])]
 
-    def _index_part(self, node: ast.AST) -> int | slice:
+        def index(env: Env) -> Any:
+            parts = tuple(run(env) for run in runs)
+            return parts if is_tuple else parts[0]
+        return _Code(self.guarded(node, engine.getitem, value.run, index), "number")
+
+    def _index_part(self, node: ast.AST) -> Run:
+        """One part of an index: an integer expression, a slice of them, None, ``...``, or an
+        index array or mask (any expression; a comparison is a mask)."""
+        if isinstance(node, ast.Constant) and (node.value is None or node.value is Ellipsis):
+            return lambda env, part=node.value: part
+        if isinstance(node, ast.Slice):
+            bounds = [None if part is None else self._whole(part, "a slice bound")
+                      for part in (node.lower, node.upper, node.step)]
+            if node.step is not None and _int_literal(node.step) == 0:
+                raise self.error("a slice step cannot be zero", node)
+            return lambda env: slice(*(None if b is None else b(env) for b in bounds))
+        if isinstance(node, ast.Constant) and type(node.value) not in (int, float):
+            raise self.error("an index is an integer, a slice, None, ..., or an index array or "
+                             "mask, e.g. x[0], A[:, 1:3], x[arange(N), y], x[x > 0]", node)
+        return self._whole(node, "an index", arrays=True)
+
+    def _whole(self, node: ast.AST, what: str, *, arrays: bool = False) -> Run:
+        """An integer-valued part (a size, an index; with ``arrays``, also index arrays and
+        masks): literals are checked now, anything else when evaluated."""
         number = _int_literal(node)
         if number is not None:
-            return number
-        if isinstance(node, ast.Slice):
-            bounds = [None if part is None else _int_literal(part)
-                      for part in (node.lower, node.upper, node.step)]
-            given = [part for part in (node.lower, node.upper, node.step) if part is not None]
-            if sum(b is not None for b in bounds) == len(given):
-                if bounds[2] == 0:
-                    raise self.error("a slice step cannot be zero", node)
-                return slice(*bounds)
-        raise self.error("an index must be constant integers and slices, e.g. x[0], x[-1], "
-                         "A[:, 1:3], x[::2]", node)
+            return lambda env: number
+        code = self.compile(node, kind=None if arrays else "number")
+        if code.const is not None and not float(code.const).is_integer():
+            raise self.error(f"{what} must be a whole number, not {code.const:g}", node)
+        if arrays or code.kind == "condition":
+            return code.run
+        return self.guarded(node, functools.partial(engine.as_integer, what=what), code.run)
+
+    def _integers(self, node: ast.AST, what: str) -> Run:
+        """An integer expression or a (nested) tuple of them, as Python ints when evaluated."""
+        if isinstance(node, (ast.Tuple, ast.List)):
+            runs = [self._integers(item, what) for item in node.elts]
+            return lambda env: tuple(run(env) for run in runs)
+        if isinstance(node, ast.Constant) and type(node.value) not in (int, float):
+            raise self.error(f"{what} must be an integer expression or a tuple of them, "
+                             "e.g. reshape(x, (N, -1))", node)
+        return self._whole(node, what)
 
     def _call(self, node: ast.Call) -> _Code:
         if not isinstance(node.func, ast.Name):
@@ -305,12 +298,15 @@ class Translator:
         if signature is None:
             raise self.error(f"unknown function {name!r}; allowed functions: "
                              f"{', '.join(ALLOWED_FUNCTIONS)}", node)
-        if len(node.args) != len(signature.args):
-            raise self.error(f"{name}() takes {len(signature.args)} positional argument(s) "
-                             f"({', '.join(signature.args)}), got {len(node.args)}", node)
-        runs = [self._argument(name, kind, arg)
-                for kind, arg in zip(signature.args, node.args, strict=True)]
-        options = {}
+        count = len(signature.args)
+        if len(node.args) != count and not (signature.variadic and len(node.args) > count):
+            more = " and at least one array" if signature.variadic else ""
+            raise self.error(f"{name}() takes {count} positional argument(s) "
+                             f"({', '.join(signature.args)}){more}, got {len(node.args)}", node)
+        kinds = signature.args + ("array",) * (len(node.args) - count)
+        runs = [self._argument(name, kind, arg, len(node.args) - count)
+                for kind, arg in zip(kinds, node.args, strict=True)]
+        static, dynamic = {}, {}
         for keyword in node.keywords:
             kind = signature.options.get(keyword.arg) if keyword.arg else None
             if kind is None:
@@ -318,27 +314,36 @@ class Translator:
                 got = f"{keyword.arg}=" if keyword.arg else "**"
                 raise self.error(f"{name}() does not take the keyword argument {got!r}; "
                                  f"keyword arguments it takes: {accepted}", node)
-            options[keyword.arg] = self._option(name, keyword.arg, kind, keyword.value)
+            if kind == "integers":
+                dynamic[keyword.arg] = self._integers(keyword.value, f"{name}(..., "
+                                                      f"{keyword.arg}=...)")
+            else:
+                static[keyword.arg] = self._option(name, keyword.arg, kind, keyword.value)
         self.functions.add(name)
-        apply = functools.partial(signature.fn, **options)
-        return _Code(self.guarded(node, apply, *runs), "number")
+        return _Code(self.guarded(node, _Apply(signature, len(runs), static, tuple(dynamic)),
+                                  *runs, *dynamic.values()), "number")
 
-    def _argument(self, function: str, kind: str, node: ast.AST) -> Run:
+    def _argument(self, function: str, kind: str, node: ast.AST, operands: int) -> Run:
         if kind == "array":
             return self.compile(node).run
+        if kind == "subscripts":
+            if not isinstance(node, ast.Constant) or not isinstance(node.value, str):
+                raise self.error(f"the first argument of {function}() is its subscripts, a "
+                                 "string such as 'ij,jk->ik'", node)
+            try:
+                parse_subscripts(node.value, operands)
+            except EvaluationError as exc:
+                raise self.error(str(exc), node) from None
+            return lambda env, text=node.value: text
         if kind == "arrays":
             if not isinstance(node, (ast.List, ast.Tuple)) or not node.elts:
                 raise self.error(f"the first argument of {function}() must be a list of "
                                  f"arrays, e.g. {function}([a, b])", node)
             runs = [self.compile(item).run for item in node.elts]
             return lambda env: [run(env) for run in runs]
-        shape = self._integers(node)
-        if shape is None:
-            raise self.error(f"the shape in {function}() must be an integer or a tuple of "
-                             "integers, e.g. reshape(x, (2, 3))", node)
-        return lambda env: shape
+        return self._integers(node, f"the sizes in {function}()")
 
-    def _integers(self, node: ast.AST) -> int | tuple[int, ...] | None:
+    def _literal_integers(self, node: ast.AST) -> int | tuple[int, ...] | None:
         if isinstance(node, (ast.Tuple, ast.List)):
             items = [_int_literal(item) for item in node.elts]
             return None if None in items else tuple(items)
@@ -349,12 +354,12 @@ class Translator:
             return None
         if kind == "bool" and isinstance(node, ast.Constant) and isinstance(node.value, bool):
             return node.value
-        value = self._integers(node) if kind in ("axis", "axes") else None
+        value = self._literal_integers(node) if kind in ("axis", "axes") else None
         value = _int_literal(node) if kind == "int" else value
         if kind == "axes" and isinstance(value, int):
             value = None
         if value is None:
-            raise self.error(f"{function}(..., {option}=...) needs {_OPTION_KINDS[kind]}", node)
+            raise self.error(f"{function}(..., {option}=...) needs {OPTION_KINDS[kind]}", node)
         return value
 
     _HANDLERS: dict[type, Callable[[Translator, Any], _Code]] = {
@@ -362,3 +367,17 @@ class Translator:
         ast.UnaryOp: _unary, ast.BinOp: _binary, ast.Compare: _compare, ast.BoolOp: _boolean,
         ast.Attribute: _attribute, ast.Subscript: _subscript, ast.Call: _call,
     }
+
+
+class _Apply:
+    """Calls a function of the table with its positional values, then its options: the
+    constant ones given now, the ``integers`` ones evaluated with the inputs."""
+
+    __slots__ = ("fn", "count", "static", "dynamic")
+
+    def __init__(self, signature: Signature, count: int, static: dict, dynamic: tuple[str, ...]):
+        self.fn, self.count, self.static, self.dynamic = signature.fn, count, static, dynamic
+
+    def __call__(self, *values: Any) -> engine.Node:
+        options = dict(zip(self.dynamic, values[self.count:], strict=True))
+        return self.fn(*values[:self.count], **self.static, **options)
