@@ -40,6 +40,7 @@ from gradcheck.render.common import (
     worst_point,
 )
 from gradcheck.render.markdown import SUMMARY_LIMIT
+from gradcheck.render.reporter import reporter_scores
 from gradcheck.render.table import print_sheet
 from gradcheck.results import ERROR, PASS, TIMEOUT, ExerciseResult, SheetResult
 
@@ -162,7 +163,10 @@ def _test_status(status: str) -> str:
 
 
 def _message(exercise: ExerciseResult, cap: int) -> str:
-    lines = [f"{fmt_points(exercise)} points ({exercise.status})"]
+    # The reporter prints only the message of a test with status "error": it names the
+    # exercise itself.
+    lead = f"{exercise.id}: " if _test_status(exercise.status) == "error" else ""
+    lines = [f"{lead}{fmt_points(exercise)} points ({exercise.status})"]
     if exercise.checks:
         lines[0] += f"; {exercise.points_passed} of {len(exercise.checks)} test points passed"
     diagnosis = exercise_diagnosis(exercise)
@@ -177,10 +181,13 @@ def _message(exercise: ExerciseResult, cap: int) -> str:
 
 def classroom_result(result: SheetResult, *, message_chars: int = _MESSAGE_CAPS[0],
                      workspace: str | None = None) -> dict[str, Any]:
-    """The grading-reporter result: one test per automatic exercise, fractional scores.
+    """The grading-reporter result: one test per automatic exercise.
 
     ``status`` is ``"error"`` when the submission did not load, ``"pass"`` when every
     automatic point was earned, else ``"fail"``; ``max_score`` counts automatic points.
+    The scores are chosen (:func:`gradcheck.render.reporter.reporter_scores`) so that the
+    reporter's float sum prints the total of gradcheck's table (``63.67``, not
+    ``63.666666666666664``).
 
     >>> from gradcheck.results import SheetResult
     >>> empty = SheetResult(sheet="s", title="", module="s", submission="s.py", score=0.0,
@@ -190,12 +197,14 @@ def classroom_result(result: SheetResult, *, message_chars: int = _MESSAGE_CAPS[
     {'version': 1, 'status': 'pass', 'max_score': 0, 'tests': []}
     """
     tests = []
-    for exercise in result.automatic:
+    automatic = result.automatic
+    scores = reporter_scores([e.score for e in automatic], result.score)
+    for exercise, score in zip(automatic, scores, strict=True):
         filename, line_no = _location(result, exercise, workspace)
         tests.append({
             "name": neutralise_commands(exercise_name(exercise)),
             "status": _test_status(exercise.status),
-            "score": _number(exercise.score),
+            "score": _number(score),
             "message": _message(exercise, message_chars),
             "test_code": f"gradcheck grade {result.sheet} \u2014 exercise {exercise.id}",
             "filename": filename or "",
