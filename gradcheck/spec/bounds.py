@@ -26,6 +26,7 @@ import numpy as np
 import yaml
 
 from gradcheck.errors import SpecError
+from gradcheck.spec.sizes import largest_formula
 
 MAX_DOCUMENT = 1 << 20             # bytes of YAML text
 MAX_NODES = 100_000                # YAML nodes with every alias expanded
@@ -103,8 +104,9 @@ def _children(node: yaml.Node) -> list[yaml.Node]:
 def largest_elements(shape: Any, sizes: Mapping[str, tuple[int, int]],
                      shapes: Mapping[str, Any]) -> int:
     """Entries of an input of ``shape`` at the largest sizes: a dimension is an integer or a
-    size name (its upper bound); a shape named under ``shapes`` counts its largest choice;
-    any other dimension counts as 64 (the largest size)."""
+    size name (its upper bound) or a formula of sizes (its largest value at the corners of the
+    sizes' ranges); a shape named under ``shapes`` counts its largest choice; any other
+    dimension counts as 64 (the largest size)."""
     if isinstance(shape, str):
         choices = shapes.get(shape) or ((),)
         return max(largest_elements(tuple(c), sizes, shapes) for c in choices)
@@ -114,6 +116,8 @@ def largest_elements(shape: Any, sizes: Mapping[str, tuple[int, int]],
             total *= dim
         elif isinstance(dim, str) and dim in sizes:
             total *= sizes[dim][1]
+        elif isinstance(dim, str) and (largest := largest_formula(dim, sizes)) is not None:
+            total *= largest
         else:
             total *= 64
     return total

@@ -95,6 +95,7 @@ def build_outputs(exercise: Any, nodes: Mapping[str, engine.Node]) -> list[engin
     """Every output of a layer as an engine graph of the given input nodes."""
     env: dict[str, Any] = {k: engine.constant(v) for k, v in exercise.constants.items()}
     env.update(nodes)
+    exercise.add_sizes(env, nodes)
     for name, definition in exercise.let:
         env[name] = definition.build(env)
     return [engine._lift(e.build(env)) for _, e in exercise.outputs]

@@ -12,6 +12,7 @@ import numpy as np
 
 from gradcheck import engine, expr
 from gradcheck.results import MANUAL
+from gradcheck.spec.sizes import read_back
 
 DEFAULT_POINTS_AT = ({"random": 5},)
 
@@ -99,10 +100,33 @@ class Exercise:
     def line_of(self, key: str) -> int:
         return self.lines.get(key, self.line)
 
+    def size_values(self, shapes: Mapping[str, tuple[int, ...]]) -> dict[str, int]:
+        """The sizes at a point, read back from the inputs' ``shapes`` (and the fixed sizes)."""
+        dims = {}
+        for spec in self.inputs:
+            if isinstance(spec.shape, str):  # a named shape: only if its rank tells the choice
+                choices = [c for c in self.shapes[spec.shape]
+                           if len(c) == len(shapes.get(spec.name, ()))]
+                if len(choices) == 1:
+                    dims[spec.name] = choices[0]
+            else:
+                dims[spec.name] = spec.shape
+        fixed = {name: low for name, (low, high) in self.sizes.items() if low == high}
+        return read_back(dims, shapes, fixed)
+
+    def add_sizes(self, env: dict[str, Any], values: Mapping[str, Any]) -> None:
+        """Give ``env`` the size names' values (int64) at the point ``values`` (arrays or
+        nodes), so that expressions can use them (``sqrt(d)``, ``reshape(x, (N, -1))``)."""
+        if self.sizes:
+            shapes = {k: np.shape(getattr(v, "value", v)) for k, v in values.items()}
+            for name, n in self.size_values(shapes).items():
+                env.setdefault(name, np.int64(n))
+
     def build(self, **nodes: engine.Node) -> engine.Node:
         """The exercise's function as an engine graph of the given input nodes."""
         env: dict[str, Any] = {k: engine.constant(v) for k, v in self.constants.items()}
         env.update(nodes)
+        self.add_sizes(env, nodes)
         for name, definition in self.let:
             env[name] = definition.build(env)
         return self.function.build(env)
@@ -116,6 +140,7 @@ class Exercise:
         """Constants, inputs and ``let`` definitions evaluated at ``values``."""
         env: dict[str, Any] = dict(self.constants)
         env.update(values)
+        self.add_sizes(env, values)
         for name, definition in self.let:
             env[name] = definition.evaluate(env)
         return env

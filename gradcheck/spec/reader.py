@@ -22,6 +22,7 @@ from gradcheck.spec.data import DATA_KEYS, read_data_input, read_params
 from gradcheck.spec.fields import FieldReader, type_name
 from gradcheck.spec.layer import read_gradients, read_outputs
 from gradcheck.spec.model import DEFAULT_POINTS_AT, Exercise, InputSpec, Sheet, Tolerance
+from gradcheck.spec.sizes import check_readable, is_name, read_formula
 from gradcheck.spec.yamlfile import LocatedDict, LocatedList
 
 SHEET_KEYS = ("sheet", "title", "module", "seed", "timeout", "forbid", "tolerance",
@@ -131,10 +132,13 @@ class SheetReader(FieldReader):
         shapes = self.shapes(data, sizes)
         inputs = self.inputs(data, sizes, shapes)
         names = {i.name for i in inputs}
-        constants = self.constants(data, names)
-        params, from_params = read_params(self, data, names | set(constants))
+        clash = sorted(names & set(sizes))
+        if clash:
+            raise self.error(f"{clash[0]!r} is both a size and an input", data, "sizes")
+        constants = self.constants(data, names | set(sizes))
+        params, from_params = read_params(self, data, names | set(constants) | set(sizes))
         constants.update(from_params)
-        known = names | set(constants)
+        known = names | set(constants) | set(sizes)
         let = self.lets(data, known)
         known |= {name for name, _ in let}
         layer: dict = {}
@@ -146,6 +150,10 @@ class SheetReader(FieldReader):
             function = self.expression(self.require(data, "function", "exercise"), data,
                                        "function", known)
         where = self.constraints(data, known)
+        used = set().union(function.names if function is not None else set(),
+                           *(e.names for _, e in let), *(e.names for e in where),
+                           *(e.names for _, e in layer.get("outputs", ())))
+        check_readable(self, data, sizes, inputs, used)
         if kind == LAYER:
             wrt, multi = read_gradients(self, data, tuple(i.name for i in inputs
                                                           if not i.is_data),
@@ -194,10 +202,13 @@ class SheetReader(FieldReader):
                 dims.append(dim)
             elif isinstance(dim, str) and dim in sizes:
                 dims.append(dim)
+            elif isinstance(dim, str) and not is_name(dim):
+                dims.append(read_formula(self, dim, where, key, sizes))
             else:
                 known = ", ".join(sizes) or "none declared"
-                raise self.error(f"dimension {dim!r} is neither an integer in 1..{MAX_SIZE} "
-                                 f"nor a size declared under 'sizes' ({known})", where, key)
+                raise self.error(f"dimension {dim!r} is neither an integer in 1..{MAX_SIZE}, "
+                                 f"a size declared under 'sizes' ({known}), nor a formula of "
+                                 "sizes such as d1*d2", where, key)
         return tuple(dims)
 
     def shapes(self, data: LocatedDict, sizes: Mapping[str, Any]

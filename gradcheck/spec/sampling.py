@@ -28,6 +28,7 @@ from gradcheck.results import LAYER, LOSS, NODE
 from gradcheck.spec import layer
 from gradcheck.spec.bounds import check_drawn, check_jacobian
 from gradcheck.spec.model import Exercise, InputSpec
+from gradcheck.spec.sizes import formula, is_name
 
 MAX_ATTEMPTS = 200          # redraws per random point before the spec is declared unusable
 AGREEMENT_RTOL = 1e-6       # finite differences vs reference backprop, relative to the scale
@@ -205,11 +206,11 @@ def _bind_sizes(exercise: Exercise, name: str, dims: tuple[int | str, ...],
                         f"expected {len(dims)} dimension(s)", line=exercise.line_of("points_at"),
                         key="points_at")
     for dim, n in zip(dims, actual, strict=True):
-        if isinstance(dim, int) and dim != n or isinstance(dim, str) and sizes.get(dim, n) != n:
+        if isinstance(dim, int) and dim != n or is_name(dim) and sizes.get(dim, n) != n:
             raise SpecError(f"exercise {exercise.id}: fixed value of {name!r} has shape "
                             f"{actual}, which does not fit {list(dims)}",
                             line=exercise.line_of("points_at"), key="points_at")
-        if isinstance(dim, str):
+        if is_name(dim):
             sizes[dim] = n
 
 
@@ -217,6 +218,14 @@ def _size(dim: int | str, exercise: Exercise, sizes: dict[str, int],
           rng: np.random.Generator) -> int:
     if isinstance(dim, int):
         return dim
+    if not is_name(dim):  # a formula of sizes: draw them, then compute
+        for name in sorted(formula(dim).names):
+            _size(name, exercise, sizes, rng)
+        n = formula(dim).value(sizes)
+        if n < 1:
+            raise SpecError(f"exercise {exercise.id}: dimension {dim!r} is {n} for the sizes "
+                            f"{sizes}", line=exercise.line_of("inputs"), key="inputs")
+        return n
     if dim not in sizes:
         low, high = exercise.sizes[dim]
         sizes[dim] = int(rng.integers(low, high + 1))
