@@ -30,7 +30,8 @@ DERIVATIVE = "derivative"
 NODE = "node"
 LAYER = "layer"   # X_forward -> (out, cache) and X_backward(dout, cache) -> gradients
 LOSS = "loss"     # one function returning (loss, gradients...)
-KINDS = (DERIVATIVE, NODE, MANUAL, LAYER, LOSS)
+OBJECT = "object"  # a stateful class graded through a declared protocol
+KINDS = (DERIVATIVE, NODE, MANUAL, LAYER, LOSS, OBJECT)
 
 # Control characters other than tab and newline (C0, DEL, C1): printed, they would move the
 # cursor, change colours or clear the screen. Text a student controls (messages, output) may

@@ -24,7 +24,7 @@ import numpy as np
 
 from gradcheck import __version__, compare, numeric
 from gradcheck.errors import SubmissionError
-from gradcheck.grading import layer
+from gradcheck.grading import layer, objects
 from gradcheck.grading.prepared import PreparedSheet, prepare
 from gradcheck.results import (
     ERROR,
@@ -34,6 +34,7 @@ from gradcheck.results import (
     MANUAL,
     NODE,
     NOT_IMPLEMENTED,
+    OBJECT,
     PASS,
     TIMEOUT,
     CheckResult,
@@ -44,6 +45,7 @@ from gradcheck.results import (
 from gradcheck.sandbox import CallOutcome, Request, Sandbox, Session
 from gradcheck.sandbox.limits import check_timeout
 from gradcheck.spec import Exercise, Sheet
+from gradcheck.spec.layer import style
 from gradcheck.spec.sampling import TestPoint, answer_function, reference_answers
 
 DEFAULT_TIMEOUT = 5.0
@@ -189,9 +191,9 @@ class _ExerciseGrader:
                         line_no=where.get("line") if where else None)
         if where is None:
             return _result(ex, NOT_IMPLEMENTED, f"{self.filename} defines no "
-                           f"{'class' if ex.kind == NODE else 'function'} {ex.student}",
+                           f"{'class' if ex.kind in (NODE, OBJECT) else 'function'} {ex.student}",
                            **location)
-        expected_kind = "class" if ex.kind == NODE else "function"
+        expected_kind = "class" if ex.kind in (NODE, OBJECT) else "function"
         if where.get("kind") != expected_kind:
             return _result(ex, ERROR, f"{ex.student} should be a {expected_kind}, but it is "
                            f"a {where.get('kind', 'value')}", **location)
@@ -225,6 +227,8 @@ class _ExerciseGrader:
         ex = self.exercise
         if ex.kind in (LAYER, LOSS):
             return layer.request(ex, point, self.timeout)
+        if ex.kind == OBJECT:
+            return objects.request(ex, point, self.timeout)
         if ex.kind == NODE:
             return Request.node(ex.student, point.args(), point.grad_output,
                                 timeout=self.timeout, params=ex.param_values(),
@@ -277,7 +281,7 @@ def judge(exercise: Exercise, point: TestPoint, received: object, *,
     message = "" if failing is None else _describe(failing)
     result = PointResult(status=PASS if failing is None else FAIL, inputs=inputs,
                          checks=checks, message=message, duration=duration)
-    if exercise.kind in (LAYER, LOSS):
+    if exercise.kind in (LAYER, LOSS, OBJECT):
         return layer.reorder(exercise, point, answers, result)
     return result
 
@@ -287,7 +291,7 @@ def _compare(exercise: Exercise, point: TestPoint, k: int, expected: np.ndarray,
     tol = exercise.tolerance
     options = dict(rtol=tol.rtol, atol=tol.atol, label=point.labels[k])
     result = compare.compare(expected, received, **options)
-    upstream = exercise.kind == NODE and k > 0 or exercise.kind == LAYER \
+    upstream = exercise.kind == NODE and k > 0 or style(exercise) == LAYER \
         and k >= layer.first_gradient(exercise)
     if not result.passed and upstream:
         if quotients is None or (key := ("upstream", id(point))) not in quotients:

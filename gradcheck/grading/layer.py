@@ -19,7 +19,7 @@ from gradcheck import compare
 from gradcheck.results import FAIL, LAYER, CheckResult, PointResult
 from gradcheck.sandbox import Request
 from gradcheck.spec import Exercise
-from gradcheck.spec.layer import split
+from gradcheck.spec.layer import split, style
 from gradcheck.spec.sampling import TestPoint
 
 
@@ -37,7 +37,7 @@ def request(exercise: Exercise, point: TestPoint, timeout: float) -> Request:
 
 def first_gradient(exercise: Exercise) -> int:
     """Index of the first gradient among a point's answers (after the forward values)."""
-    return len(exercise.outputs) if exercise.kind == LAYER else 1
+    return len(exercise.outputs) if style(exercise) == LAYER else 1
 
 
 def ordered_names(exercise: Exercise) -> str:

@@ -29,8 +29,9 @@ import numpy as np
 
 from gradcheck.errors import GradcheckError
 from gradcheck.grading.grader import difference_quotients
-from gradcheck.results import LAYER, LOSS, NODE
+from gradcheck.results import LAYER, LOSS, NODE, OBJECT
 from gradcheck.spec import Exercise
+from gradcheck.spec.layer import style
 from gradcheck.spec.sampling import TestPoint, answer_function, reference_answers
 
 SHIFT = 0.1              # the "wrong input" mutant evaluates the reference at inputs + SHIFT
@@ -72,7 +73,7 @@ def mutants_for(exercise: Exercise) -> list[Mutant]:
     """
     if exercise.kind == NODE:
         return _node_mutants(exercise)
-    if exercise.kind in (LAYER, LOSS):
+    if exercise.kind in (LAYER, LOSS, OBJECT):
         return _layer_mutants(exercise)
     labels = [f"d/d{name}: " for name in exercise.wrt] if len(exercise.wrt) > 1 else [""]
     mutants = []
@@ -197,7 +198,7 @@ def _swapped(exercise: Exercise, point: TestPoint, k: int, expected: Answer
 def _layer_mutants(exercise: Exercise) -> list[Mutant]:
     """A layer's outputs (a loss's value) and each gradient, mistaken one at a time, and two
     gradients of one shape returned in each other's places."""
-    layer = exercise.kind == LAYER
+    layer = style(exercise) == LAYER
     values = exercise.output_names if layer else ("loss",)
     mutants = [Mutant(f"{'forward ' if layer else ''}{value}: {name}", change, k)
                for k, value in enumerate(values) for name, change in (
@@ -225,13 +226,14 @@ def _layer_ignores_upstream(first: int) -> Change:
 
 
 def _order_swapped(first: int) -> Change:
-    """The first two gradients of one shape, each in the other's place."""
+    """The first two gradients of one shape (else the first two), each in the other's
+    place."""
     def change(exercise: Exercise, point: TestPoint, k: int, expected: Answer
                ) -> np.ndarray | None:
         grads = range(first, len(expected))
         pair = next(((a, b) for a in grads for b in grads
-                     if a < b and expected[a].shape == expected[b].shape), None)
-        if pair is None or k not in pair:
+                     if a < b and expected[a].shape == expected[b].shape), (first, first + 1))
+        if k not in pair:
             return None
         return expected[pair[1] if k == pair[0] else pair[0]]
     return change

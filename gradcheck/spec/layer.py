@@ -38,12 +38,23 @@ import numpy as np
 
 from gradcheck import engine, expr
 from gradcheck.errors import EvaluationError
-from gradcheck.results import LAYER
+from gradcheck.results import LAYER, LOSS, OBJECT
 from gradcheck.spec.fields import FieldReader
 from gradcheck.spec.yamlfile import LocatedDict
 
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 MAX_OUTPUTS = 8
+
+
+def style(exercise: Any) -> str:
+    """How an exercise's answers are laid out: "layer" (outputs, then the gradient of
+    ⟨dout, out⟩ for each ``wrt`` input: layer pairs and module objects), "loss" (a scalar
+    value, then its gradients: loss functions and scalar ``Value`` objects), else its kind."""
+    if exercise.kind == LAYER or exercise.kind == OBJECT and exercise.outputs:
+        return LAYER
+    if exercise.kind in (LOSS, OBJECT):
+        return LOSS
+    return exercise.kind
 
 
 def read_outputs(reader: FieldReader, data: LocatedDict, known: set[str]
@@ -154,11 +165,11 @@ def loss_reference(exercise: Any, inputs: Mapping[str, Any]
 def answer_of(exercise: Any, point: Any, k: int):
     """``(name, f)`` when answer ``k`` of a layer or loss point is the gradient of ``f`` with
     respect to input ``name``; None for a forward value or a loss value."""
-    first = len(exercise.outputs) if exercise.kind == LAYER else 1
+    first = len(exercise.outputs) if style(exercise) == LAYER else 1
     if k < first:
         return None
     name = exercise.wrt[k - first]
-    if exercise.kind != LAYER:
+    if style(exercise) != LAYER:
         def f(v: np.ndarray) -> np.ndarray:
             return exercise.evaluate({**point.inputs, name: v})
         return name, f

@@ -75,6 +75,7 @@ class Exercise:
     params: Mapping[str, Any] = field(default_factory=dict)   # passed after the inputs
     backward: str = ""                                         # layer: X_backward's name
     outputs: tuple[tuple[str, expr.Expression], ...] = ()      # layer: its outputs, in order
+    protocol: Mapping[str, Any] = field(default_factory=dict)  # object: how it is driven
 
     @property
     def automatic(self) -> bool:

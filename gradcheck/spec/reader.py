@@ -16,12 +16,13 @@ from typing import Any
 import numpy as np
 
 from gradcheck import expr
-from gradcheck.results import DERIVATIVE, KINDS, LAYER, LOSS, MANUAL, NODE
+from gradcheck.results import DERIVATIVE, KINDS, LAYER, LOSS, MANUAL, NODE, OBJECT
 from gradcheck.spec.bounds import check_sheet
 from gradcheck.spec.data import DATA_KEYS, read_data_input, read_params
 from gradcheck.spec.fields import FieldReader, type_name
 from gradcheck.spec.layer import read_gradients, read_outputs
 from gradcheck.spec.model import DEFAULT_POINTS_AT, Exercise, InputSpec, Sheet, Tolerance
+from gradcheck.spec.objects import read_protocol
 from gradcheck.spec.sizes import check_readable, is_name, read_formula
 from gradcheck.spec.yamlfile import LocatedDict, LocatedList
 
@@ -36,6 +37,7 @@ EXERCISE_KEYS = {
     MANUAL: ("id", "title", "points", "kind", "description"),
     LAYER: tuple(k for k in _GRADED_KEYS if k != "student") + ("forward", "backward"),
     LOSS: _GRADED_KEYS,
+    OBJECT: tuple(k for k in _GRADED_KEYS if k != "wrt") + ("protocol",),
 }
 INPUT_KEYS = ("shape", "domain")
 TOLERANCE_KEYS = ("rtol", "atol")
@@ -154,7 +156,10 @@ class SheetReader(FieldReader):
                            *(e.names for _, e in let), *(e.names for e in where),
                            *(e.names for _, e in layer.get("outputs", ())))
         check_readable(self, data, sizes, inputs, used)
-        if kind == LAYER:
+        if kind == OBJECT:
+            layer.update(read_protocol(self, data, inputs, let, constants, function))
+            wrt, multi = layer.pop("wrt"), True
+        elif kind == LAYER:
             wrt, multi = read_gradients(self, data, tuple(i.name for i in inputs
                                                           if not i.is_data),
                                         {i.name for i in inputs if i.is_data}), True

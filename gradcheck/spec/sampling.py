@@ -24,7 +24,7 @@ import numpy as np
 
 from gradcheck import engine, numeric
 from gradcheck.errors import EvaluationError, ExpressionError, SpecError
-from gradcheck.results import LAYER, LOSS, NODE
+from gradcheck.results import LAYER, LOSS, NODE, OBJECT
 from gradcheck.spec import layer
 from gradcheck.spec.bounds import check_drawn, check_jacobian
 from gradcheck.spec.model import Exercise, InputSpec
@@ -124,7 +124,7 @@ def _make_point(exercise: Exercise, rng: np.random.Generator, fixed: dict[str, n
                 return None, f"the constraint {constraint.text!r} does not hold"
         if exercise.kind == NODE:
             point, value = _node_point(exercise, rng, values)
-        elif exercise.kind == LAYER:
+        elif layer.style(exercise) == LAYER:
             point, value = _layer_point(exercise, rng, values)
         else:
             point, value = _derivative_point(exercise, values)
@@ -238,9 +238,9 @@ def reference_answers(exercise: Exercise, inputs: Mapping[str, np.ndarray],
     """The function's value and the answers the student must give at ``inputs``: one
     derivative per ``wrt`` input, or for a node the forward value and the gradient of
     ⟨grad_output, f⟩ with respect to every input."""
-    if exercise.kind == LAYER:
+    if layer.style(exercise) == LAYER:
         return layer.layer_reference(exercise, inputs, grad_output)
-    if exercise.kind == LOSS:
+    if layer.style(exercise) == LOSS:
         return layer.loss_reference(exercise, inputs)
     if exercise.kind == NODE:
         value, grads = engine.vjp(exercise.build, inputs, list(exercise.differentiable),
@@ -256,7 +256,7 @@ def answer_function(exercise: Exercise, point: TestPoint, k: int
                     ) -> tuple[str, Callable[[np.ndarray], np.ndarray]] | None:
     """Answer ``k`` of ``point`` is the derivative of ``f`` with respect to input ``name``:
     ``(name, f)`` (None for a node's forward value, which is no derivative)."""
-    if exercise.kind in (LAYER, LOSS):
+    if layer.style(exercise) in (LAYER, LOSS):
         return layer.answer_of(exercise, point, k)
     if exercise.kind == NODE:
         if k == 0:
@@ -279,6 +279,9 @@ def _derivative_point(exercise: Exercise, values: dict[str, np.ndarray]
     labels = tuple(f"d/d{name}" for name in exercise.wrt)
     if exercise.kind == LOSS:
         labels = ("loss", *labels)
+    elif exercise.kind == OBJECT:
+        labels = (f"result.{exercise.protocol['value']}",
+                  *(f"{n}.{exercise.protocol['grad']}" for n in exercise.wrt))
     return TestPoint(values, answers, labels), value
 
 
@@ -288,8 +291,9 @@ def _layer_point(exercise: Exercise, rng: np.random.Generator,
     grad_output = np.concatenate([rng.standard_normal(o.size) for o in outs])
     value, answers = reference_answers(exercise, values, grad_output)
     names = exercise.output_names
-    labels = tuple(f"forward: {n}" for n in names) + tuple(f"backward: d{n}"
-                                                           for n in exercise.wrt)
+    weights = exercise.protocol.get("weights", {})
+    labels = tuple(f"forward: {n}" for n in names) + tuple(
+        f"attribute {weights[n]}" if n in weights else f"backward: d{n}" for n in exercise.wrt)
     return TestPoint(values, answers, labels, grad_output=grad_output), value
 
 

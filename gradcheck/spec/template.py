@@ -13,7 +13,7 @@ import textwrap
 from pathlib import Path
 
 from gradcheck.errors import UsageError
-from gradcheck.results import LAYER, LOSS, NODE
+from gradcheck.results import LAYER, LOSS, NODE, OBJECT
 from gradcheck.spec.model import Exercise, InputSpec, Sheet
 
 
@@ -53,6 +53,8 @@ def _block(exercise: Exercise) -> str:
         return _node_block(exercise)
     if exercise.kind == LAYER:
         return _layer_block(exercise)
+    if exercise.kind == OBJECT:
+        return _object_block(exercise)
     params = ", ".join((*exercise.input_names, *exercise.params))
     wrt = ", ".join(exercise.wrt)
     lines = _heading(exercise) + ["Args:", *_args(exercise), "", "Returns:",
@@ -108,6 +110,38 @@ def _layer_block(exercise: Exercise) -> str:
             f"    raise NotImplementedError\n")
 
 
+def _object_block(exercise: Exercise) -> str:
+    protocol = exercise.protocol
+    weights = protocol.get("weights")
+    if weights is None:
+        value, grad, backward = (protocol[k] for k in ("value", "grad", "backward"))
+        used = {step[0] for step in protocol["program"]}
+        needed = [symbol for op, symbol in _VALUE_OPS if op in used]
+        doc = _heading(exercise) + textwrap.wrap(
+            f"A scalar that records how it was computed: {exercise.student}(x) holds x in "
+            f".{value} and its gradient in .{grad} (0 until {backward}() is called). "
+            f"Needed here: {', '.join(needed)} (with a number on either side of an "
+            f"operator); result.{backward}() fills .{grad} of every {exercise.student} the "
+            f"result depends on. Graded: {exercise.function.text}", width=88)
+        return (f"\nclass {exercise.student}:\n{_indent(_quote(doc), 4)}\n\n"
+                f"    def __init__(self, {value}):\n        raise NotImplementedError\n\n"
+                f"    def {backward}(self):\n        raise NotImplementedError\n")
+    called = [n for n in exercise.input_names if n not in weights]
+    doc = _heading(exercise) + textwrap.wrap(
+        f"Holds its weights ({', '.join(weights)}); forward returns "
+        f"{exercise.function.text}; backward(dout) returns the gradient of "
+        + (called[0] if len(called) == 1 else "(" + ", ".join(called) + ")")
+        + " and stores " + ", ".join(f"the gradient of {n} in self.{a}"
+                                     for n, a in weights.items()) + ".", width=88) + [
+        "", "Args:", *_args(exercise)]
+    init = ", ".join(["self", *weights, *exercise.params])
+    return (f"\nclass {exercise.student}:\n{_indent(_quote(doc), 4)}\n\n"
+            f"    def __init__({init}):\n        raise NotImplementedError\n\n"
+            f"    def forward({', '.join(['self', *called])}):\n"
+            f"        raise NotImplementedError\n\n"
+            f"    def backward(self, dout):\n        raise NotImplementedError\n")
+
+
 def _heading(exercise: Exercise) -> list[str]:
     lines = [f"Exercise {exercise.id} ({_points(exercise.points)}): {exercise.title}", ""]
     if exercise.description:
@@ -140,6 +174,9 @@ def _describe(spec: InputSpec, exercise: Exercise) -> str:
     return text
 
 
+_VALUE_OPS = (("add", "+"), ("sub", "-"), ("mul", "*"), ("truediv", "/"),
+              ("pow", "** (a number)"), ("neg", "unary -"), ("tanh", "tanh()"),
+              ("relu", "relu()"), ("exp", "exp()"), ("log", "log()"), ("sigmoid", "sigmoid()"))
 _DATA_WORDS = {"int": ("an int", "an integer array"), "bool": ("a bool", "a boolean array"),
                "mask": ("a 0/1 float", "a 0/1 float array (a mask)")}
 

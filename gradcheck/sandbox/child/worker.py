@@ -14,7 +14,8 @@ The zygote imports numpy, becomes a child subreaper and serves requests on the c
 FD: ``spawn`` forks a worker (its socket and output file arrive as SCM_RIGHTS fds), ``reap``
 kills a worker's process group and returns its wait status, ``quit``. Orphans reparented to
 the zygote are killed at once. A worker confines itself (``guard``, ``landlock``), says hello,
-then answers ``load``, ``call``, ``node``, ``layer``, ``ping`` and ``quit`` (``load``, ``imports``).
+then answers ``load``, ``call``, ``node``, ``layer``, ``value``, ``module``, ``ping`` and
+``quit`` (``load``, ``imports``).
 
 Messages both ways are the frames of ``protocol.py`` (JSON header + ``.npy`` arrays, never
 pickle). The helper modules next to this file load as a package that exists only while they
@@ -40,7 +41,7 @@ LAYERS_KEPT = 2          # Landlock reading layers the zygote keeps built (one p
 
 
 # The helper modules next to this file, loaded by main() (see _load_helpers).
-protocol = guard = landlock = processes = imports = load = values = layer = None
+protocol = guard = landlock = processes = imports = load = values = layer = objects = None
 HELPERS = "_gradcheck_worker"   # the name of their package while they load
 
 
@@ -320,6 +321,10 @@ class Worker:
                                               _params(header), header.get("grads"))
         elif op == "layer" and self.submission and arrays:
             reply, out = layer.run(self.submission, header, arrays)
+        elif op == "value" and self.submission:
+            reply, out = objects.run_value(self.submission, header, arrays)
+        elif op == "module" and self.submission and arrays:
+            reply, out = objects.run_module(self.submission, header, arrays)
         elif op == "ping":
             reply = {"status": "ok"}
         else:
@@ -361,7 +366,7 @@ def main(argv: list[str]) -> int:
     here = os.path.dirname(os.path.abspath(__file__))
     sys.path[:] = [p for p in sys.path if p and os.path.abspath(p) != here]
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    global protocol, guard, landlock, processes, imports, load, values, layer
+    global protocol, guard, landlock, processes, imports, load, values, layer, objects
     guard, landlock, processes = _load_helpers("guard", "landlock", "processes")
     grader = os.getppid()
     keeper_pid = 0
@@ -374,8 +379,8 @@ def main(argv: list[str]) -> int:
         keeper_pid = os.getppid()
     import numpy as np
 
-    protocol, imports, load, values, layer = _load_helpers("protocol", "imports", "load",
-                                                           "values", "layer")
+    protocol, imports, load, values, layer, objects = _load_helpers(
+        "protocol", "imports", "load", "values", "layer", "objects")
     guard.become_subreaper()
     for name in ("ast", "inspect", "linecache", "traceback", "faulthandler", "numpy.linalg"):
         importlib.import_module(name)   # imported once here, shared by every forked worker
