@@ -13,6 +13,12 @@ __version__ = "0.1.0"
 __all__ = ["__version__", "check", "check_vjp", "CheckResult"]
 
 
+def load_ipython_extension(ipython) -> None:
+    """``%load_ext gradcheck`` in IPython or Jupyter: the ``%gradcheck`` line magic of
+    ``gradcheck.notebook``, which IPython loads by name (nothing here imports it)."""
+    ipython.extension_manager.load_extension("gradcheck.notebook")
+
+
 def __getattr__(name: str):
     # Imported lazily so that `gradcheck --help` and the worker start fast.
     if name in ("check", "check_vjp"):
