@@ -1,15 +1,22 @@
 """JUnit XML (``--format junit``) for CI systems that show test reports.
 
-One ``<testsuite name=sheet>`` inside ``<testsuites>``; one ``<testcase classname=sheet
-name="<id> <title>">`` per exercise. An exercise that lost points (fail, not implemented)
-has a ``<failure>``, one that crashed or timed out an ``<error>`` (``message`` = diagnosis,
-``type`` = status, text = score and worst test point), a manual exercise is
-``<skipped message="scored by hand (N points)">``. Properties carry score, max_score,
-manual_points, seed, spec_sha256, gradcheck_version and the submission; what the student
-printed goes to ``<system-out>``, a load error and warnings to the suite's ``<system-err>``.
-Attributes follow the Ant/Surefire schema (``time`` in seconds with 3 decimals); the
-location of the student's function is in the failure text, as the schema has no place for it.
-Characters XML 1.0 cannot hold and every other control character (C0, DEL, C1) are removed.
+One ``<testsuite name=sheet>`` as the root (what Maven Surefire writes; every JUnit reader
+takes it); one ``<testcase classname=sheet name="<id> <title>">`` per exercise. An exercise
+that lost points (fail, not implemented) has a ``<failure>``, one that crashed or timed out
+an ``<error>`` (``message`` = diagnosis, ``type`` = status, text = score and worst test
+point), a manual exercise is ``<skipped message="scored by hand (N points)">``. Properties
+carry score, max_score, manual_points, seed, spec_sha256, gradcheck_version and the
+submission, and, when there are any, ``load_error``, ``warnings`` and ``output`` (what the
+submission printed while loading); what it printed during an exercise goes to that
+testcase's ``<system-out>``.
+
+The file is valid against both the Jenkins xUnit plugin's ``junit-10.xsd`` and Maven
+Surefire's ``surefire-test-report.xsd`` (tests validate it against both, checked into
+tests/render/xsd/): only the attributes and children both allow, in Surefire's order
+(``properties`` before the testcases; no ``system-out`` on the suite), ``time`` in seconds
+with 3 decimals. The location of the student's function is in the failure text, as neither
+schema has a place for it. Characters XML 1.0 cannot hold and every other control character
+(C0, DEL, C1) are removed.
 """
 
 from __future__ import annotations
@@ -101,11 +108,10 @@ def to_junit(result: SheetResult) -> str:
     >>> empty = SheetResult(sheet="s", title="", module="s", submission="s.py", score=0.0,
     ...                     max_score=0.0, manual_points=0.0, seed=1, spec_sha256="ab",
     ...                     gradcheck_version="0.1.0", exercises=())
-    >>> ET.fromstring(to_junit(empty).encode()).find("testsuite").get("tests")
+    >>> ET.fromstring(to_junit(empty).encode()).get("tests")
     '0'
     """
-    root = ET.Element("testsuites", name="gradcheck")
-    suite = ET.SubElement(root, "testsuite", name=_output(result.sheet))
+    suite = ET.Element("testsuite", name=_output(result.sheet))
     properties = ET.SubElement(suite, "properties")
     for name, value in (("score", fmt_num(result.score, 6)),
                         ("max_score", fmt_num(result.max_score, 6)),
@@ -113,15 +119,13 @@ def to_junit(result: SheetResult) -> str:
                         ("seed", str(result.seed)),
                         ("spec_sha256", result.spec_sha256),
                         ("gradcheck_version", result.gradcheck_version),
-                        ("submission", result.submission)):
-        ET.SubElement(properties, "property", name=name, value=_output(value))
+                        ("submission", result.submission),
+                        ("load_error", result.load_error or ""),
+                        ("warnings", "\n".join(result.warnings)),
+                        ("output", result.output)):
+        if value or name not in ("load_error", "warnings", "output"):
+            ET.SubElement(properties, "property", name=name, value=_output(value))
     outcomes = [_testcase(suite, result, exercise) for exercise in result.exercises]
-    if result.output:
-        ET.SubElement(suite, "system-out").text = _output(result.output)
-    problems = ([f"The submission did not load:\n{result.load_error}"] if result.load_error
-                else []) + [f"warning: {w}" for w in result.warnings]
-    if problems:
-        ET.SubElement(suite, "system-err").text = _output("\n".join(problems))
     counts = {
         "tests": str(len(outcomes)),
         "failures": str(outcomes.count("failure")),
@@ -129,9 +133,8 @@ def to_junit(result: SheetResult) -> str:
         "skipped": str(outcomes.count("skipped")),
         "time": _seconds(result.duration),
     }
-    for element in (root, suite):
-        for key, value in counts.items():
-            element.set(key, value)
-    ET.indent(root)
+    for key, value in counts.items():
+        suite.set(key, value)
+    ET.indent(suite)
     return ('<?xml version="1.0" encoding="UTF-8"?>\n'
-            + ET.tostring(root, encoding="unicode") + "\n")
+            + ET.tostring(suite, encoding="unicode") + "\n")
