@@ -57,14 +57,21 @@ def _out_sizes(spatial: tuple[int, ...], kernel: tuple[int, ...], stride: tuple[
 def _padded(value: np.ndarray, pad: tuple[int, ...]) -> np.ndarray:
     if not any(pad):
         return value
-    return np.pad(value, [(0, 0), (0, 0)] + [(p, p) for p in pad])
+    spatial = value.shape[2:]
+    out = np.zeros(value.shape[:2] + tuple(n + 2 * p for n, p in zip(spatial, pad, strict=True)))
+    inner = tuple(slice(p, p + n) for n, p in zip(spatial, pad, strict=True))
+    out[(slice(None), slice(None)) + inner] = value
+    return out
 
 
 def _windows(xp: np.ndarray, kernel: tuple[int, ...], stride: tuple[int, ...]) -> np.ndarray:
-    """A read-only view ``(N, C, *out, *kernel)`` of every window of ``xp``."""
-    axes = tuple(range(2, 2 + len(kernel)))
-    view = np.lib.stride_tricks.sliding_window_view(xp, kernel, axis=axes)
-    return view[(slice(None), slice(None)) + tuple(slice(None, None, s) for s in stride)]
+    """A read-only view ``(N, C, *out, *kernel)`` of every window of ``xp`` (no copy)."""
+    spatial, steps = xp.shape[2:], xp.strides[2:]
+    out = tuple((n - k) // s + 1 for n, k, s in zip(spatial, kernel, stride, strict=True))
+    return np.lib.stride_tricks.as_strided(
+        xp, xp.shape[:2] + out + kernel,
+        xp.strides[:2] + tuple(t * s for t, s in zip(steps, stride, strict=True)) + steps,
+        writeable=False)
 
 
 def _scatter(dwin: np.ndarray, shape: tuple[int, ...], kernel: tuple[int, ...],

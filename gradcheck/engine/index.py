@@ -33,6 +33,8 @@ def as_integer(value: Any, what: str) -> int:
     >>> as_integer(np.float64(4.0), "a slice bound")
     4
     """
+    if type(value) is int:
+        return value
     if isinstance(value, Node):
         if value.requires_grad:
             raise EvaluationError(f"{what} cannot depend on a differentiable input")
