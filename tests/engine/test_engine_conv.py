@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 
 from gradcheck import engine
 from gradcheck.errors import EvaluationError
@@ -158,3 +160,25 @@ def test_a_courses_conv_layer_jacobian_is_cheap():
     # linear in w: the Jacobian contracted with w gives the value back
     np.testing.assert_allclose(np.tensordot(jw, w, axes=4), value, rtol=1e-12, atol=1e-12)
     np.testing.assert_allclose(np.tensordot(jx, x, axes=4), value, rtol=1e-12, atol=1e-12)
+
+
+@settings(max_examples=25, deadline=None)
+@given(n=st.integers(1, 2), c=st.integers(1, 2), f=st.integers(1, 2), h=st.integers(1, 6),
+       w=st.integers(1, 6), kh=st.integers(1, 3), kw=st.integers(1, 3),
+       stride=st.integers(1, 3), pad=st.integers(0, 2), seed=st.integers(0, 2**32 - 1))
+def test_random_geometries_match_the_naive_loops(n, c, f, h, w, kh, kw, stride, pad, seed):
+    assume(h + 2 * pad >= kh and w + 2 * pad >= kw)
+    rng = np.random.default_rng(seed)
+    x, k = rng.normal(size=(n, c, h, w)), rng.normal(size=(f, c, kh, kw))
+    value, (jx, jk) = engine.jacobian(lambda x, k: engine.conv2d(x, k, stride=stride, pad=pad),
+                                      {"x": x, "k": k}, ["x", "k"])
+    np.testing.assert_allclose(value, naive_conv2d(x, k, stride, pad), rtol=1e-12, atol=1e-12)
+    # linear in each argument: the Jacobians are exact, and contracting gives the value back
+    np.testing.assert_allclose(np.tensordot(jx, x, axes=4), value, rtol=1e-10, atol=1e-10)
+    np.testing.assert_allclose(np.tensordot(jk, k, axes=4), value, rtol=1e-10, atol=1e-10)
+    assume(h >= kh and w >= kw)
+    pooled = engine.max_pool2d(x, (kh, kw), stride=stride)
+    assert pooled.shape == naive_pool2d(x, (kh, kw), stride, np.max).shape
+    np.testing.assert_array_equal(pooled.value, naive_pool2d(x, (kh, kw), stride, np.max))
+    check_op(lambda x: engine.avg_pool2d(x, (kh, kw), stride=stride),
+             lambda x: naive_pool2d(x, (kh, kw), stride, np.mean), x=x)
