@@ -39,12 +39,14 @@ class Signature:
 
 FUNCTIONS: Mapping[str, Signature] = {
     # one array in, elementwise
-    **{name: Signature(getattr(engine, name)) for name in (
-        "abs", "arctan", "cos", "cosh", "exp", "log", "log1p", "relu", "sigmoid", "sin", "sinh",
-        "sqrt", "square", "tan", "tanh")},
+    **{fn.__name__: Signature(fn) for fn in (
+        engine.abs, engine.arctan, engine.cos, engine.cosh, engine.exp, engine.log, engine.log1p,
+        engine.relu, engine.sigmoid, engine.sin, engine.sinh, engine.sqrt, engine.square,
+        engine.tan, engine.tanh)},
     # reductions
-    **{name: Signature(getattr(engine, name), options=_REDUCTION) for name in (
-        "sum", "mean", "var", "max", "min", "logsumexp", "norm")},
+    **{fn.__name__: Signature(fn, options=_REDUCTION) for fn in (
+        engine.sum, engine.mean, engine.var, engine.max, engine.min, engine.logsumexp,
+        engine.norm)},
     "softmax": Signature(engine.softmax, options={"axis": "axis"}),
     # two arrays, and selection
     "maximum": Signature(engine.maximum, args=("array", "array")),
@@ -65,7 +67,7 @@ FUNCTIONS: Mapping[str, Signature] = {
     # convolution and pooling (N, C, H, W) / (N, C, L)
     "conv1d": Signature(engine.conv1d, args=("array", "array"), options=_CONV),
     "conv2d": Signature(engine.conv2d, args=("array", "array"), options=_CONV),
-    **{name: Signature(getattr(engine, name), args=("array", "integers"), options=_WINDOW)
-       for name in ("max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d")},
+    **{fn.__name__: Signature(fn, args=("array", "integers"), options=_WINDOW)
+       for fn in (engine.max_pool1d, engine.max_pool2d, engine.avg_pool1d, engine.avg_pool2d)},
 }
 ALLOWED_FUNCTIONS: tuple[str, ...] = tuple(sorted(FUNCTIONS))
