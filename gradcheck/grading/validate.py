@@ -31,6 +31,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from gradcheck import compare
 from gradcheck.errors import SpecError
 from gradcheck.grading import grader
@@ -44,6 +46,7 @@ ERROR, WARNING = "error", "warning"
 PROBES = 6                    # extra random points per exercise that tell whether a mutant
 PROBE_SEED_OFFSET = 7919      # differs from the truth; drawn with seed + this offset
 MAX_UNUSABLE_SHARE = 0.1      # more unusable random draws than this share fail validation
+MUTANT_BUDGET = 60.0          # seconds for the mutants of a whole sheet; the rest are skipped
 CAUGHT, EQUIVALENT, MISSED = "caught", "equivalent", "missed"
 
 
@@ -185,11 +188,13 @@ def find_solution(sheet: Sheet, folder: Path = Path(".")) -> Path | None:
 # --- the self-test -------------------------------------------------------------------------
 
 def validate(sheet: Sheet, *, solution: Path | None, seed: int | None = None,
-             sandbox: Sandbox | None = None, searched: list[Path] | None = None
-             ) -> ValidationReport:
+             sandbox: Sandbox | None = None, searched: list[Path] | None = None,
+             budget: float = MUTANT_BUDGET) -> ValidationReport:
     """Validate ``sheet``: test points, the reference ``solution`` (None: a failure, naming
     the ``searched`` places), and the mutants. Never raises for a bad spec or solution: every
     problem is a finding in the report. ``sandbox`` (optional) grades the solution.
+    The mutants of the whole sheet get ``budget`` seconds; those not tried by then (a spec
+    too large to probe fully) are named in a warning, never counted as missed.
 
     >>> from gradcheck.spec import load_sheet
     >>> sheet = load_sheet("d2l-calculus")
@@ -214,6 +219,7 @@ def validate(sheet: Sheet, *, solution: Path | None, seed: int | None = None,
             sheet_findings.append(Finding(ERROR, None, "solution", f"the reference solution "
                                           f"{solution} did not load: {load_error}"))
     exercises = []
+    deadline = time.monotonic() + budget
     for exercise in sheet.automatic:
         sample = sampled[exercise.id]
         findings = list(sample.findings)
@@ -231,7 +237,9 @@ def validate(sheet: Sheet, *, solution: Path | None, seed: int | None = None,
                 findings.append(Finding(WARNING, exercise.id, "mutants", (
                     "no extra random points could be drawn to probe the mutants, so a "
                     "mutant equal to the truth at the test points counts as equivalent")))
-            mutants = _run_mutants(exercise, sample.points, probes)
+            mutants, skipped = _run_mutants(exercise, sample.points, probes, deadline)
+            if skipped:
+                findings.append(_skipped(exercise, skipped, budget, sample.points))
             missed = [m.name for m in mutants if m.verdict == MISSED]
             if missed:
                 findings.append(_missed(exercise, missed))
@@ -305,13 +313,20 @@ def _probes(exercise: Exercise, seed: int) -> tuple[TestPoint, ...]:
 
 
 def _run_mutants(exercise: Exercise, points: tuple[TestPoint, ...],
-                 probes: tuple[TestPoint, ...]) -> tuple[MutantResult, ...]:
-    results = []
+                 probes: tuple[TestPoint, ...], deadline: float = float("inf")
+                 ) -> tuple[tuple[MutantResult, ...], list[str]]:
+    """The mutants' results, and the names of those not decided before ``deadline``."""
+    results, skipped = [], []
     quotients: dict = {}
     for mutant in mutants_for(exercise):
         caught = applies = 0
         differs = False
+        if time.monotonic() > deadline:
+            skipped.append(mutant.name)
+            continue
         for point in points:
+            if time.monotonic() > deadline:
+                break   # once caught, caught; otherwise undecided
             answer = mutant.answer(exercise, point)
             if answer is None:
                 continue
@@ -319,6 +334,9 @@ def _run_mutants(exercise: Exercise, points: tuple[TestPoint, ...],
             verdict = grader.judge(exercise, point, answer, quotients=quotients)
             caught += verdict.status != PASS
             differs = differs or verdict.status != PASS  # a passing verdict: no difference
+        if time.monotonic() > deadline and not caught:
+            skipped.append(mutant.name)   # undecided: neither caught nor missed
+            continue
         for point in probes:
             if differs:
                 break
@@ -326,7 +344,16 @@ def _run_mutants(exercise: Exercise, points: tuple[TestPoint, ...],
             differs = answer is not None and _differs(exercise, point, answer)
         if applies or differs:  # a mistake no test point can show is missed too
             results.append(MutantResult(mutant.name, caught, applies, differs))
-    return tuple(results)
+    return tuple(results), skipped
+
+
+def _skipped(exercise: Exercise, names: list[str], budget: float,
+             points: tuple[TestPoint, ...]) -> Finding:
+    entries = max((int(np.size(v)) for p in points for v in p.inputs.values()), default=0)
+    return Finding(WARNING, exercise.id, "mutants", (
+        f"not tried within validate's time budget ({budget:g} s for the mutants of the "
+        f"sheet): {', '.join(names)}; the spec is too large to probe fully (inputs of up to "
+        f"{entries} entries), so the test points may not catch these mistakes"))
 
 
 def _differs(exercise: Exercise, point: TestPoint, answer: tuple) -> bool:
