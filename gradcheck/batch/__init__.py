@@ -343,12 +343,15 @@ def summarize(sheet: Sheet, rows: Sequence[Row], *, graded_now: int = 0, elapsed
 
 
 def _write_feedback(folder: Path, rows: Sequence[Row]) -> tuple[Path, ...]:
-    """``<folder>/<id>.md`` for every student with a result (written atomically)."""
+    """``<folder>/<id>.md`` for every student with a result (written atomically); the id
+    made a safe file name (:func:`gradcheck.render.csv.safe_filename`)."""
     from gradcheck.render.batch import missing_feedback, unrendered_feedback
+    from gradcheck.render.csv import safe_filename
     from gradcheck.render.markdown import to_markdown
 
     folder.mkdir(parents=True, exist_ok=True)
     written = []
+    taken: set[str] = set()
     for row in rows:
         if row.result is None:
             continue
@@ -361,7 +364,8 @@ def _write_feedback(folder: Path, rows: Sequence[Row]) -> tuple[Path, ...]:
                 text = to_markdown(row.result)   # a result saved in the journal (complete)
             except Exception as exc:  # noqa: BLE001 - one result's feedback, not the batch
                 text = unrendered_feedback(row.result, exc)
-        written.append(write_atomically(folder / f"{row.id}.md", text))
+        name = safe_filename(row.id, taken)
+        written.append(write_atomically(folder / f"{name}.md", text))
     return tuple(written)
 
 

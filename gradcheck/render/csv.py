@@ -12,14 +12,16 @@ submission: a row of zeros) and ``not graded`` (the grader could not grade it: a
 result, whose score cells stay empty so that no LMS imports a zero).
 
 Text cells that a spreadsheet would run as a formula (starting with ``=``, ``+``, ``-``,
-``@``, tab or carriage return) get a leading apostrophe.
+``@``, tab or carriage return) get a leading apostrophe. A cell holding a carriage return,
+a line feed, a comma, a semicolon or a double quote is quoted (:func:`csv_text`), so neither
+a ``,`` nor a ``;`` spreadsheet (the German locale's) splits it. Feedback files are named
+with :func:`safe_filename`.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 import os
+import re
 import stat
 import tempfile
 from collections.abc import Mapping, Sequence
@@ -34,6 +36,56 @@ MISSING, NOT_GRADED = "missing", "not graded"
 
 def _safe(text: str) -> str:
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+_NEEDS_QUOTES = re.compile('[\r\n,;"]')
+
+
+def csv_field(text: str) -> str:
+    """One CSV field: quoted (quotes doubled) when it holds CR, LF, ``,``, ``;`` or ``"``.
+
+    >>> csv_field("alice"), csv_field("x;=1+1"), csv_field('a"b\\rc')
+    ('alice', '"x;=1+1"', '"a""b\\rc"')
+    """
+    return f'"{text.replace(chr(34), chr(34) * 2)}"' if _NEEDS_QUOTES.search(text) else text
+
+
+def csv_text(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    """CSV text (``\\n`` line ends), every field through :func:`csv_field`.
+
+    >>> csv_text(["id", "score"], [["a,b", "1.5"]])
+    'id,score\\n"a,b",1.5\\n'
+    """
+    return "".join(",".join(csv_field(cell) for cell in row) + "\n"
+                   for row in [list(header), *map(list, rows)])
+
+
+_WINDOWS_BAD = re.compile(r'[<>:"/\\|?*\x00-\x1f\x7f-\x9f]')
+_RESERVED = re.compile(r"(?i)(?:con|prn|aux|nul|com[0-9\u00b9\u00b2\u00b3]|"
+                       r"lpt[0-9\u00b9\u00b2\u00b3])(?:\..*)?")
+
+
+def safe_filename(name: str, taken: set[str] | None = None) -> str:
+    """A file name for ``name`` that Windows, macOS and Linux all accept: characters Windows
+    refuses (``<>:"/\\|?*``, control characters) become ``_``, trailing dots and spaces go,
+    reserved device names (``CON``, ``NUL``, ``COM1`` ...) and names starting with ``.``
+    get a ``_`` in front, at most 120 characters. With ``taken`` (lower-cased names in use,
+    updated), a repeated name gets ``-2``, ``-3`` ...
+
+    >>> safe_filename('a|b"c?'), safe_filename("CON"), safe_filename("x. "), safe_filename("..")
+    ('a_b_c_', '_CON', 'x', '_')
+    >>> taken = set(); safe_filename("a|b", taken), safe_filename("a?b", taken)
+    ('a_b', 'a_b-2')
+    """
+    clean = _WINDOWS_BAD.sub("_", name).rstrip(". ")[:120].rstrip(". ") or "_"
+    if _RESERVED.fullmatch(clean) or clean.startswith("."):
+        clean = "_" + clean
+    if taken is not None:
+        base, n = clean, 2
+        while clean.lower() in taken:
+            clean, n = f"{base}-{n}", n + 1
+        taken.add(clean.lower())
+    return clean
 
 
 def _columns(results: Sequence[tuple[str, SheetResult | None]]
@@ -127,13 +179,9 @@ def gradebook_rows(results: Sequence[tuple[str, SheetResult | None]], *,
 def gradebook_csv(results: Sequence[tuple[str, SheetResult | None]], *,
                   id_column: str = "student",
                   statuses: Mapping[str, tuple[str, str]] | None = None) -> str:
-    """The gradebook as CSV text (``\\n`` line ends, minimal quoting)."""
+    """The gradebook as CSV text (:func:`csv_text`)."""
     header, rows = gradebook_rows(results, id_column=id_column, statuses=statuses)
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(header)
-    writer.writerows(rows)
-    return buffer.getvalue()
+    return csv_text(header, rows)
 
 
 def write_gradebook(path: str | os.PathLike[str],

@@ -38,20 +38,57 @@ CELL_CHARS = 160                            # a diagnosis in the table, at most
 _NOTE_RESERVE = 400                         # bytes kept free for the truncation note
 
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]|~$])")
+# What GitHub turns into a link by itself (the autolink extension: a scheme or www., and
+# e-mail addresses); such text is shown as inline code instead. Pipes, backticks and angle
+# brackets end a match, so the code span never breaks a table cell or its fence.
+_LINKLIKE = re.compile(r"(?i)(?:\b[a-z][a-z0-9+.-]*:/*|\bwww\.)[^\s<>`|]+"
+                       r"|[^\s<>`|@()\[\]]+@[^\s<>`|@()\[\]]+\.[^\s<>`|@()\[\]]+")
+# Terminal escape sequences (CSI, OSC, two-character ESC sequences, the 8-bit CSI) removed
+# whole, so no "[31m" is left behind, and the characters that reorder or hide text.
+_SEQUENCE = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x9b[0-?]*[ -/]*[@-~]"
+                       r"|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[ -/]*[0-~]")
+_BIDI = re.compile("[\u061c\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]")
+
+
+def plain_text(text: str) -> str:
+    """``text`` without terminal escape sequences (whole), bidirectional and invisible
+    formatting characters, and other control characters (:func:`printable`).
+
+    >>> plain_text("\\x1b[31mred\\x1b[0m \\u202eevil\\x1b]8;;http://x\\x07link")
+    'red evillink'
+    """
+    return printable(_BIDI.sub("", _SEQUENCE.sub("", text)))
+
+
+def _one_line(text: str, limit: int = 120) -> str:
+    return one_line(plain_text(text), limit)
+
+
+def _escape(text: str) -> str:
+    return html.escape(_MD_SPECIAL.sub(r"\\\1", text), quote=False)
 
 
 def md_escape(text: str) -> str:
-    """Inline text that Markdown shows literally: emphasis, links, pipes and HTML escaped.
+    """Inline text that Markdown shows literally: emphasis, links, pipes and HTML escaped,
+    what GitHub would autolink (URLs, ``www.``, e-mail addresses) shown as code.
 
     >>> md_escape("a|b <script> *x*")
     'a\\\\|b &lt;script&gt; \\\\*x\\\\*'
+    >>> md_escape("see https://evil.example/x or me@evil.example")
+    'see `https://evil.example/x` or `me@evil.example`'
     """
-    return html.escape(_MD_SPECIAL.sub(r"\\\1", printable(text)), quote=False)
+    plain = plain_text(text)
+    parts, start = [], 0
+    for match in _LINKLIKE.finditer(plain):
+        parts += [_escape(plain[start:match.start()]), f"`{match.group()}`"]
+        start = match.end()
+    parts.append(_escape(plain[start:]))
+    return "".join(parts)
 
 
 def md_cell(text: str, limit: int = CELL_CHARS) -> str:
     """One table cell: the first line of ``text``, shortened and escaped."""
-    return md_escape(one_line(text, limit))
+    return md_escape(_one_line(text, limit))
 
 
 def code_span(text: str) -> str:
@@ -60,7 +97,7 @@ def code_span(text: str) -> str:
     >>> code_span("a`b")
     '``a`b``'
     """
-    text = one_line(text, limit=400)
+    text = _one_line(text, limit=400)
     run = max((len(m) for m in re.findall(r"`+", text)), default=0)
     fence = "`" * (run + 1)
     pad = " " if text.startswith("`") or text.endswith("`") else ""
@@ -75,7 +112,7 @@ def code_block(text: str, info: str = "text") -> str:
     ````x
     `````
     """
-    text = printable(text).rstrip("\n")
+    text = plain_text(text).rstrip("\n")
     run = max((len(m) for m in re.findall(r"`+", text)), default=0)
     fence = "`" * max(3, run + 1)
     return f"{fence}{info}\n{text}\n{fence}"
@@ -83,14 +120,20 @@ def code_block(text: str, info: str = "text") -> str:
 
 def _summary(text: str) -> str:
     # <summary> sits in an HTML block, where Markdown escapes do not apply.
-    return html.escape(one_line(text, 300), quote=False)
+    # Link-like text goes into <code> there too.
+    plain, parts, start = _one_line(text, 300), [], 0
+    for match in _LINKLIKE.finditer(plain):
+        parts += [html.escape(plain[start:match.start()], quote=False),
+                  f"<code>{html.escape(match.group(), quote=False)}</code>"]
+        start = match.end()
+    return "".join(parts) + html.escape(plain[start:], quote=False)
 
 
 def _header(result: SheetResult) -> str:
     lines = [f"# {md_escape(result.sheet)}: {fmt_num(result.score)} / "
              f"{fmt_num(result.max_score)} points", ""]
     if result.title:
-        lines += [f"**{md_escape(one_line(result.title, 300))}**  "]
+        lines += [f"**{md_escape(_one_line(result.title, 300))}**  "]
     lines += [f"submission {code_span(result.submission)} \u00b7 seed {result.seed} "
               f"\u00b7 gradcheck {md_escape(result.gradcheck_version)} "
               f"\u00b7 spec {code_span(result.spec_sha256[:12])}"]
@@ -103,7 +146,7 @@ def _problems(result: SheetResult) -> str:
         parts.append("> \u26a0\ufe0f **The submission did not load**, so every exercise "
                      "scores 0 until it does:\n\n" + code_block(result.load_error))
     if result.warnings:
-        parts.append("**Warnings**\n\n" + "\n".join(f"- {md_escape(one_line(w, 500))}"
+        parts.append("**Warnings**\n\n" + "\n".join(f"- {md_escape(_one_line(w, 500))}"
                                                     for w in result.warnings))
     return "\n\n".join(parts)
 
@@ -123,7 +166,7 @@ def _manual(result: SheetResult) -> str:
     if not manual:
         return ""
     lines = ["### Scored by a TA", ""]
-    lines += [f"- **{md_escape(e.id)}** {md_escape(one_line(e.title, 200))} "
+    lines += [f"- **{md_escape(e.id)}** {md_escape(_one_line(e.title, 200))} "
               f"({fmt_num(e.points)} points)" for e in manual]
     return "\n".join(lines)
 
@@ -172,7 +215,7 @@ def _output_chunks(result: SheetResult) -> list[tuple[str, str]]:
 
 def _output_block(title: str, text: str, budget: int) -> str | None:
     """A fenced output block of at most ``budget`` bytes, cutting the text if needed."""
-    text = printable(text).rstrip("\n")
+    text = plain_text(text).rstrip("\n")
     if len(text) > OUTPUT_CHARS:
         text = text[:OUTPUT_CHARS] + f"\n[... {len(text) - OUTPUT_CHARS} characters cut]"
 

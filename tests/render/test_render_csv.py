@@ -71,3 +71,30 @@ def test_write_gradebook_is_atomic(tmp_path, monkeypatch):
 def test_the_documented_example_is_what_the_code_writes():
     doc = (Path(__file__).resolve().parents[2] / "docs" / "output-formats.md").read_text()
     assert f"```\n{EXPECTED}```" in doc
+
+
+# -- quoting: CR, LF, ',', ';' and quotes, for ',' and ';' spreadsheets --------------------
+
+HOSTILE_IDS = ["car\rriage", "line\nfeed", "x;=1+1", 'quo"te', "com,ma", "plain"]
+
+
+@pytest.mark.parametrize("delimiter", [",", ";"])
+def test_hostile_ids_stay_one_field_for_comma_and_semicolon_readers(delimiter):
+    text = gradebook_csv([(i, perfect_sheet()) for i in HOSTILE_IDS])
+    if delimiter == ",":
+        rows = list(csv.reader(io.StringIO(text, newline="")))
+        assert sorted(r[0] for r in rows[1:]) == sorted(HOSTILE_IDS)
+        assert {len(r) for r in rows} == {len(rows[0])}
+    # a ';' spreadsheet reads the ',' file's lines as one cell each, unless a field is
+    # quoted: quoted fields keep their ';' (no "=1+1" cell can appear)
+    cells = [c for r in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+             for c in r]
+    assert not any(c.startswith(("=", "+", "@")) for c in cells)
+    # every field holding CR, LF, ',', ';' or '"' is quoted
+    for hostile in HOSTILE_IDS[:-1]:
+        assert '"' + hostile.replace('"', '""') + '"' in text
+
+
+def test_formula_prefixes_are_escaped_inside_quotes_too():
+    text = gradebook_csv([("=cmd|' /C calc'!A0;x", perfect_sheet())])
+    assert "\"'=cmd|' /C calc'!A0;x\"" in text

@@ -138,3 +138,22 @@ def test_a_multi_line_diagnosis_is_shown_once_in_the_details():
     text = to_markdown(sheet)
     details = text[text.index("<details>"):]
     assert details.count("second line in d_1c") == 1, details
+
+
+def test_student_text_cannot_become_a_link_or_leave_escape_remnants():
+    import dataclasses
+    import re as _re
+
+    sheet = full_sheet()
+    hostile = ("see https://evil.example/x?a=1 and www.evil.example or me@evil.example "
+               "\x1b[31mred\x1b[0m \u202eevil\u202c \x1b]8;;http://osc.example\x07click")
+    odd = dataclasses.replace(sheet.exercises[1], message=hostile, output=hostile)
+    text = to_markdown(dataclasses.replace(sheet, exercises=(odd, *sheet.exercises[2:]),
+                                           warnings=(hostile,)))
+    assert "[31m" not in text and "[0m" not in text and "\u202e" not in text
+    assert "\x1b" not in text and "osc.example" not in text
+    # outside code (spans and fences) no URL, www. or address is left for GitHub to link
+    outside = _re.sub(r"(`+)[^`].*?\1|```+.*?```+|<code>.*?</code>", "", text, flags=_re.S)
+    for link in ("https://evil", "www.evil", "me@evil"):
+        assert link not in outside
+    assert "`https://evil.example/x?a=1`" in text
