@@ -34,7 +34,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from gradcheck.batch.discover import Submission, discover
+from gradcheck.batch.discover import Submission, discover, nobody_submitted
 from gradcheck.batch.journal import Journal, file_sha256, journal_path
 from gradcheck.batch.pool import WATCHDOG_SLACK, GraderPool, Task
 from gradcheck.errors import SandboxError, UsageError
@@ -157,6 +157,8 @@ def run_batch(sheet: Sheet, spec: str | os.PathLike[str], submissions: str | os.
         raise UsageError(f"no submissions in {submissions}: expected a folder per student "
                          f"(holding {sheet.module}.py or {sheet.module}.ipynb) or .py/.ipynb "
                          "files named after the students")
+    if all(s.missing for s in found.submissions):
+        raise UsageError(nobody_submitted(sheet.module, found.submissions))
     try:
         mode = pick_mode()
     except SandboxError as exc:
@@ -174,8 +176,7 @@ def run_batch(sheet: Sheet, spec: str | os.PathLike[str], submissions: str | os.
             ordered = tuple(rows[s.id] for s in found.submissions)
             # Written while the grading processes shut down.
             write_gradebook(output, [(r.id, r.result) for r in ordered], id_column=id_column,
-                            statuses={r.id: (r.status, r.note) for r in ordered
-                                      if r.status in (MISSING, NOT_GRADED)})
+                            statuses=_statuses(ordered, found.submissions))
             written = _write_feedback(feedback, ordered) if feedback is not None else ()
     warnings = list(found.warnings)
     if journal.seed_source == "given" and seed == sheet.seed:
@@ -188,6 +189,16 @@ def run_batch(sheet: Sheet, spec: str | os.PathLike[str], submissions: str | os.
     summary = dataclasses.replace(summary, seed=seed, seed_source=journal.seed_source,
                                   mode=mode)
     return BatchReport(ordered, summary, output, journal_file, written)
+
+
+def _statuses(rows: Sequence[Row], submissions: Sequence[Submission]
+              ) -> dict[str, tuple[str, str]]:
+    """The gradebook's status and note where the result alone does not give them: missing
+    and not graded rows, and graded ones where discovery passed other files over."""
+    chosen = {s.id: s.note for s in submissions if s.note and not s.missing}
+    return {r.id: (r.status, r.note) if r.status in (MISSING, NOT_GRADED) else
+            (r.status, "; ".join(n for n in (chosen[r.id], r.note) if n))
+            for r in rows if r.status in (MISSING, NOT_GRADED) or r.id in chosen}
 
 
 def public_seed_warning(sheet: Sheet) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import sys
 
@@ -75,7 +76,7 @@ def grade(sheet, submission, fmt, output, seed, timeout, min_score, github, verb
     # Start the sandbox first: its zygote imports numpy in the background while the grading
     # modules import, the spec loads and the test points are drawn.
     with Sandbox() as sandbox:
-        from gradcheck.grading import grader
+        from gradcheck.grading import choice, grader
 
         spec = load_spec(sheet)
         try:
@@ -84,6 +85,10 @@ def grade(sheet, submission, fmt, output, seed, timeout, min_score, github, verb
             # slip it a cache file.
             prepared = grader.prepare(spec, seed, cache=not github)
             result = grader.grade(prepared, path, timeout=timeout, sandbox=sandbox)
+            if submission is None:   # say which file was graded when another was found
+                note = choice.locate(spec.module)[1]
+                if note:
+                    result = dataclasses.replace(result, warnings=(note, *result.warnings))
             warning = sandbox.warning
         except GradcheckError as exc:
             raise fail(exc) from None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 from pathlib import Path
 
 import click
@@ -43,7 +44,7 @@ def list_sheets():
 def init(sheet, directory, force):
     """Write the student template of SHEET (refuses to overwrite an existing file)."""
     from gradcheck.errors import UsageError
-    from gradcheck.spec.template import write_template
+    from gradcheck.spec.template import sheet_argument, write_template
 
     spec = load_spec(sheet)
     folder = Path(directory)
@@ -52,8 +53,12 @@ def init(sheet, directory, force):
         path = write_template(spec, folder, force=force)
     except UsageError as exc:
         raise fail(exc) from None
-    click.echo(f"wrote {path}: {len(spec.automatic)} exercises to implement; check your work "
-               f"with `gradcheck grade {spec.name}`")
+    command = f"gradcheck grade {sheet_argument(spec)}"
+    if folder.resolve() != Path.cwd():
+        command += f" -s {shlex.quote(str(path))}"
+    count = len(spec.automatic)
+    click.echo(f"wrote {path}: {count} exercise{'' if count == 1 else 's'} to implement; check "
+               f"your work with `{command}`")
 
 
 @click.group()

@@ -24,7 +24,7 @@ import numpy as np
 
 from gradcheck import __version__, compare, numeric
 from gradcheck.errors import SubmissionError
-from gradcheck.grading import layer, objects
+from gradcheck.grading import choice, layer, objects
 from gradcheck.grading.prepared import PreparedSheet, prepare
 from gradcheck.results import (
     ERROR,
@@ -47,6 +47,7 @@ from gradcheck.sandbox.limits import check_timeout
 from gradcheck.spec import Exercise, Sheet
 from gradcheck.spec.layer import style
 from gradcheck.spec.sampling import TestPoint, answer_function, reference_answers
+from gradcheck.spec.template import sheet_argument
 
 DEFAULT_TIMEOUT = 5.0
 SUBMISSION_SUFFIXES = (".py", ".ipynb")
@@ -60,22 +61,22 @@ Ask = Callable[..., Sequence[CallOutcome]]
 
 def find_submission(sheet: Sheet, submission: str | Path | None, folder: Path = Path(".")
                     ) -> Path:
-    """The file to grade: the given path, else ``<module>.py``, else ``<module>.ipynb``."""
+    """The file to grade: the given path, else ``<module>.py`` or ``<module>.ipynb`` (both
+    there: :func:`gradcheck.grading.choice.choose` picks one)."""
     if submission is not None:
         path = Path(submission)
         if not path.is_file():
             raise SubmissionError(f"submission {path} does not exist")
-        if path.suffix not in SUBMISSION_SUFFIXES:
+        if path.suffix.lower() not in SUBMISSION_SUFFIXES:
             raise SubmissionError(f"submission {path} is not a .py file or an .ipynb notebook")
         return path
-    for suffix in SUBMISSION_SUFFIXES:
-        path = folder / f"{sheet.module}{suffix}"
-        if path.is_file():
-            return path
+    path, _ = choice.locate(sheet.module, folder)
+    if path is not None:
+        return path
     raise SubmissionError(
         f"no submission found: expected {sheet.module}.py or {sheet.module}.ipynb in "
-        f"{folder.resolve()} (or pass --submission FILE; `gradcheck init {sheet.name}` writes "
-        "a template)")
+        f"{folder.resolve()} (or pass --submission FILE; `gradcheck init "
+        f"{sheet_argument(sheet, folder)}` writes a template)")
 
 
 def grade(sheet: Sheet | PreparedSheet, submission: Path, *, seed: int | None = None,

@@ -174,7 +174,7 @@ class Sandbox:
         path = Path(path)
         if not path.is_file():
             raise SubmissionError(f"{path}: no such file")
-        if path.suffix not in SUBMISSION_SUFFIXES:
+        if path.suffix.lower() not in SUBMISSION_SUFFIXES:
             raise SubmissionError(f"{path}: a submission must be a .py or .ipynb file")
         forbid = self.forbid if forbid is None else tuple(str(name) for name in forbid)
         session = Session(self, path, module or path.stem, path.read_bytes(), forbid)

@@ -9,6 +9,8 @@ True
 
 from __future__ import annotations
 
+import os
+import shlex
 import textwrap
 from pathlib import Path
 
@@ -17,15 +19,31 @@ from gradcheck.results import LAYER, LOSS, NODE, OBJECT
 from gradcheck.spec.model import Exercise, InputSpec, Sheet
 
 
-def render_template(sheet: Sheet) -> str:
-    """The text of ``<module>.py`` for ``sheet``."""
+def sheet_argument(sheet: Sheet, where: str | os.PathLike[str] = ".") -> str:
+    """How to name ``sheet`` on a command line run in ``where``: a bundled sheet by its name,
+    any other by its spec file's path relative to ``where`` (quoted for the shell).
+
+    >>> from gradcheck.spec import load_sheet
+    >>> sheet_argument(load_sheet("sheet01"))
+    'sheet01'
+    """
+    from gradcheck.spec import BUNDLED
+
+    spec = Path(sheet.path).resolve() if sheet.path else None
+    if spec is None or spec == (BUNDLED / f"{sheet.name}.yaml").resolve():
+        return sheet.name
+    return shlex.quote(os.path.relpath(spec, Path(where).resolve()))
+
+
+def render_template(sheet: Sheet, where: str | os.PathLike[str] = ".") -> str:
+    """The text of ``<module>.py`` for ``sheet``, its grading command run in ``where``."""
     header = [f'"""{sheet.title}', ""]
     if sheet.description:
         header += [sheet.description.strip(), ""]
     header += [
         "Replace each `raise NotImplementedError` with your solution, then check your work with",
         "",
-        f"    gradcheck grade {sheet.name}",
+        f"    gradcheck grade {sheet_argument(sheet, where)}",
         "",
         "Derivatives use the layout f.shape + x.shape: the Jacobian of f: Rⁿ → Rᵐ is m × n,",
         "and the gradient of a scalar function has the shape of its input.",
@@ -44,7 +62,7 @@ def write_template(sheet: Sheet, folder: Path, *, force: bool = False) -> Path:
     if path.exists() and not force:
         raise UsageError(f"{path} already exists; not overwriting it (use --force to replace "
                          "it, or move it away first)")
-    path.write_text(render_template(sheet), encoding="utf-8")
+    path.write_text(render_template(sheet, folder), encoding="utf-8")
     return path
 
 

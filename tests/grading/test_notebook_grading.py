@@ -34,3 +34,18 @@ def test_cell_magics_magics_and_display_cost_no_points(tmp_path):
     assert len(warnings) == 2, warnings
     assert warnings[0].startswith("cell 2: lines ") and "!ls; files = !ls; np.ones?" in warnings[0]
     assert warnings[1] == "cell 3: lines 1, 2 dropped (IPython syntax, not run): %%bash; echo hi"
+
+
+def test_grade_picks_the_notebook_beside_the_untouched_template_and_says_so(tmp_path,
+                                                                         monkeypatch):
+    from gradcheck.spec import load_sheet
+    from gradcheck.spec.template import render_template
+
+    (tmp_path / "sheet01.py").write_text(render_template(load_sheet("sheet01")))
+    _notebook(tmp_path / "sheet01.ipynb", [SOLUTION.read_text()])
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(main, ["grade", "sheet01", "-f", "json"])
+    report = json.loads(result.output)
+    assert report["score"] == 64 and report["submission"].endswith("sheet01.ipynb")
+    assert ("graded sheet01.ipynb; also found sheet01.py (the unchanged template)"
+            in report["warnings"])

@@ -150,7 +150,7 @@ class Submission:
         if self.module.__name__ not in sys.modules:   # never shadow numpy or the stdlib
             sys.modules[self.module.__name__] = self.module
         sys.argv = [self.path]
-        if self.filename.endswith(".ipynb"):
+        if self.filename.lower().endswith(".ipynb"):
             reply = self._load_notebook()
         else:
             reply = self._load_module()
