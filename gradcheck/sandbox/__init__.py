@@ -189,7 +189,8 @@ class Sandbox:
             "op": "spawn", "forbid": list(session.forbid), "read_roots": read_roots(),
             "hidden": [list(item) for item in hidden],
             "limits": {"memory": limits.memory, "file_size": limits.file_size,
-                       "open_files": limits.open_files, "result_size": limits.result_size},
+                       "open_files": limits.open_files, "result_size": limits.result_size,
+                       "processes": limits.processes},
             "nproc": self._process_limit(),
         }
         for attempt in range(2):

@@ -107,6 +107,15 @@ def test_children_in_new_sessions_do_not_survive(tmp_path):
     assert processes_with(marker) == []
 
 
+def test_a_reforking_bomb_costs_only_its_own_exercise(tmp_path):
+    started = time.monotonic()
+    code, report = grade(submission(tmp_path, "refork_bomb.py"))
+    assert lost(report) == {"1c": "fail"} and report["score"] == 62
+    assert time.monotonic() - started < BOUND
+    durations = {e["id"]: e["duration"] for e in report["exercises"] if e["id"] != "1c"}
+    assert max(durations.values()) < 5, durations   # no exercise slowed by leftovers
+
+
 def test_import_time_crash_scores_zero_with_the_reason(tmp_path):
     code, report = grade(submission(tmp_path, "crash_at_import.py"))
     assert code == 1 and report["score"] == 0

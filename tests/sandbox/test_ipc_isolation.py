@@ -127,3 +127,32 @@ def test_a_user_without_privileges_gets_an_ipc_namespace_through_a_user_namespac
     assert first == "True 65534"                       # the uid is mapped: files keep owners
     assert second == "['mq', 'msg', 'sem', 'shm']"     # its own state works inside ...
     assert ipc_channels.find(token) == {}              # ... and is gone with it
+
+
+def test_without_privileges_the_process_limit_is_the_workers_own():
+    """RLIMIT_NPROC set inside the worker's own user namespace counts that worker's processes
+    only: 8 allowed means 7 children, however many processes the user runs elsewhere."""
+    import shutil
+
+    if os.geteuid() != 0 or not shutil.which("setpriv"):
+        pytest.skip("needs root to become another user (setpriv)")
+    run = _run("import guard, os, time\n"
+               "made = guard.own_ipc_namespace() and guard.limit_own_processes(8)\n"
+               "kids = []\n"
+               "for _ in range(20):\n"
+               "    try:\n"
+               "        pid = os.fork()\n"
+               "    except OSError:\n"
+               "        break\n"
+               "    if pid == 0:\n"
+               "        time.sleep(5); os._exit(0)\n"
+               "    kids.append(pid)\n"
+               "for pid in kids:\n"
+               "    os.kill(pid, 9); os.waitpid(pid, 0)\n"
+               "print(made, len(kids))\n",
+               "setpriv", "--reuid=65534", "--regid=65534", "--clear-groups")
+    if "Permission denied" in run.stderr:
+        pytest.skip("the interpreter is not readable by nobody here")
+    if run.stdout.startswith("False"):
+        pytest.skip("this kernel allows no unprivileged user namespaces")
+    assert run.stdout.split() == ["True", "7"], run.stdout + run.stderr

@@ -131,6 +131,16 @@ def test_fork_bomb_is_bounded(sandbox):
         assert_good(session)
 
 
+def test_a_reforking_bomb_at_import_does_not_outlive_the_load(sandbox):
+    with opened(sandbox, "refork_bomb") as session:
+        assert session.load.ok, session.load
+        for _ in range(3):
+            left = session.call("count", [X])
+            assert left.status == "ok" and left.value in (0.0, -1.0), left  # -1: no cgroup
+            outcome = session.call("good", [X])
+            assert outcome.status == "ok" and outcome.duration < 1.0, outcome
+
+
 def test_exits_inside_calls(sandbox):
     with opened(sandbox, "exits") as session:
         soft = session.call("soft_exit", [X])

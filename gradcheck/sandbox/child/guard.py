@@ -216,6 +216,24 @@ def _effective_capabilities() -> int | None:
     return None
 
 
+OWN_USER_NAMESPACE = False   # set by own_ipc_namespace when it made a user namespace
+
+
+def limit_own_processes(processes: int) -> bool:
+    """In a user namespace this process made itself, RLIMIT_NPROC counts only the processes
+    of that namespace (the kernel keeps the count per user namespace, and checks the outer
+    levels against the limits they had): set it to ``processes``, a limit of this worker
+    alone rather than of every process of the user. False where no such namespace exists.
+    """
+    if not OWN_USER_NAMESPACE or resource is None:
+        return False
+    try:
+        resource.setrlimit(resource.RLIMIT_NPROC, (processes, processes))
+    except (OSError, ValueError):
+        return False
+    return True
+
+
 def own_ipc_namespace() -> bool:
     """Give this process an IPC namespace of its own (System V shared memory, message queues,
     semaphores, POSIX message queues): what it creates there is gone when its last process
@@ -237,6 +255,8 @@ def own_ipc_namespace() -> bool:
     uid, gid = os.getuid(), os.getgid()
     if LIBC.unshare(CLONE_NEWUSER | CLONE_NEWIPC) != 0:
         return False
+    global OWN_USER_NAMESPACE
+    OWN_USER_NAMESPACE = True
     for name, text in (("setgroups", "deny"), ("uid_map", f"{uid} {uid} 1"),
                        ("gid_map", f"{gid} {gid} 1")):
         try:

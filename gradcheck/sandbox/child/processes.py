@@ -41,6 +41,26 @@ def children_by_scan() -> list[int]:
     return children
 
 
+def descendants() -> list[int]:
+    """Every process below this one that /proc shows (children, their children, ...)."""
+    found, queue = [], [os.getpid()]
+    while queue and len(found) < 1 << 16:
+        pid = queue.pop()
+        try:
+            tasks = os.listdir(f"/proc/{pid}/task")
+        except OSError:
+            continue
+        for task in tasks:
+            try:
+                with open(f"/proc/{pid}/task/{task}/children") as f:
+                    kids = [int(p) for p in f.read().split()]
+            except OSError:
+                continue
+            found += kids
+            queue += kids
+    return found
+
+
 def has_children() -> bool:
     try:
         os.waitid(os.P_ALL, 0, os.WEXITED | os.WNOHANG | os.WNOWAIT)
@@ -54,12 +74,15 @@ def end_descendants(rounds: int = 50) -> None:
 
     The worker is a subreaper, so descendants whose parents die (double-forked daemons,
     ``setsid`` children) become its children; one cheap ``waitid`` says whether there are any.
-    Children of every thread count (a student's thread may have started them).
+    Children of every thread count (a student's thread may have started them). Each round
+    kills the whole tree at once, grandchildren included, so a bomb whose processes all keep
+    forking cannot refill it faster than it is emptied (a process with SIGKILL pending forks
+    no more).
     """
     for _ in range(rounds):
         if not has_children():
             return
-        found = children() or children_by_scan()
+        found = descendants() or children_by_scan()
         for pid in found:
             try:
                 os.kill(pid, signal.SIGKILL)

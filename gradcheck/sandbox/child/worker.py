@@ -263,6 +263,8 @@ class Worker:
             memory=limits["memory"], file_size=limits["file_size"],
             open_files=limits["open_files"], processes=request.get("nproc"))}
         protections["ipc_namespace"] = guard.own_ipc_namespace()
+        if guard.limit_own_processes(int(limits.get("processes", 64))):
+            protections["rlimits"].append("RLIMIT_NPROC (this worker's own)")
         protections["capabilities_dropped"] = guard.drop_capabilities()
         protections["seccomp"] = guard.install_seccomp(
             self.protected, os.getpid(), shared_ipc=not protections["ipc_namespace"])
