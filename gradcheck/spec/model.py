@@ -102,7 +102,17 @@ class Exercise:
         return self.lines.get(key, self.line)
 
     def size_values(self, shapes: Mapping[str, tuple[int, ...]]) -> dict[str, int]:
-        """The sizes at a point, read back from the inputs' ``shapes`` (and the fixed sizes)."""
+        """The sizes at a point, read back from the inputs' ``shapes`` (and the fixed sizes);
+        remembered per combination of shapes (validate evaluates a point thousands of times)."""
+        key = tuple(shapes.get(spec.name) for spec in self.inputs)
+        cache = self.__dict__.setdefault("_size_cache", {})  # not a field: outside eq and repr
+        if key not in cache:
+            if len(cache) > 1000:
+                cache.clear()
+            cache[key] = self._read_sizes(shapes)
+        return dict(cache[key])
+
+    def _read_sizes(self, shapes: Mapping[str, tuple[int, ...]]) -> dict[str, int]:
         dims = {}
         for spec in self.inputs:
             if isinstance(spec.shape, str):  # a named shape: only if its rank tells the choice
