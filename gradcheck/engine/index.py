@@ -3,8 +3,9 @@ masks held in nodes), ``arange``, ``where``, and the integer arithmetic of sizes
 (``floor_divide``, ``remainder``), which has no derivative.
 
 Index arrays and masks are data (``engine.node.is_data``): they select entries and receive no
-gradient. A float index is accepted only as a single whole number or an array of whole numbers
-(``x[2.0]`` is ``x[2]``): sizes computed with ``*`` and ``/`` are floats.
+gradient. A float index is accepted only as a single whole number (``x[2.0]`` is ``x[2]``): sizes
+computed with ``*`` and ``/`` are floats. Index arrays are integer data; ``//`` and ``%`` of
+integer data by whole numbers stay integers (``arange(N) // 2``).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from gradcheck.engine.node import (
     _make,
     broadcast_shape,
     check_size,
+    is_data,
     unbroadcast,
 )
 from gradcheck.errors import EvaluationError
@@ -59,10 +61,9 @@ def _index_array(node: Node) -> Any:
         return as_integer(node, "an index")
     if value.dtype.kind in "biu":
         return value
-    if np.all(np.isfinite(value)) and np.all(value == np.round(value)):
-        return value.astype(np.int64)  # whole numbers computed in float (arange(N) // 2)
-    raise EvaluationError("an index array must hold integers or booleans (integer data or a "
-                          "comparison), not fractional numbers")
+    raise EvaluationError("an index array must hold integers or booleans (integer data, arange, "
+                          "// or %, a comparison), not floats; a float 0/1 mask selects by "
+                          "multiplying (x * mask), not as an index")
 
 
 def _plain(part: Any) -> Any:
@@ -185,7 +186,14 @@ def _integer_op(a: Operand, b: Operand, symbol: str, fn: Any) -> Node:
         raise EvaluationError(f"{symbol} has no derivative: use it on sizes, integer data and "
                               "numbers, not on differentiable inputs")
     broadcast_shape(symbol, a.shape, b.shape)
-    return _make(fn(a.value, b.value), (a, b), lambda g: (None, None))
+    out = fn(a.value, b.value)
+    if (is_data(a.value) or is_data(b.value)) and _whole(a.value) and _whole(b.value):
+        out = out.astype(np.int64)  # integer arithmetic: arange(N) // 2 still indexes
+    return _make(out, (a, b), lambda g: (None, None))
+
+
+def _whole(value: np.ndarray) -> bool:
+    return is_data(value) or bool(np.all(np.isfinite(value)) and np.all(value == np.round(value)))
 
 
 def floor_divide(a: Operand, b: Operand) -> Node:

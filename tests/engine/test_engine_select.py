@@ -113,6 +113,8 @@ def test_where_sends_the_gradient_to_the_chosen_branch_only():
 
 def test_integer_arithmetic_and_whole_number_indices():
     assert E.floor_divide(E.constant(np.array(7)), 2).value == 3
+    assert E.floor_divide(E.arange(4), 2.0).value.dtype == np.int64  # still an index array
+    assert E.floor_divide(E.arange(4), 2.5).value.dtype == np.float64
     assert E.remainder(7, 3).value == 1
     x = E.variable(np.arange(10.0))
     h = E.constant(2.0)                                  # a size computed as a float
@@ -123,7 +125,8 @@ def test_integer_arithmetic_and_whole_number_indices():
 @pytest.mark.parametrize("build, message", [
     (lambda: E.floor_divide(E.variable(3.0), 2), "no derivative"),
     (lambda: E.variable(A)[E.variable(1.0)], "constant"),
-    (lambda: E.variable(A)[E.constant(np.array([0.5, 1.0]))], "fractional"),
+    (lambda: E.variable(A)[E.constant(np.array([0.5, 1.0]))], "not floats"),
+    (lambda: E.variable(A)[E.constant(np.array([0.0, 1.0]))], "multiplying"),
     (lambda: E.variable(A)[E.constant(1.5)], "whole number"),
     (lambda: E.variable(A)[slice(E.constant(0.5), None)], "slice bound"),
     (lambda: E.variable(A)[E.constant(np.array([7]))], "does not fit"),

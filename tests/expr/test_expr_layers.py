@@ -106,7 +106,7 @@ def test_sizes_may_be_given_as_whole_floats_too():
 
 
 @pytest.mark.parametrize("text, message", [
-    ("x[y]", "fractional"),
+    ("x[y]", "not floats"),
     ("reshape(x, x)", "differentiable"),
     ("reshape(y, y)", "single integer"),
     ("x[0:N]", "differentiable"),
