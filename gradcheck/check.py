@@ -31,6 +31,7 @@ from gradcheck.errors import EvaluationError, UsageError
 from gradcheck.results import CheckResult
 
 MODES = ("auto", "full", "directional")
+UNDECIDED, NOT_DIFFERENTIABLE = "undecided", "not-differentiable"   # results, not a verdict
 DIRECTIONAL_SIZE = 2_000  # "auto": directional above this many entries (full: ~30 f calls each)
 
 
@@ -43,9 +44,11 @@ def check(f: Callable[..., Any], df: Callable[..., Any], *args: Any, wrt: int = 
     too) in layout ``f(*args).shape + args[wrt].shape``. ``args[wrt]`` (a float, list or
     array) is passed as a float64 array (0-d: ``numpy.float64``); the other arguments as
     given (integer index arrays stay integers), each call on fresh copies. An exception in
-    ``df`` is a failing result (code ``"invalid"``); one in ``f`` propagates, and ``f`` not
-    finite or not differentiable at the point (a kink, see :func:`gradcheck.numeric.kink`)
-    raises :class:`~gradcheck.errors.EvaluationError`.
+    ``df`` is a failing result (code ``"invalid"``); one in ``f`` propagates. Where there is
+    nothing to check against, the result says so (``passed`` False): code
+    ``"not-differentiable"`` at a kink (see :func:`gradcheck.numeric.kink`), ``"undecided"``
+    where ``f`` is not finite or no finite difference settles (the diagnosis names the entry
+    and what to try).
 
     ``mode``: ``"full"`` (every entry, by finite differences), ``"directional"`` (``probes``
     seeded random directions) or ``"auto"`` (directional above ``DIRECTIONAL_SIZE`` entries).
@@ -59,17 +62,24 @@ def check(f: Callable[..., Any], df: Callable[..., Any], *args: Any, wrt: int = 
     """
     values, x, label, wrt = _prepare(f, args, wrt, mode, probes)
     g = _partial(f, values, wrt)
-    f0 = _reference_value(g, x)
-    _differentiable(g, x, seed)
-    received, failure = _call_derivative(df, values, label, f0.shape + x.shape)
+    raw, f0 = _reference_value(g, x)
+    shape = f0.shape + x.shape
+    problem = _undecidable(f0, shape, label)
+    if problem is None:
+        problem = _differentiable(g, x, raw, seed, shape, label)
+    if problem is not None:
+        return problem
+    received, failure = _call_derivative(df, values, label, shape)
     if failure is not None:
         return failure
     if _directional(mode, x):
-        return _check_directional(g, x, f0, received, label, rtol, probes, seed)
-    est = _finite(numeric.jacobian(g, x))
+        return _check_directional(g, x, raw, received, label, rtol, probes, seed)
+    est = numeric.jacobian(g, x, value=raw)
+    unsettled = _unsettled(est, x, raw, shape, label, f0.ndim)
+    if unsettled is not None:
+        return unsettled
     return compare(est.value, received, error=est.error, rtol=rtol, label=label,
-                   out_ndim=f0.ndim,
-                   candidates=lambda: numeric.iter_difference_quotients(g, x, f0))
+                   out_ndim=f0.ndim, candidates=numeric.QuotientModel(g, x, raw))
 
 
 def check_vjp(f: Callable[..., Any], vjp: Callable[..., Any], *args: Any, wrt: int = 0,
@@ -93,14 +103,22 @@ def check_vjp(f: Callable[..., Any], vjp: Callable[..., Any], *args: Any, wrt: i
     values, x, label, wrt = _prepare(f, args, wrt, mode, probes)
     label = f"backward of {label}"
     g = _partial(f, values, wrt)
-    f0 = _reference_value(g, x)
-    _differentiable(g, x, seed)
+    raw, f0 = _reference_value(g, x)
+    problem = _undecidable(f0, x.shape, label)
+    if problem is None:
+        problem = _differentiable(g, x, raw, seed, x.shape, label)
+    if problem is not None:
+        return problem
     upstream = numeric.probe_generator(seed + 1).standard_normal((probes,) + f0.shape)
     if _directional(mode, x):
         directions = numeric.random_directions(x.shape, probes, seed)
-        est = _finite(numeric.directional(g, x, directions))
+        est = numeric.directional(g, x, directions)
     else:
-        est = _finite(numeric.jacobian(g, x))
+        est = numeric.jacobian(g, x, value=raw)
+    unsettled = _unsettled(est, x, raw, x.shape, label, None if _directional(mode, x) else
+                           f0.ndim)
+    if unsettled is not None:
+        return unsettled
     results, answers = [], []
     for k, u in enumerate(upstream):
         name = f"{label}, upstream gradient {k + 1} of {probes}"
@@ -196,28 +214,58 @@ def _partial(f: Callable[..., Any], values: list[Any], wrt: int) -> Callable[[An
     return g
 
 
-def _reference_value(g: Callable[[Any], Any], x: np.ndarray) -> np.ndarray:
+def _reference_value(g: Callable[[Any], Any], x: np.ndarray) -> tuple[Any, np.ndarray]:
+    """``f(x)`` as returned (its dtype tells the precision f computes in) and as float64."""
     with np.errstate(all="ignore"):
         out = g(x.copy() if x.ndim else x[()])
     try:
-        f0 = np.asarray(out, dtype=np.float64)
+        return out, np.asarray(out, dtype=np.float64)
     except (TypeError, ValueError) as exc:
         raise EvaluationError(f"f returned {type(out).__name__}, not numbers: {exc}") from exc
-    if not np.all(np.isfinite(f0)):
-        raise EvaluationError("f is not finite at this point; check at a point inside "
-                              "its domain")
-    return f0
 
 
-def _differentiable(g: Callable[[Any], Any], x: np.ndarray, seed: int) -> None:
-    if x.size and numeric.kink(g, x, numeric.random_directions(x.shape, 1, seed)[0]):
-        near = numeric.KINK_STEPS[-1] * max(1.0, float(np.max(np.abs(x))))
-        raise EvaluationError(f"f is not differentiable at this point (or within {near:.0e} "
-                              "of it): its one-sided slopes differ (a kink, like abs and relu "
-                              "at 0), so there is no derivative to check; check at a point "
-                              "where f is smooth")
+def _undecidable(f0: np.ndarray, shape: tuple[int, ...], label: str) -> CheckResult | None:
+    if np.all(np.isfinite(f0)):
+        return None
+    return failure(UNDECIDED, "cannot decide at this point: f is not finite here; check at "
+                   "a point inside its domain", shape, label=label)
 
 
+def _differentiable(g: Callable[[Any], Any], x: np.ndarray, raw: Any, seed: int,
+                    shape: tuple[int, ...], label: str) -> CheckResult | None:
+    direction = numeric.random_directions(x.shape, 1, seed)[0]
+    if not x.size or not numeric.kink(g, x, direction, value=raw):
+        return None
+    near = numeric.KINK_STEPS[-1]
+    return failure(NOT_DIFFERENTIABLE, f"f is not differentiable at this point (or within "
+                   f"{near:.0e} of it, relative to each entry): its one-sided slopes differ "
+                   "by more than their error allows (a kink, like abs and relu at 0), so "
+                   "there is no derivative to check; check at a point where f is smooth",
+                   shape, label=label)
+
+
+def _unsettled(est: numeric.Estimate, x: np.ndarray, raw: Any, shape: tuple[int, ...],
+               label: str, out_ndim: int | None) -> CheckResult | None:
+    """A "cannot decide" result when the finite differences did not settle somewhere."""
+    bad = ~np.isfinite(est.value)
+    if not bad.any():
+        return None
+    precision = getattr(raw, "dtype", None)
+    low = isinstance(precision, np.dtype) and precision.kind == "f" and precision.itemsize < 8
+    hint = "try another point" + (", or compute f in float64 (it returns "
+                                  f"{precision.name})" if low else "")
+    if out_ndim is None:  # directional: the probes, not entries
+        where = "along a random direction"
+    else:
+        entry = tuple(int(i) for i in np.argwhere(bad)[0][out_ndim:])
+        value = float(x[entry]) if x.ndim else float(x)
+        where = (f"for entry {list(entry)} of x (= {value:.6g})" if x.ndim
+                 else f"at x = {value:.6g}")
+    return failure(UNDECIDED, f"cannot decide at this point: the finite differences {where} "
+                   "do not settle at any step down to 1e-15 of its scale, one-sided or "
+                   "complex (f is not smooth there at any scale it resolves: an infinite "
+                   f"slope, a discontinuity, or rounding noise above its change); {hint}",
+                   shape, label=label)
 def _call_derivative(df: Callable[..., Any], values: list[Any], label: str,
                      shape: tuple[int, ...], name: str | None = None
                      ) -> tuple[Any, CheckResult | None]:
@@ -235,17 +283,9 @@ def _directional(mode: str, x: np.ndarray) -> bool:
     return mode == "directional" or (mode == "auto" and x.size > DIRECTIONAL_SIZE)
 
 
-def _finite(est: numeric.Estimate) -> numeric.Estimate:
-    if not np.all(np.isfinite(est.value)):
-        raise EvaluationError("finite differences do not settle here: f is not "
-                              "differentiable at this point, not defined next to it, too flat "
-                              "for its rounding noise, or varying on a much smaller scale "
-                              "than x")
-    return est
-
-
-def _check_directional(g: Callable[[Any], Any], x: np.ndarray, f0: np.ndarray, received: Any,
+def _check_directional(g: Callable[[Any], Any], x: np.ndarray, raw: Any, received: Any,
                        label: str, rtol: float | None, probes: int, seed: int) -> CheckResult:
+    f0 = np.asarray(raw, dtype=np.float64)
     label = f"{label} along {probes} random directions"
     arr, failure = screen(f0.shape + x.shape, received, label=label, out_ndim=f0.ndim)
     if failure is not None:
@@ -253,7 +293,10 @@ def _check_directional(g: Callable[[Any], Any], x: np.ndarray, f0: np.ndarray, r
     directions = numeric.random_directions(x.shape, probes, seed)
     claimed = arr.astype(np.float64).reshape(f0.size, x.size)
     projected = (directions.reshape(probes, x.size) @ claimed.T).reshape((probes,) + f0.shape)
-    est = _finite(numeric.directional(g, x, directions))
+    est = numeric.directional(g, x, directions)
+    unsettled = _unsettled(est, x, raw, f0.shape + x.shape, label, None)
+    if unsettled is not None:
+        return unsettled
     rtol = default_rtol(arr.dtype) if rtol is None else rtol
     return compare(est.value, projected, error=est.error, rtol=rtol, label=label,
                    structure=False)

@@ -7,7 +7,7 @@ import pytest
 
 import gradcheck
 from gradcheck import check, check_vjp
-from gradcheck.errors import EvaluationError, UsageError
+from gradcheck.errors import UsageError
 
 RNG = np.random.default_rng(11)
 A = RNG.standard_normal((4, 3))
@@ -276,8 +276,9 @@ def test_exception_in_the_function_propagates():
 
     with pytest.raises(RuntimeError, match="boom"):
         check(broken, np.cos, 0.5)
-    with pytest.raises(EvaluationError, match="not finite"):
-        check(np.log, lambda x: 1 / x, -1.0)
+    outside = check(np.log, lambda x: 1 / x, -1.0)
+    assert not outside.passed and outside.code == "undecided"
+    assert "not finite" in outside.diagnosis
 
 
 def test_usage_errors():
@@ -403,12 +404,13 @@ def test_zero_derivatives_are_checked_absolutely():
     assert result.diagnosis == "expected a zero derivative, got 0.001"
 
 
-def test_unresolvable_points_raise_instead_of_passing_anything():
+def test_unresolvable_points_are_undecided_instead_of_passing_anything():
     # tanh at 20: slope 1.7e-17 beside f = 1, zero within the rounding of f (absolutely)
     assert check(np.tanh, lambda x: 1 / np.cosh(x) ** 2, 20.0).passed
     assert not check(np.tanh, lambda x: 1e-3, 20.0).passed
-    with pytest.raises(EvaluationError, match="do not settle"):
-        check(np.cbrt, lambda x: np.cbrt(x) ** -2 / 3, 0.0)    # infinite slope
+    infinite = check(np.cbrt, lambda x: np.cbrt(x) ** -2 / 3, 0.0)    # infinite slope
+    assert not infinite.passed and infinite.code == "undecided"
+    assert "do not settle" in infinite.diagnosis and "another point" in infinite.diagnosis
 
 
 @pytest.mark.parametrize("f, df", [(np.log, lambda p: 1 / p),
@@ -424,36 +426,30 @@ def test_directional_mode_near_the_edge_of_the_domain(f, df):
     (np.abs, lambda x: np.sign(x), 0.0),
     (lambda x: np.sum(np.maximum(x, 0)), lambda x: (x > 0) * 1.0, [0.5, 0.0, -1.0]),
 ])
-def test_kinks_raise_instead_of_a_misleading_verdict(f, df, x):
+def test_kinks_are_reported_instead_of_a_misleading_verdict(f, df, x):
     # central differences read relu at 0 as 1/2: "expected 0.5" would be no verdict at all
-    with pytest.raises(EvaluationError, match="not differentiable at this point"):
-        check(f, df, x)
-    with pytest.raises(EvaluationError, match="not differentiable at this point"):
-        check_vjp(f, lambda u, x: u * np.asarray(df(x)), x)
+    for result in (check(f, df, x), check_vjp(f, lambda u, x: u * np.asarray(df(x)), x)):
+        assert not result.passed and result.code == "not-differentiable"
+        assert "not differentiable at this point" in result.diagnosis
 
 
-def test_difference_quotients_are_made_only_when_needed_and_one_step_at_a_time(monkeypatch):
-    import weakref
-
+def test_difference_quotients_are_evaluated_only_when_needed(monkeypatch):
     from gradcheck import numeric
 
-    made, alive = [], []
-    original = numeric.iter_difference_quotients
+    made = []
+    original = numeric.QuotientModel.quotient
 
-    def counted(*args, **kwargs):
+    def counted(self, *args, **kwargs):
         made.append(1)
-        for name, quotient in original(*args, **kwargs):
-            # at most the previous quotient is still referenced: no table of all 21
-            assert sum(ref() is not None for ref in alive) <= 1
-            alive.append(weakref.ref(quotient))
-            yield name, quotient
-            del quotient
+        return original(self, *args, **kwargs)
 
-    monkeypatch.setattr(numeric, "iter_difference_quotients", counted)
+    monkeypatch.setattr(numeric.QuotientModel, "quotient", counted)
     assert check(np.sin, np.cos, 0.5).passed and not made
+    assert check(np.sin, lambda x: np.diag(np.cos(x)), [0.5, 1.0, 3.0]).passed and not made
     assert check(np.sin, lambda x: -np.cos(x), 0.5).code == "sign" and not made
+    assert check(np.sin, lambda x: np.float32(np.cos(x)), 0.5).passed and not made
     assert check(np.sin, forward_difference(np.sin, 1e-5), 0.5).code == "difference-quotient"
-    assert made == [1]
+    assert made
 
 
 def test_auto_mode_switches_to_directional_above_the_size_limit(monkeypatch):

@@ -107,6 +107,8 @@ def _outcome(run: Callable[[], object], name: str, user_files: set[str]) -> tupl
             return "cannot check here", f"{name} raised {type(exc).__name__}: {exc}"
         return "internal error", (f"gradcheck failed: {type(exc).__name__}: {exc} (an error "
                                   "in gradcheck itself, not in your code; please report it)")
+    if getattr(result, "code", "") in ("undecided", "not-differentiable"):  # no verdict here
+        return "cannot check here", getattr(result, "diagnosis", "")
     return ("PASS" if result.passed else "FAIL"), str(result)
 
 

@@ -308,15 +308,23 @@ def _compare(exercise: Exercise, point: TestPoint, k: int, expected: np.ndarray,
                 "everywhere, not for the grad_output passed to backward"))
     if not compare.wants_candidates(result):
         return result
-    if quotients is None:  # made one step at a time, only if compare needs them
+    if quotients is None:  # a model of every stencil and step, evaluated only as needed
         def candidates():
-            return _quotients(exercise, point, k, numeric.iter_difference_quotients)
-    else:  # many answers at one point (validate's mutants, a batch): keep them
+            return _quotient_model(exercise, point, k)
+    else:  # many answers at one point (validate's mutants, a batch): keep its evaluations
         key = (id(point), k)
         if key not in quotients:
-            quotients[key] = difference_quotients(exercise, point, k)
+            quotients[key] = _quotient_model(exercise, point, k)
         candidates = quotients[key]
     return compare.compare(expected, received, candidates=candidates, **options)
+
+
+def _quotient_model(exercise: Exercise, point: TestPoint, k: int):
+    found = answer_function(exercise, point, k)
+    if found is None:
+        return ()
+    name, f = found
+    return numeric.QuotientModel(f, point.inputs[name])
 
 
 def difference_quotients(exercise: Exercise, point: TestPoint, k: int, *,

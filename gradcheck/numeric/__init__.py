@@ -24,14 +24,17 @@ longer ladder when they overlap. Windows in which ``f`` is not finite (or raises
 True
 """
 
-from gradcheck.numeric.differences import DEFAULTS, Estimate, directional, jacobian
+from gradcheck.numeric.columns import jacobian
+from gradcheck.numeric.differences import DEFAULTS, Estimate, directional
 from gradcheck.numeric.probes import KINK_STEPS, kink, probe_generator, random_directions
 from gradcheck.numeric.quotients import (
     QUOTIENT_STEPS,
+    QuotientModel,
     difference_quotients,
     iter_difference_quotients,
 )
 
-__all__ = ["DEFAULTS", "Estimate", "KINK_STEPS", "QUOTIENT_STEPS", "difference_quotients",
+__all__ = ["DEFAULTS", "Estimate", "KINK_STEPS", "QUOTIENT_STEPS", "QuotientModel",
+           "difference_quotients",
            "directional", "iter_difference_quotients", "jacobian", "kink", "probe_generator",
            "random_directions"]

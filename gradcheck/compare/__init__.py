@@ -21,18 +21,19 @@ from __future__ import annotations
 
 import functools
 import math
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable
 from numbers import Real
 from typing import Any
 
 import numpy as np
 
+from gradcheck.compare.candidates import (
+    Candidates,
+    beyond_noise,
+    closest_candidate,
+    quotient_story,
+)
 from gradcheck.results import CheckResult
-
-# Difference quotients the received values might be: name -> array, (name, array) pairs
-# (consumed once, so they can be computed one at a time), or a function returning either,
-# called only when the verdict needs them (they cost evaluations of f).
-Candidates = Mapping[str, Any] | Iterable[tuple[str, Any]] | Callable[[], Any]
 
 TOLERANCES: dict[str, Any] = {
     # relative tolerance (against max|expected|), keyed by the dtype of the received values
@@ -187,14 +188,16 @@ def compare(expected: Any, received: Any, *, error: Any = None, rtol: float | No
     wrong = diff > tol
     if not wrong.any():
         match = None
-        if details["max_rel_error"] > TOLERANCES["suspicious"]:
-            match = _closest_candidate(expected, got, candidates, TOLERANCES["candidate_exact"])
+        if (details["max_rel_error"] > TOLERANCES["suspicious"]
+                and beyond_noise(diff, error, arr.dtype, scale)):
+            match = closest_candidate(expected, got, candidates, TOLERANCES["candidate_exact"],
+                                       error)
         if match is None:
             return CheckResult(passed=True, code="ok", diagnosis="", **details)
         return CheckResult(passed=False, code="difference-quotient",
-                           diagnosis=_quotient_story(match), **details)
+                           diagnosis=quotient_story(match), **details)
     code, story = _diagnose(expected, got, tol, wrong, details["max_rel_error"], candidates,
-                            out_ndim if structure else None)
+                            out_ndim if structure else None, error)
     return CheckResult(passed=False, code=code, diagnosis=story, **details)
 
 
@@ -269,7 +272,7 @@ def _transpositions(shape: tuple[int, ...], out_ndim: int) -> list[tuple[int, ..
 
 def _diagnose(expected: np.ndarray, got: np.ndarray, tol: np.ndarray, wrong: np.ndarray,
               rel: float, candidates: Candidates | None,
-              out_ndim: int | None) -> tuple[str, str]:
+              out_ndim: int | None, error: np.ndarray | None = None) -> tuple[str, str]:
     for axes in _transpositions(got.shape, out_ndim) if out_ndim is not None else ():
         turned = np.transpose(got, axes)
         if turned.shape == expected.shape and _fits(expected, turned, tol):
@@ -289,9 +292,9 @@ def _diagnose(expected: np.ndarray, got: np.ndarray, tol: np.ndarray, wrong: np.
         name = nice or f"{factor:.4g}"
         return "factor", f"off by a constant factor {name}: received = {name} x the " \
                          "expected derivative"
-    match = _closest_candidate(expected, got, candidates, TOLERANCES["candidate"])
+    match = closest_candidate(expected, got, candidates, TOLERANCES["candidate"], error)
     if match:
-        return "difference-quotient", _quotient_story(match)
+        return "difference-quotient", quotient_story(match)
     if out_ndim is not None:
         found = _where_wrong(expected, got, wrong, out_ndim)
         if found:
@@ -321,29 +324,6 @@ def wants_candidates(result: CheckResult) -> bool:
     if result.passed:
         return result.max_rel_error > TOLERANCES["suspicious"]
     return result.code in ("row", "column", "entry", "close", "values")
-
-
-def _quotient_story(match: str) -> str:
-    return f"matches a difference quotient ({match}), not an exact derivative"
-
-
-def _closest_candidate(expected: np.ndarray, got: np.ndarray,
-                       candidates: Candidates | None, closer: float) -> str | None:
-    if candidates is None:
-        return None
-    if callable(candidates):
-        candidates = candidates()
-    pairs = candidates.items() if isinstance(candidates, Mapping) else candidates
-    off = float(np.max(np.abs(got - expected)))
-    best, best_gap = None, math.inf
-    for name, values in pairs:
-        values = np.asarray(values, dtype=np.float64)
-        if values.shape != got.shape or not np.all(np.isfinite(values)):
-            continue
-        gap = float(np.max(np.abs(got - values)))
-        if gap < best_gap:
-            best, best_gap = name, gap
-    return best if best_gap <= closer * off else None
 
 
 def _where_wrong(expected: np.ndarray, got: np.ndarray, wrong: np.ndarray,
