@@ -36,7 +36,8 @@ from pathlib import Path
 
 from gradcheck.batch.discover import Submission, discover, nobody_submitted
 from gradcheck.batch.journal import Journal, file_sha256, journal_path
-from gradcheck.batch.pool import WATCHDOG_SLACK, GraderPool, Task
+from gradcheck.batch.pool import GraderPool, Task, default_jobs, watchdog_budget
+from gradcheck.batch.roster import NOT_ON_ROSTER, Student, join, missing_note, write_exports
 from gradcheck.errors import SandboxError, UsageError
 from gradcheck.grading.grader import DEFAULT_TIMEOUT
 from gradcheck.render.csv import (
@@ -52,7 +53,6 @@ from gradcheck.render.csv import (
 from gradcheck.results import ERROR, MANUAL, PASS, ExerciseResult, SheetResult
 from gradcheck.sandbox.child.landlock import landlock_abi
 from gradcheck.sandbox.confine import mode_warning, pick_mode
-from gradcheck.sandbox.limits import Limits
 from gradcheck.spec import Sheet
 
 HISTOGRAM_BINS = 10
@@ -101,6 +101,7 @@ class BatchSummary:
     with_errors: tuple[tuple[str, str], ...] = ()           # graded; something crashed/timed out
     missing: tuple[tuple[str, str], ...] = ()
     not_graded: tuple[tuple[str, str], ...] = ()
+    not_on_roster: tuple[tuple[str, str], ...] = ()        # graded; no roster entry matches
     graded_now: int = 0
     saved: int = 0
     elapsed: float = 0.0
@@ -124,6 +125,7 @@ class BatchReport:
     gradebook: Path
     journal: Path
     feedback: tuple[Path, ...] = field(default=())
+    exports: tuple[Path, ...] = field(default=())           # the LMS import files
 
 
 def run_batch(sheet: Sheet, spec: str | os.PathLike[str], submissions: str | os.PathLike[str],
@@ -131,7 +133,9 @@ def run_batch(sheet: Sheet, spec: str | os.PathLike[str], submissions: str | os.
               timeout: float | None = None, jobs: int | None = None,
               feedback: str | os.PathLike[str] | None = None, id_column: str = "student",
               fresh: bool = False, strip_prefix: bool = False,
-              on_progress: Callable[[Progress], None] | None = None) -> BatchReport:
+              on_progress: Callable[[Progress], None] | None = None,
+              roster: Sequence[Student] | None = None, lms: Sequence[str] = (),
+              assignment: str | None = None) -> BatchReport:
     """Grade every submission in ``submissions`` against ``sheet`` (loaded from ``spec``).
 
     Writes the gradebook to ``output`` (atomically, when all are graded), one Markdown file
@@ -139,8 +143,9 @@ def run_batch(sheet: Sheet, spec: str | os.PathLike[str], submissions: str | os.
     ``seed``: the test points' seed; None draws a random one for a fresh journal and reuses
     it when the batch resumes (``report.summary.seed`` says which). ``jobs``: grading
     processes (default: the CPUs this process may use). ``fresh``: ignore and empty the
-    journal. Raises UsageError for an empty folder or a journal in use; KeyboardInterrupt
-    stops the grading processes and leaves the journal intact.
+    journal. ``roster``, ``lms``, ``assignment``: :mod:`gradcheck.batch.roster`. Raises
+    UsageError for an empty folder or a journal in use; KeyboardInterrupt stops the grading
+    processes and leaves the journal intact.
 
     >>> from gradcheck.spec import find_spec, load_sheet
     >>> report = run_batch(load_sheet("sheet01"), find_spec("sheet01"), "submissions/",
@@ -170,13 +175,20 @@ def run_batch(sheet: Sheet, spec: str | os.PathLike[str], submissions: str | os.
                  fresh=fresh) as journal:
         seed = journal.seed
         with GraderPool(Path(spec), seed, timeout, jobs or default_jobs(), sheet.sha256,
-                        _budget(), feedback=feedback is not None, mode=mode) as pool:
+                        watchdog_budget(), feedback=feedback is not None, mode=mode) as pool:
             todo = _grade(sheet, seed, found.submissions, rows, pool, journal, on_progress)
             elapsed = time.monotonic() - started
             ordered = tuple(rows[s.id] for s in found.submissions)
+            if roster is not None:
+                joined = join(ordered, roster, missing=lambda st: Row(
+                    st.identifier, missing_result(sheet, seed), MISSING, missing_note(st)))
+                ordered = joined.rows
             # Written while the grading processes shut down.
             write_gradebook(output, [(r.id, r.result) for r in ordered], id_column=id_column,
                             statuses=_statuses(ordered, found.submissions))
+            exports = () if roster is None else write_exports(
+                output, lms, joined, assignment=assignment or sheet.name,
+                max_score=sheet.max_score, id_header=id_column)
             written = _write_feedback(feedback, ordered) if feedback is not None else ()
     warnings = list(found.warnings)
     if journal.seed_source == "given" and seed == sheet.seed:
@@ -188,7 +200,7 @@ def run_batch(sheet: Sheet, spec: str | os.PathLike[str], submissions: str | os.
                         warnings=warnings)
     summary = dataclasses.replace(summary, seed=seed, seed_source=journal.seed_source,
                                   mode=mode)
-    return BatchReport(ordered, summary, output, journal_file, written)
+    return BatchReport(ordered, summary, output, journal_file, written, exports)
 
 
 def _statuses(rows: Sequence[Row], submissions: Sequence[Submission]
@@ -196,9 +208,10 @@ def _statuses(rows: Sequence[Row], submissions: Sequence[Submission]
     """The gradebook's status and note where the result alone does not give them: missing
     and not graded rows, and graded ones where discovery passed other files over."""
     chosen = {s.id: s.note for s in submissions if s.note and not s.missing}
-    return {r.id: (r.status, r.note) if r.status in (MISSING, NOT_GRADED) else
+    own = (MISSING, NOT_GRADED, NOT_ON_ROSTER)
+    return {r.id: (r.status, r.note) if r.status in own else
             (r.status, "; ".join(n for n in (chosen[r.id], r.note) if n))
-            for r in rows if r.status in (MISSING, NOT_GRADED) or r.id in chosen}
+            for r in rows if r.status in own or r.id in chosen}
 
 
 def public_seed_warning(sheet: Sheet) -> str:
@@ -342,27 +355,26 @@ def summarize(sheet: Sheet, rows: Sequence[Row], *, graded_now: int = 0, elapsed
         rates.append((exercise.id, passed, mean))
     slowest = sorted(((r.id, r.result.duration) for r in submitted), key=lambda x: -x[1])
     pick = {status: tuple((r.id, r.note) for r in rows if r.status == status)
-            for status in (LOAD_ERROR, GRADED_WITH_ERRORS, MISSING, NOT_GRADED)}
+            for status in (LOAD_ERROR, GRADED_WITH_ERRORS, MISSING, NOT_GRADED, NOT_ON_ROSTER)}
     return BatchSummary(
         sheet=sheet.name, title=sheet.title, max_score=sheet.max_score, count=len(rows),
         submitted=len(submitted), mean=statistics.fmean(scores) if scores else None,
         median=statistics.median(scores) if scores else None, histogram=histogram,
         pass_rates=tuple(rates), slowest=tuple(slowest[:SLOWEST]),
         load_errors=pick[LOAD_ERROR], with_errors=pick[GRADED_WITH_ERRORS],
-        missing=pick[MISSING], not_graded=pick[NOT_GRADED], graded_now=graded_now,
+        missing=pick[MISSING], not_graded=pick[NOT_GRADED], not_on_roster=pick[NOT_ON_ROSTER],
+        graded_now=graded_now,
         saved=sum(r.saved for r in rows), elapsed=elapsed, warnings=tuple(warnings))
 
 
 def _write_feedback(folder: Path, rows: Sequence[Row]) -> tuple[Path, ...]:
-    """``<folder>/<id>.md`` for every student with a result (written atomically); the id
-    made a safe file name (:func:`gradcheck.render.csv.safe_filename`)."""
+    """``<folder>/<safe id>.md`` for every student with a result (written atomically)."""
     from gradcheck.render.batch import missing_feedback, unrendered_feedback
     from gradcheck.render.csv import safe_filename
     from gradcheck.render.markdown import to_markdown
 
     folder.mkdir(parents=True, exist_ok=True)
-    written = []
-    taken: set[str] = set()
+    written, taken = [], set()
     for row in rows:
         if row.result is None:
             continue
@@ -375,26 +387,5 @@ def _write_feedback(folder: Path, rows: Sequence[Row]) -> tuple[Path, ...]:
                 text = to_markdown(row.result)   # a result saved in the journal (complete)
             except Exception as exc:  # noqa: BLE001 - one result's feedback, not the batch
                 text = unrendered_feedback(row.result, exc)
-        name = safe_filename(row.id, taken)
-        written.append(write_atomically(folder / f"{name}.md", text))
+        written.append(write_atomically(folder / f"{safe_filename(row.id, taken)}.md", text))
     return tuple(written)
-
-
-def default_jobs() -> int:
-    """The number of CPUs this process may run on: the default number of grading processes.
-
-    >>> default_jobs() >= 1
-    True
-    """
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:
-        return os.cpu_count() or 1
-
-
-def _budget() -> float:
-    """The longest a grading process may work on one submission before the watchdog stops
-    it: the sandbox's time for a whole submission (``Limits.session_timeout``, which the
-    session itself enforces) plus the grader's own work."""
-    limits = Limits()
-    return limits.session_timeout + limits.load_timeout + WATCHDOG_SLACK

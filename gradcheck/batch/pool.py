@@ -40,6 +40,7 @@ from queue import Queue
 from threading import Thread
 
 from gradcheck.errors import GradcheckError, SandboxError
+from gradcheck.sandbox.limits import Limits
 
 QUEUED = 2              # tasks given to one grading process at a time (the next one opens early)
 STOP_GRACE = 5.0         # seconds a grading process gets to close its sandbox when stopped
@@ -367,3 +368,23 @@ def _grade(grader, prepared, message: dict, opening: Future, timeout: float | No
             text = unrendered_feedback(result, exc)
     return ({"op": "done", "task": task, "lite": lite, "feedback": text},
             json.dumps(data, separators=(",", ":")).encode())
+
+
+def default_jobs() -> int:
+    """The number of CPUs this process may run on: the default number of grading processes.
+
+    >>> default_jobs() >= 1
+    True
+    """
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:
+        return os.cpu_count() or 1
+
+
+def watchdog_budget() -> float:
+    """The longest a grading process may work on one submission before the watchdog stops
+    it: the sandbox's time for a whole submission (``Limits.session_timeout``, which the
+    session itself enforces) plus the grader's own work."""
+    limits = Limits()
+    return limits.session_timeout + limits.load_timeout + WATCHDOG_SLACK

@@ -31,8 +31,16 @@ EXIT_INTERRUPTED = 130
               help="Drop the '<assignment>-' prefix all folder names share from the ids.")
 @click.option("--fresh", is_flag=True,
               help="Grade everything again: empty the journal of earlier runs first.")
+@click.option("--roster", type=click.Path(exists=True, dir_okay=False),
+              help="GitHub Classroom's roster export, or a CSV of identifier,github_username: "
+                   "one row per student (missing ones too), keyed by the LMS identifier.")
+@click.option("--lms", type=click.Choice(["canvas", "moodle", "ilias"]), multiple=True,
+              help="Also write the import file of this LMS beside the gradebook "
+                   "(grades.<lms>.csv); needs --roster. Repeatable.")
+@click.option("--lms-assignment", default=None,
+              help="The assignment column of the LMS file  [default: the sheet's name]")
 def batch_command(sheet, submissions, output, jobs, timeout, seed, feedback, id_column,
-                  strip_prefix, fresh):
+                  strip_prefix, fresh, roster, lms, lms_assignment):
     """Grade every submission in SUBMISSIONS against SHEET: a gradebook CSV, feedback files.
 
     SUBMISSIONS holds a folder per student (e.g. GitHub Classroom's download) with
@@ -48,18 +56,24 @@ def batch_command(sheet, submissions, output, jobs, timeout, seed, feedback, id_
     from rich.console import Console
 
     from gradcheck.batch import default_jobs, run_batch
-    from gradcheck.errors import GradcheckError
+    from gradcheck.batch.roster import read_roster
+    from gradcheck.errors import GradcheckError, UsageError
     from gradcheck.render.batch import BatchProgress, print_summary
     from gradcheck.spec import find_spec
 
     spec = load_spec(sheet)
     jobs = jobs or default_jobs()
     try:
+        if lms and not roster:
+            raise UsageError("--lms needs --roster: an LMS imports grades by its own "
+                             "identifiers, which only the roster links to the submissions")
+        students = read_roster(roster) if roster else None
         with BatchProgress(jobs) as show:
             report = run_batch(spec, find_spec(sheet), submissions, output, seed=seed,
                                timeout=timeout, jobs=jobs, feedback=feedback,
                                id_column=id_column, fresh=fresh, strip_prefix=strip_prefix,
-                               on_progress=show)
+                               on_progress=show, roster=students, lms=lms,
+                               assignment=lms_assignment)
     except GradcheckError as exc:
         raise fail(exc) from None
     except KeyboardInterrupt:
@@ -70,5 +84,7 @@ def batch_command(sheet, submissions, output, jobs, timeout, seed, feedback, id_
     where = f"wrote {report.gradebook}"
     if feedback:
         where += f" and {len(report.feedback)} feedback files in {feedback}"
+    for path in report.exports:
+        where += f"\nwrote {path}"
     click.echo(where)
     sys.exit(EXIT_FAILED if report.summary.not_graded else EXIT_OK)

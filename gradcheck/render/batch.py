@@ -128,7 +128,9 @@ def print_summary(summary: Any, console: Console) -> None:
                                 ("Graded, but something crashed or timed out",
                                  summary.with_errors, "yellow"),
                                 ("Missing", summary.missing, "yellow"),
-                                ("Not graded", summary.not_graded, "bold red")):
+                                ("Not graded", summary.not_graded, "bold red"),
+                                ("Graded, but on no one's roster row (kept in the gradebook)",
+                                 getattr(summary, "not_on_roster", ()), "yellow")):
         if items:
             console.print(_problems(title, items, style))
     for warning in summary.warnings:

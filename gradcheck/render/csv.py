@@ -34,10 +34,16 @@ GRADED, GRADED_WITH_ERRORS, LOAD_ERROR = "graded", "graded with errors", "load e
 MISSING, NOT_GRADED = "missing", "not graded"
 
 
-def _safe(text: str) -> str:
+def safe_cell(text: str) -> str:
+    """``text`` with a leading apostrophe when a spreadsheet would run it as a formula.
+
+    >>> safe_cell("=1+1"), safe_cell("alice")
+    ("'=1+1", 'alice')
+    """
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
+_safe = safe_cell
 _NEEDS_QUOTES = re.compile('[\r\n,;"]')
 
 
