@@ -33,6 +33,7 @@ class Case:
     f: Callable[[Any], Any]
     x: Any
     exact: Callable[[Any], Any]
+    family: str = "smooth"
 
 
 def _sigmoid(x):
@@ -157,6 +158,55 @@ CASES: tuple[Case, ...] = (
 )
 
 
+_SCALED = np.array([[1e4, 1.0, 1e-3], [-2e4, 0.5, 3e-3], [5e3, -1.5, -2e-3], [-1e4, 2.0, 1e-3]])
+_SCALED_Y = np.array([1.0, 0.0, 1.0, 0.0])
+_T = 1e4 + np.array([0.3, 1.7, -2.2, 5.1])
+_BIG_LOGITS = np.array([40.0, -40.0, 3.0, 38.5, -12.0])
+
+
+def _scaled_loss(w):
+    z = _SCALED @ w
+    return np.sum(np.logaddexp(0.0, z) - _SCALED_Y * z)
+
+
+# The hard families: near a singularity or a pole (within 1e-6 relative), inputs of 1e4,
+# badly scaled entries, oscillating, exact zeros, large logits.
+HARD: tuple[Case, ...] = (
+    Case("sqrt(1-x^2) 1e-6 below 1", lambda x: np.sqrt(1 - x * x), 1 - 1e-6,
+         lambda x: -x / np.sqrt((1 - x) * (1 + x)), "singularity"),
+    Case("arctanh 1e-6 below 1", np.arctanh, 1 - 1e-6, lambda x: 1 / ((1 - x) * (1 + x)),
+         "singularity"),
+    Case("log(1-x) sum, 1e-7 below 1", lambda x: np.sum(np.log(1 - x)),
+         np.array([1 - 1e-7, 0.5, -2.0]), lambda x: -1 / (1 - x), "singularity"),
+    Case("tan 1.2e-4 below pi/2", np.tan, np.pi / 2 - 1.2e-4, lambda x: 1 / np.cos(x) ** 2,
+         "pole"),
+    Case("tan 1e-6 below pi/2", np.tan, np.pi / 2 - 1e-6, lambda x: 1 / np.cos(x) ** 2, "pole"),
+    Case("(x^2+1)/(x-3) 3e-6 above 3", lambda x: (x * x + 1) / (x - 3), 3 + 3e-6,
+         lambda x: (x * x - 6 * x - 1) / (x - 3) ** 2, "pole"),
+    Case("sum sin(T), T near 1e4", lambda t: np.sum(np.sin(t)), _T, np.cos, "magnitude 1e4"),
+    Case("x^2 log x at 1e4", lambda x: x * x * np.log(x), 1.2345e4,
+         lambda x: 2 * x * np.log(x) + x, "magnitude 1e4"),
+    Case("logistic loss, features 1e4, 1, 1e-3", _scaled_loss, np.array([1e-4, 1.0, 4e2]),
+         lambda w: _SCALED.T @ (_sigmoid(_SCALED @ w) - _SCALED_Y), "badly scaled"),
+    Case("x0^2 + 1e-6 x1 + 1e8 x2^2", lambda x: x[0] ** 2 + 1e-6 * x[1] + 1e8 * x[2] ** 2,
+         np.array([3.0, 1e5, 2e-5]), lambda x: np.array([2 * x[0], 1e-6, 2e8 * x[2]]),
+         "badly scaled"),
+    Case("sin(50x) x", lambda x: np.sum(np.sin(50 * x) * x), np.array([0.31, -0.77, 1.9]),
+         lambda x: 50 * np.cos(50 * x) * x + np.sin(50 * x), "oscillating"),
+    Case("cos(1e3 x) at 0.2", lambda x: np.cos(1e3 * x), 0.2,
+         lambda x: -1e3 * np.sin(1e3 * x), "oscillating"),
+    Case("weighted squares at zeros", lambda x: np.sum(x**2 * np.array([1.0, 2.0, 3.0]))
+         + x[0] * x[2], np.array([0.0, 0.0, 1.5]),
+         lambda x: 2 * x * np.array([1.0, 2.0, 3.0]) + np.array([x[2], 0.0, x[0]]),
+         "exact zeros"),
+    Case("x sin x + x/2 at 0", lambda x: x * np.sin(x) + x / 2, 0.0,
+         lambda x: np.sin(x) + x * np.cos(x) + 0.5, "exact zeros"),
+    Case("logsumexp, logits +-40", _logsumexp, _BIG_LOGITS, _softmax, "large logits"),
+    Case("softmax, logits +-40", _softmax, _BIG_LOGITS,
+         lambda z: np.diag(_softmax(z)) - np.outer(_softmax(z), _softmax(z)), "large logits"),
+)
+
+
 def central(f: Callable[[Any], Any], x: Any, h: float = 1e-6) -> tuple[np.ndarray, int]:
     """Plain central difference with an absolute step (torch.autograd.gradcheck's)."""
     return _plain(f, x, h, central=True)
@@ -193,7 +243,7 @@ def relative_error(estimate: np.ndarray, exact: np.ndarray) -> float:
 def run(verbose: bool = False) -> dict[str, dict[str, float]]:
     rows = []
     covered = total = 0
-    for case in CASES:
+    for case in CASES + HARD:
         exact = np.asarray(case.exact(np.asarray(case.x, dtype=float)), dtype=float)
         est = numeric.jacobian(case.f, case.x)
         assert est.value.shape == exact.shape, (case.name, est.value.shape, exact.shape)
@@ -210,7 +260,8 @@ def run(verbose: bool = False) -> dict[str, dict[str, float]]:
             print(f"{name:38s} {e1:9.1e} {n1:6d} {e2:9.1e} {e3:9.1e}")
         print()
     summary = {}
-    print(f"{len(CASES)} functions; relative error = max entry error / max|J|")
+    print(f"{len(CASES) + len(HARD)} functions ({len(CASES)} smooth, {len(HARD)} hard); "
+          "relative error = max entry error / max|J|")
     print(f"{'method':34s} {'median':>9s} {'worst':>9s} {'evals (median)':>15s} "
           f"{'evals (total)':>14s}")
     for label, col in (("numeric.jacobian", 1), ("central difference h=1e-6", 3),
@@ -221,6 +272,68 @@ def run(verbose: bool = False) -> dict[str, dict[str, float]]:
         print(f"{label:34s} {np.median(errors):9.1e} {np.max(errors):9.1e} "
               f"{int(np.median(calls)):15d} {int(calls.sum()):14d}")
     print(f"error estimate >= actual error in {covered} of {total} Jacobian entries")
+    print()
+    families(CASES + HARD)
+    return summary
+
+
+def _counted(f: Callable[[Any], Any]) -> tuple[Callable[[Any], Any], list[int]]:
+    calls = [0]
+
+    def g(x):
+        calls[0] += 1
+        return f(x)
+    return g, calls
+
+
+ANSWERS = (  # what check() is given, and whether it must pass
+    ("exact", lambda d: d, True),
+    ("float32", lambda d: np.float32(d), True),
+    ("x2", lambda d: 2 * d, False),
+    ("+1%", lambda d: d + 0.01 * float(np.max(np.abs(d))), False),
+)
+
+
+def families(cases) -> dict[str, dict[str, float]]:
+    """Per family: accuracy of numeric.jacobian, and evaluations of f per input entry for a
+    whole check() with an exact, a float32 and two wrong answers, with their verdicts."""
+    from gradcheck import check
+
+    table: dict[str, list] = {}
+    for case in cases:
+        x = np.asarray(case.x, dtype=float)
+        exact = np.asarray(case.exact(x), dtype=float)
+        est = numeric.jacobian(case.f, case.x)
+        row = {"error": relative_error(est.value, exact),
+               "jacobian": est.evaluations / max(x.size, 1)}
+        for label, make, should in ANSWERS:
+            g, calls = _counted(case.f)
+            answer = make(exact)
+            result = check(g, lambda *_a, answer=answer: answer, case.x)
+            row[label] = calls[0] / max(x.size, 1)
+            row[label + " ok"] = result.passed == should
+            row[label + " code"] = result.code
+        table.setdefault(case.family, []).append(row)
+    head = (f"{'family':14s} {'n':>3s} {'median':>8s} {'worst':>8s} {'jac/entry':>9s} "
+            + " ".join(f"{label:>8s}" for label, _, _ in ANSWERS) + "  verdicts right")
+    print("check() per family: evaluations of f per input entry (median), verdicts right")
+    print(head)
+    summary = {}
+    for family, rows in list(table.items()) + [("all", [r for v in table.values() for r in v])]:
+        errors = [r["error"] for r in rows]
+        counts = [float(np.median([r[label] for r in rows])) for label, _, _ in ANSWERS]
+        right = " ".join(f"{sum(r[label + ' ok'] for r in rows)}/{len(rows)}"
+                         for label, _, _ in ANSWERS)
+        summary[family] = {"median": float(np.median(errors)), "worst": float(np.max(errors)),
+                           **{label: c for (label, _, _), c in zip(ANSWERS, counts, strict=True)}}
+        print(f"{family:14s} {len(rows):3d} {np.median(errors):8.1e} {np.max(errors):8.1e} "
+              f"{np.median([r['jacobian'] for r in rows]):9.1f} "
+              + " ".join(f"{c:8.1f}" for c in counts) + f"  {right}")
+    wrong = [(case.name, label, r[label + " code"]) for case, r in
+             zip(cases, [r for v in table.values() for r in v], strict=False)
+             for label, _, _ in ANSWERS if not r[label + " ok"]]
+    for name, label, code in wrong:
+        print(f"  wrong verdict: {name}: {label} answer -> {code}")
     return summary
 
 

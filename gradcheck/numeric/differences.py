@@ -39,6 +39,7 @@ DEFAULTS: dict[str, dict[str, float]] = {
 TINY = 1e-150  # entries smaller than this have no usable relative step
 CONVERGED = 0.1  # a window looks converged when its error is below this fraction of its value
 ARITHMETIC = 4.0  # rounding of the quotient's own arithmetic, in units of eps * |quotient|
+RESOLVED = 1e-8  # a converged window this close counts as settled even above rounding
 NOISE = 4.0  # unconverged windows agreeing within this many rounding errors: a zero derivative
 
 
@@ -188,9 +189,10 @@ def _best(ladders: list[tuple[np.ndarray, ...]]
     their scale, and the entry is NaN with error inf: not resolved.
 
     Also returned, per entry: *settled*, whether the most local estimates can be trusted:
-    a window looks converged, or the window of the smallest finite steps is at its rounding
-    floor. Otherwise (a pole or an edge of the domain closer than the smallest step) even a
-    finite value may be wrong, and smaller steps are needed."""
+    the chosen window has converged to ``RESOLVED`` of its value, or the window of the
+    smallest finite steps is at its rounding floor. Otherwise (a pole or an edge of the
+    domain closer than the smallest step) even a finite value may be wrong, and smaller
+    steps are needed."""
     est, err, rnd, steps = (np.concatenate(parts) for parts in zip(*ladders, strict=True))
     order = np.argsort(steps, kind="stable")      # smallest steps first
     est, err, rnd = est[order], err[order], rnd[order]
@@ -218,7 +220,8 @@ def _best(ladders: list[tuple[np.ndarray, ...]]
     value = np.where(np.isfinite(error), value, np.nan)
     first = np.argmax(finite, axis=0)   # the smallest steps whose window is finite
     floor = finite.any(axis=0) & (err[first, cols] <= (2 + 2 * NOISE) * rnd[first, cols])
-    return value, error, np.isfinite(error) & (any_converged | floor)
+    resolved = any_converged & (error <= RESOLVED * np.abs(value))
+    return value, error, np.isfinite(error) & (resolved | floor)
 
 
 def directional(f: Callable[[Any], Any], x: Any, directions: Any, *,

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from benchmarks.accuracy import CASES, relative_error
+from benchmarks.accuracy import CASES, HARD, relative_error
 from gradcheck import numeric
 from gradcheck.errors import EvaluationError, UsageError
 
@@ -24,9 +24,36 @@ def test_jacobian_matches_hand_written_derivative(case):
     assert np.all(np.abs(est.value - exact) <= est.error + 1e-15 * scale), case.name
 
 
+@pytest.mark.parametrize("case", HARD, ids=[c.name for c in HARD])
+def test_jacobian_at_hard_points(case):
+    # near poles and singularities, at 1e4, badly scaled, oscillating, zeros, large logits
+    exact = np.asarray(case.exact(np.asarray(case.x, dtype=float)), dtype=float)
+    est = numeric.jacobian(case.f, case.x)
+    assert relative_error(est.value, exact) <= 1e-8, case.name
+    scale = np.max(np.abs(exact))   # slack: the rounding of the hand-written formula itself
+    assert np.all(np.abs(est.value - exact) <= est.error + 1e-12 * scale), case.name
+
+
+def test_a_whole_check_takes_few_evaluations_per_entry():
+    from gradcheck import check
+
+    counts = []
+    for case in CASES:
+        calls = [0]
+
+        def counted(z, f=case.f, calls=calls):
+            calls[0] += 1
+            return f(z)
+
+        exact = case.exact(np.asarray(case.x, dtype=float))
+        assert check(counted, lambda *a, d=exact: d, case.x).passed, case.name
+        counts.append(calls[0] / max(np.size(case.x), 1))
+    assert np.median(counts) <= 20
+
+
 def test_median_and_worst_accuracy_over_all_functions():
     errors = []
-    for case in CASES:
+    for case in CASES + HARD:
         exact = np.asarray(case.exact(np.asarray(case.x, dtype=float)), dtype=float)
         errors.append(relative_error(numeric.jacobian(case.f, case.x).value, exact))
     assert len(errors) >= 30
