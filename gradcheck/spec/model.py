@@ -60,6 +60,7 @@ class Exercise:
     function: expr.Expression | None = None
     inputs: tuple[InputSpec, ...] = ()
     sizes: Mapping[str, tuple[int, int]] = field(default_factory=dict)
+    derived: Mapping[str, str] = field(default_factory=dict)  # size name -> formula of sizes
     shapes: Mapping[str, tuple[tuple[int | str, ...], ...]] = field(default_factory=dict)
     constants: Mapping[str, np.ndarray] = field(default_factory=dict)
     let: tuple[tuple[str, expr.Expression], ...] = ()
@@ -122,8 +123,9 @@ class Exercise:
                     dims[spec.name] = choices[0]
             else:
                 dims[spec.name] = spec.shape
-        fixed = {name: low for name, (low, high) in self.sizes.items() if low == high}
-        return read_back(dims, shapes, fixed)
+        fixed = {name: low for name, (low, high) in self.sizes.items()
+                 if low == high and name not in self.derived}
+        return read_back(dims, shapes, fixed, self.derived)
 
     def add_sizes(self, env: dict[str, Any], values: Mapping[str, Any]) -> None:
         """Give ``env`` the size names' values (int64) at the point ``values`` (arrays or

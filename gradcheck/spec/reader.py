@@ -23,7 +23,7 @@ from gradcheck.spec.fields import FieldReader, type_name
 from gradcheck.spec.layer import read_gradients, read_outputs
 from gradcheck.spec.model import DEFAULT_POINTS_AT, Exercise, InputSpec, Sheet, Tolerance
 from gradcheck.spec.objects import read_protocol
-from gradcheck.spec.sizes import check_readable, is_name, read_formula
+from gradcheck.spec.sizes import check_readable, is_name, read_derived, read_formula
 from gradcheck.spec.yamlfile import LocatedDict, LocatedList
 
 SHEET_KEYS = ("sheet", "title", "module", "seed", "timeout", "forbid", "tolerance",
@@ -130,7 +130,7 @@ class SheetReader(FieldReader):
             return Exercise(**common)
         student = self.string(data, "forward" if kind == LAYER else "student", "exercise",
                               pattern=_IDENTIFIER)
-        sizes = self.sizes(data)
+        sizes, derived = self.sizes(data)
         shapes = self.shapes(data, sizes)
         inputs = self.inputs(data, sizes, shapes)
         names = {i.name for i in inputs}
@@ -155,7 +155,7 @@ class SheetReader(FieldReader):
         used = set().union(function.names if function is not None else set(),
                            *(e.names for _, e in let), *(e.names for e in where),
                            *(e.names for _, e in layer.get("outputs", ())))
-        check_readable(self, data, sizes, inputs, used)
+        check_readable(self, data, sizes, inputs, used, derived)
         if kind == OBJECT:
             layer.update(read_protocol(self, data, inputs, let, constants, function))
             wrt, multi = layer.pop("wrt"), True
@@ -171,20 +171,27 @@ class SheetReader(FieldReader):
                 raise self.error(f"{name!r} is a data input: it receives no gradient", data,
                                  "wrt")
         return Exercise(**common, student=student, function=function, inputs=inputs,
-                        sizes=sizes, shapes=shapes, constants=constants, let=let, wrt=wrt,
+                        sizes=sizes, derived=derived, shapes=shapes, constants=constants,
+                        let=let, wrt=wrt,
                         multi=multi, where=where, points_at=self.points_at(data, names),
                         tolerance=self.tolerance(data, default_tolerance), params=params,
                         **layer,
                         returns=self.string(data, "returns", "exercise", required=False))
 
-    def sizes(self, data: LocatedDict) -> dict[str, tuple[int, int]]:
+    def sizes(self, data: LocatedDict) -> tuple[dict[str, tuple[int, int]], dict[str, str]]:
+        """``(sizes, derived)``: every size's range, and the formulas of derived sizes."""
         if data.get("sizes") is None:
-            return {}
+            return {}, {}
         sizes = self.mapping(data["sizes"], data, "sizes")
-        result = {}
+        result: dict[str, tuple[int, int]] = {}
+        derived: dict[str, str] = {}
         for name, value in sizes.items():
             if not isinstance(name, str) or not _IDENTIFIER.match(name):
                 raise self.error(f"{name!r} is not a valid size name", sizes, str(name))
+            if isinstance(value, str):  # derived: a formula of the sizes above it
+                result[name] = read_derived(self, value, sizes, name, result)
+                derived[name] = value
+                continue
             bounds = value if isinstance(value, list) else [value, value]
             if len(bounds) != 2 or not all(isinstance(b, int) and not isinstance(b, bool)
                                            for b in bounds):
@@ -195,7 +202,7 @@ class SheetReader(FieldReader):
                 raise self.error(f"size range must satisfy 1 <= low <= high <= {MAX_SIZE}",
                                  sizes, name)
             result[name] = (low, high)
-        return result
+        return result, derived
 
     def shape(self, value: Any, where: Any, key: str, sizes: Mapping[str, Any]
               ) -> tuple[int | str, ...]:

@@ -218,6 +218,8 @@ def _size(dim: int | str, exercise: Exercise, sizes: dict[str, int],
           rng: np.random.Generator) -> int:
     if isinstance(dim, int):
         return dim
+    if dim in exercise.derived and dim not in sizes:
+        sizes[dim] = _size(exercise.derived[dim], exercise, sizes, rng)
     if not is_name(dim):  # a formula of sizes: draw them, then compute
         for name in sorted(formula(dim).names):
             _size(name, exercise, sizes, rng)

@@ -28,6 +28,7 @@ from gradcheck.errors import EvaluationError
 
 MAX_FORMULA = 200          # characters of one size formula
 MAX_VALUE = 10**6          # largest magnitude of any intermediate value of a formula
+MAX_DERIVED = 4096         # largest derived size (d1*d2 of two sizes up to 64)
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _OPS: dict[type, Callable[[int, int], int]] = {
     ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul,
@@ -121,13 +122,13 @@ def dimension(dim: int | str, sizes: Mapping[str, int]) -> int:
 
 
 def read_back(dims_by_input: Mapping[str, tuple[int | str, ...]],
-              shapes: Mapping[str, tuple[int, ...]],
-              fixed: Mapping[str, int]) -> dict[str, int]:
+              shapes: Mapping[str, tuple[int, ...]], fixed: Mapping[str, int],
+              derived: Mapping[str, str] | None = None) -> dict[str, int]:
     """The sizes that the inputs' actual ``shapes`` show (plain size names as whole
-    dimensions), plus the ``fixed`` ones.
+    dimensions), plus the ``fixed`` ones, plus the ``derived`` ones computable from those.
 
-    >>> read_back({"x": ("N", "d1*d2")}, {"x": (4, 6)}, {"d1": 2})
-    {'d1': 2, 'N': 4}
+    >>> read_back({"x": ("N", "d1*d2")}, {"x": (4, 6)}, {"d1": 2}, {"M": "2*N"})
+    {'d1': 2, 'N': 4, 'M': 8}
     """
     sizes = dict(fixed)
     for name, dims in dims_by_input.items():
@@ -137,6 +138,9 @@ def read_back(dims_by_input: Mapping[str, tuple[int | str, ...]],
         for dim, n in zip(dims, shape, strict=True):
             if is_name(dim):
                 sizes.setdefault(dim, int(n))
+    for name, text in (derived or {}).items():  # in order: each may use the ones before it
+        if name not in sizes and formula(text).names <= set(sizes):
+            sizes[name] = formula(text).value(sizes)
     return sizes
 
 
@@ -172,11 +176,38 @@ def read_formula(reader: Any, text: str, where: Any, key: str, sizes: Mapping[st
     return text
 
 
+def read_derived(reader: Any, text: str, where: Any, name: str,
+                 sizes: Mapping[str, tuple[int, int]]) -> tuple[int, int]:
+    """The range of a derived size (a formula of the sizes declared above it), checked: at
+    least 1 and at most ``MAX_DERIVED`` for every combination of their ranges' ends."""
+    read_formula(reader, text, where, name, sizes)
+    f = formula(text)
+    names = sorted(f.names)
+    if len(names) > 8:
+        raise reader.error("a derived size uses at most 8 sizes", where, name)
+    try:
+        values = [f.value(dict(zip(names, corner, strict=True)))
+                  for corner in itertools.product(*(sizes[n] for n in names))]
+    except EvaluationError as exc:
+        raise reader.error(str(exc), where, name) from None
+    low, high = min(values), max(values)
+    if not 1 <= low or high > MAX_DERIVED:
+        raise reader.error(f"{text!r} ranges over {low} to {high} for the sizes' ranges; a "
+                           f"derived size must stay within 1..{MAX_DERIVED}", where, name)
+    return low, high
+
+
 def check_readable(reader: Any, data: Any, sizes: Mapping[str, tuple[int, int]],
-                   inputs: tuple[Any, ...], used: set[str]) -> None:
+                   inputs: tuple[Any, ...], used: set[str],
+                   derived: Mapping[str, str] | None = None) -> None:
     """A size drawn from a range that an expression uses must be a whole dimension of some
-    input, so that its value can be read back from the inputs' shapes."""
+    input (or a derived size of such), so that its value can be read back from the inputs'
+    shapes."""
     plain = {d for i in inputs if not isinstance(i.shape, str) for d in i.shape}
+    derived = derived or {}
+    for name, text in derived.items():
+        if formula(text).names <= plain | {n for n, (lo, hi) in sizes.items() if lo == hi}:
+            plain.add(name)
     for name in sorted(used & set(sizes)):
         low, high = sizes[name]
         if low != high and name not in plain:

@@ -128,3 +128,47 @@ def test_a_formula_that_gives_no_length_is_reported():
     text = SPEC.replace("HH: 3,", "HH: 11,")
     with pytest.raises(SpecError, match="larger than the padded input|is 0"):
         sample_points(_sheet(text).exercises[2], seed=0)
+
+
+DERIVED = """\
+sheet: derived
+title: Derived sizes
+exercises:
+  - id: conv
+    title: conv with a derived output size
+    points: 1
+    student: d_conv
+    function: "sum(reshape(conv2d(x, w, stride=stride, pad=1), (N, F, Ho * Ho)) * dout)"
+    sizes: {N: [1, 2], C: 2, H: [5, 7], F: 2, HH: 3, stride: 2, Ho: "(H + 2 - HH)//stride + 1"}
+    inputs:
+      x: {shape: [N, C, H, H]}
+      w: {shape: [F, C, HH, HH]}
+      dout: {shape: [N, F, Ho*Ho]}
+    wrt: w
+    points_at: [{random: 3}]
+"""
+
+
+def test_derived_sizes_are_drawn_read_back_and_usable_in_expressions():
+    ex = parse_sheet(DERIVED, file="derived.yaml").exercises[0]
+    assert ex.derived == {"Ho": "(H + 2 - HH)//stride + 1"} and ex.sizes["Ho"] == (3, 4)
+    for point in sample_points(ex, seed=5):
+        h = point.inputs["x"].shape[2]
+        ho = (h + 2 - 3) // 2 + 1
+        assert point.inputs["dout"].shape[2] == ho * ho
+        assert ex.size_values({k: v.shape for k, v in point.inputs.items()})["Ho"] == ho
+        _, gw = engine.vjp(lambda x, w: engine.conv2d(x, w, stride=2, pad=1),
+                           {"x": point.inputs["x"], "w": point.inputs["w"]}, "w",
+                           point.inputs["dout"].reshape(-1, 2, ho, ho))
+        np.testing.assert_allclose(point.expected[0], gw, rtol=1e-12)
+
+
+@pytest.mark.parametrize("formula_text, message", [
+    ("(H - 9)", "within 1"), ("K + 1", "uses 'K'"), ("H / 2", "only"),
+    ("H // (HH - 3)", "divides by zero"),
+])
+def test_bad_derived_sizes_are_spec_errors(formula_text, message):
+    text = DERIVED.replace('"(H + 2 - HH)//stride + 1"', f'"{formula_text}"')
+    with pytest.raises(SpecError, match=message) as info:
+        parse_sheet(text, file="derived.yaml")
+    assert "derived.yaml:" in str(info.value)
