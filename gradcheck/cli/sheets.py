@@ -72,18 +72,26 @@ def classroom():
               show_default=True, help="Root of the template repository.")
 @click.option("--python", "python_version", default="3.11", show_default=True,
               help="Python version the workflow sets up.")
-@click.option("--package-spec", default="gradcheck", show_default=True,
-              help="What the workflow pip-installs (pin a version, e.g. gradcheck==0.1.0).")
+@click.option("--package-spec", default=None,
+              help="What the workflow pip-installs, pinned to one version: e.g. "
+                   "'gradcheck @ git+https://github.com/<owner>/gradcheck@v0.1.0', or "
+                   "gradcheck==0.1.0 from a package index that serves it.")
+@click.option("--vendor", is_flag=True,
+              help="Copy a wheel of this gradcheck into .github/gradcheck/ and install that.")
 @click.option("--force", is_flag=True, help="Overwrite an existing workflow.")
-def classroom_init(sheet, directory, python_version, package_spec, force):
-    """Write .github/workflows/classroom.yml that grades SHEET on every push."""
+def classroom_init(sheet, directory, python_version, package_spec, vendor, force):
+    """Write .github/workflows/classroom.yml that grades SHEET on every push.
+
+    Say how it installs gradcheck: --package-spec (a pinned version from a source you name)
+    or --vendor (a wheel of the gradcheck you are running, copied into the repository).
+    """
     from gradcheck.errors import GradcheckError
     from gradcheck.render.workflow import write_classroom
 
     load_spec(sheet)  # the workflow must grade a sheet that exists
     try:
         paths = write_classroom(Path(directory), sheet, python=python_version,
-                                package_spec=package_spec, force=force)
+                                package_spec=package_spec, vendor=vendor, force=force)
     except GradcheckError as exc:
         raise fail(exc) from None
     for path in paths:

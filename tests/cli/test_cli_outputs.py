@@ -156,14 +156,17 @@ def test_table_to_a_file_has_no_colour_codes(partial, tmp_path):
 
 
 def test_classroom_init_writes_a_valid_workflow_once(tmp_path):
-    result = invoke("classroom", "init", "sheet01", "-d", str(tmp_path))
+    result = invoke("classroom", "init", "sheet01", "-d", str(tmp_path), "--vendor")
     assert result.exit_code == 0, result.output
     workflow = yaml.safe_load((tmp_path / ".github/workflows/classroom.yml").read_text())
     steps = workflow["jobs"]["run-autograding-tests"]["steps"]
     assert any(s.get("run") == "gradcheck grade sheet01 --github" for s in steps)
-    again = invoke("classroom", "init", "sheet01", "-d", str(tmp_path))
+    again = invoke("classroom", "init", "sheet01", "-d", str(tmp_path), "--vendor")
     assert again.exit_code == 2 and "already exists" in again.output
-    assert invoke("classroom", "init", "no-such-sheet", "-d", str(tmp_path)).exit_code == 2
+    missing = invoke("classroom", "init", "no-such-sheet", "-d", str(tmp_path), "--vendor")
+    assert missing.exit_code == 2
+    bare = invoke("classroom", "init", "sheet01", "-d", str(tmp_path / "x"))
+    assert bare.exit_code == 2 and "--package-spec" in bare.output and "--vendor" in bare.output
 
 
 def _commands(group: click.Group, prefix=()):

