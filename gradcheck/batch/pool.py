@@ -69,14 +69,13 @@ class _Grader:
         ours, theirs = socket.socketpair()
         self.log = tempfile.TemporaryFile()
         root = str(Path(__file__).resolve().parent.parent)
+        # only the channel and the parent on the command line, which every process can
+        # read: the seed (secret when drawn) and the rest travel over the private socket
         command = [sys.executable, "-c", _BOOT, root, "--fd", str(theirs.fileno()),
-                   "--parent", str(os.getpid()), "--spec", str(spec), "--seed", str(seed)]
-        if mode is not None:
-            command += ["--mode", mode]
-        if timeout is not None:
-            command += ["--timeout", repr(float(timeout))]
-        if feedback:
-            command += ["--feedback", "yes"]
+                   "--parent", str(os.getpid())]
+        setup = {"op": "setup", "spec": str(spec), "seed": int(seed), "mode": mode,
+                 "timeout": None if timeout is None else float(timeout),
+                 "feedback": bool(feedback)}
         try:
             self.process = subprocess.Popen(command, pass_fds=[theirs.fileno()],
                                             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
@@ -84,6 +83,10 @@ class _Grader:
         finally:
             theirs.close()
         self.conn = Connection(ours.detach())
+        try:
+            self.send(setup)
+        except OSError:
+            pass   # the process is gone already: death() says why
         self.tasks: deque[int] = deque()   # sent to this process, not finished; head first
         self.since = 0.0                   # when the head task started
         self.ready = False                 # it has loaded the sheet and started its sandbox
@@ -281,19 +284,30 @@ def _stop(_signum, _frame) -> None:
 
 
 def main(argv: Sequence[str]) -> int:
-    """A grading process: ``--fd FD --parent PID --spec FILE --seed N [--timeout S]
-    [--mode MODE] [--feedback yes]``."""
+    """A grading process: ``--fd FD --parent PID``; its first message on FD is the setup
+    (``spec``, ``seed``, ``mode``, ``timeout``, ``feedback``), never on the command line."""
     options = dict(zip(argv[::2], argv[1::2], strict=False))
-    from gradcheck.sandbox.child.guard import set_parent_death_signal
+    from gradcheck.sandbox.child.guard import set_dumpable, set_parent_death_signal
 
     set_parent_death_signal(signal.SIGKILL)
     if os.getppid() != int(options["--parent"]):
         return 1   # the coordinator is already gone
+    if os.geteuid() == 0:
+        set_dumpable(False)   # its /proc stays hidden from workers (hidepid)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, _stop)
     conn = Connection(int(options["--fd"]))
-    timeout = float(options["--timeout"]) if "--timeout" in options else None
-    feedback = "--feedback" in options
+    try:
+        setup = json.loads(conn.recv_bytes())
+    except (EOFError, OSError, ValueError):
+        return 0
+    if not isinstance(setup, dict) or setup.get("op") != "setup":
+        return 2
+    options.update({"--spec": setup["spec"], "--seed": str(setup["seed"])})
+    if setup.get("mode") is not None:
+        options["--mode"] = setup["mode"]
+    timeout = setup.get("timeout")
+    feedback = bool(setup.get("feedback"))
 
     def send(message: dict, result: bytes | None = None) -> None:
         conn.send_bytes(json.dumps(message).encode())

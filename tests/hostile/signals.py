@@ -34,6 +34,12 @@ def _parent(pid: int) -> int:
 
 
 def keeper_and_grader(x):
-    keeper = _parent(os.getppid())
-    grader = _parent(keeper)
-    return _errno(keeper) + 10 * _errno(grader) + 100 * _errno(_parent(grader)) + 0 * x
+    """``x``: the pids of keeper, grader and the grader's parent, for where /proc hides
+    them (hidepid); otherwise found by walking up /proc."""
+    if x.size == 3:
+        keeper, grader, above = (int(v) for v in x)
+    else:
+        keeper = _parent(os.getppid())
+        grader = _parent(keeper)
+        above = _parent(grader)
+    return _errno(keeper) + 10 * _errno(grader) + 100 * _errno(above) + 0.0

@@ -234,6 +234,42 @@ def limit_own_processes(processes: int) -> bool:
     return True
 
 
+CLONE_NEWNS = 0x00020000
+MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_REC, MS_PRIVATE = 2, 4, 8, 0x4000, 1 << 18
+PR_SET_DUMPABLE = 4
+NO_GROUP = 2147483646   # the group /proc exempts from hidepid: one no process is in
+
+
+def private_proc() -> bool:
+    """Give this process a mount namespace whose ``/proc`` is a fresh procfs mounted with
+    ``hidepid=invisible``: a process without capabilities sees there only the processes it
+    may trace (same user, dumpable, and under Landlock only those in its own domain). Needs
+    CAP_SYS_ADMIN (root; not inside bwrap, whose pid namespace hides the rest anyway).
+    The mounts of the machine are unchanged.
+
+    >>> import subprocess, sys   # in a process of its own
+    >>> code = "from gradcheck.sandbox.child import guard; print(guard.private_proc())"
+    >>> run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    >>> run.stdout.strip() in ("True", "False")
+    True
+    """
+    if LIBC is None or LIBC.unshare(CLONE_NEWNS) != 0:
+        return False
+    LIBC.mount.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_ulong,
+                           ctypes.c_char_p]
+    if LIBC.mount(None, b"/", None, MS_REC | MS_PRIVATE, None) != 0:
+        return False
+    # gid: the group exempt from hidepid, by default root's (a root worker's): one nobody has
+    return LIBC.mount(b"proc", b"/proc", b"proc", MS_NOSUID | MS_NODEV | MS_NOEXEC,
+                      f"hidepid=invisible,gid={NO_GROUP}".encode()) == 0
+
+
+def set_dumpable(dumpable: bool) -> bool:
+    """A process that is not dumpable cannot be read through ``/proc`` (under hidepid) nor
+    traced by processes of its user that lack CAP_SYS_PTRACE; its children inherit it."""
+    return prctl(PR_SET_DUMPABLE, int(dumpable))
+
+
 def own_ipc_namespace() -> bool:
     """Give this process an IPC namespace of its own (System V shared memory, message queues,
     semaphores, POSIX message queues): what it creates there is gone when its last process

@@ -75,6 +75,7 @@ class Zygote:
         self.scratch = scratch
         self.layers: dict[tuple, int] = {}   # (read roots, hidden paths) -> ruleset fd
         self.found: dict[tuple, list] = {}   # forbid list -> where those packages are here
+        self.proc_hidden = False             # /proc mounted with hidepid=invisible here
 
     def hide(self, request: dict) -> None:
         """Add to the request's hidden paths (found by the parent) the forbidden packages
@@ -187,6 +188,7 @@ class Zygote:
         if len(fds) != 2:
             return {"ok": False, "error": "a spawn request needs a socket and an output file"}
         zygote = os.getpid()
+        request["proc_hidden"] = self.proc_hidden
         self.hide(request)
         layer = self.layer(request)
         gc.freeze()  # what the zygote holds stays shared: no collection in a worker touches it
@@ -262,6 +264,9 @@ class Worker:
         protections = {"rlimits": guard.apply_rlimits(
             memory=limits["memory"], file_size=limits["file_size"],
             open_files=limits["open_files"], processes=request.get("nproc"))}
+        if request.get("proc_hidden"):   # the zygote is not dumpable; the worker's children
+            guard.set_dumpable(True)      # must be, for it to find and end them in /proc
+        protections["proc_hidden"] = bool(request.get("proc_hidden"))
         protections["ipc_namespace"] = guard.own_ipc_namespace()
         if guard.limit_own_processes(int(limits.get("processes", 64))):
             protections["rlimits"].append("RLIMIT_NPROC (this worker's own)")
@@ -377,8 +382,13 @@ def main(argv: list[str]) -> int:
         zygote = os.fork()
         if zygote:
             os.close(int(argv[2]))   # the control socket is the zygote's alone
+            if os.geteuid() == 0:
+                guard.set_dumpable(False)   # hidden from workers under hidepid
             processes.keep(zygote)
         keeper_pid = os.getppid()
+    proc_hidden = guard.private_proc()   # workers see no process they may not trace
+    if proc_hidden:
+        guard.set_dumpable(False)
     import numpy as np
 
     protocol, imports, load, values, layer, objects = _load_helpers(
@@ -391,7 +401,9 @@ def main(argv: list[str]) -> int:
               "python": sys.version.split()[0], "landlock": landlock.landlock_abi()})
     scratch = argv[4] if len(argv) == 5 else ""
     graders = (grader, processes.parent_of(grader)) if keeper else ()   # bwrap: not visible anyway
-    orphaned = Zygote(ctl, keeper_pid, graders, scratch).serve()
+    zygote = Zygote(ctl, keeper_pid, graders, scratch)
+    zygote.proc_hidden = proc_hidden
+    orphaned = zygote.serve()
     if orphaned and os.path.basename(scratch).startswith("gradcheck-sandbox-"):
         import shutil
 
