@@ -1,7 +1,8 @@
 """The ``gradcheck`` command line: thin click commands over the library.
 
 Commands parse options, call the library, pick a renderer, and turn our exceptions into
-messages and exit codes at this edge: 0 all points, 1 points lost, 2 usage or spec errors.
+messages and exit codes at this edge: 0 all points, 1 points lost, 2 usage or spec errors,
+130 interrupted (Ctrl-C).
 Each command lives in its own module; they import the library lazily, so that ``--help`` and
 the sandbox start fast.
 """
@@ -13,7 +14,7 @@ import click
 from gradcheck import __version__
 from gradcheck.cli.batch import batch_command
 from gradcheck.cli.check import check_command
-from gradcheck.cli.common import EXIT_FAILED, EXIT_OK, EXIT_USAGE
+from gradcheck.cli.common import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE
 from gradcheck.cli.grade import grade
 from gradcheck.cli.sheets import classroom, init, list_sheets
 from gradcheck.cli.validate import validate_command
@@ -21,7 +22,19 @@ from gradcheck.cli.validate import validate_command
 __all__ = ["main", "EXIT_OK", "EXIT_FAILED", "EXIT_USAGE"]
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Commands(click.Group):
+    """The command group: Ctrl-C exits 130 in every command (click's own default is 1, which
+    reads as "points lost")."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt:
+            click.echo("interrupted", err=True)
+            raise click.exceptions.Exit(EXIT_INTERRUPTED) from None
+
+
+@click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="gradcheck")
 def main() -> None:
     """Check derivatives of numpy code and grade derivative exercises."""

@@ -30,10 +30,15 @@ from gradcheck.cli.common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, UsageExit
               help="Index of the argument to differentiate with respect to.")
 @click.option("--mode", type=click.Choice(["auto", "full", "directional"]), default="auto",
               show_default=True, help="Every entry, or random directions (auto: large inputs).")
-@click.option("--rtol", type=float, default=None, help="Relative tolerance (default by dtype).")
+@click.option("--rtol", type=click.FloatRange(min=0, max=1, min_open=True), default=None,
+              callback=lambda ctx, param, value: _finite(value, param),
+              help="Relative tolerance, above 0 and at most 1 (default by dtype).")
+@click.option("--timeout", type=click.FloatRange(min=0, max=3600, min_open=True), default=5.0,
+              show_default=True, callback=lambda ctx, param, value: _finite(value, param),
+              help="Seconds allowed for each call of FUNC or DERIV.")
 def check_command(function: str, derivative: str, points: tuple[str, ...],
                   random_count: int | None, shapes: tuple[str, ...], domain: str, seed: int,
-                  wrt: int, mode: str, rtol: float | None) -> None:
+                  wrt: int, mode: str, rtol: float | None, timeout: float) -> None:
     """Check that DERIV is the derivative of FUNC at some points.
 
     DERIV(*args) must return the derivative of FUNC(*args) with respect to argument --wrt,
@@ -52,6 +57,7 @@ def check_command(function: str, derivative: str, points: tuple[str, ...],
 
     modules: dict[str, object] = {}
     f, df = _load_function(function, modules), _load_function(derivative, modules)
+    f, df = _limited(f, _short(function), timeout), _limited(df, _short(derivative), timeout)
     names = _parameters(f)
     if not points and random_count is None:
         raise UsageExit("give at least one point: --at VALUE or --random N --shape S")
@@ -102,6 +108,8 @@ def _outcome(run: Callable[[], object], name: str, user_files: set[str]) -> tupl
         result = run()
     except GradcheckError as exc:  # not finite, not differentiable, not settling here
         return "cannot check here", str(exc)
+    except _TimedOut as exc:
+        return "cannot check here", str(exc)
     except Exception as exc:
         if _raised_in(exc, user_files):
             return "cannot check here", f"{name} raised {type(exc).__name__}: {exc}"
@@ -110,6 +118,46 @@ def _outcome(run: Callable[[], object], name: str, user_files: set[str]) -> tupl
     if getattr(result, "code", "") in ("undecided", "not-differentiable"):  # no verdict here
         return "cannot check here", getattr(result, "diagnosis", "")
     return ("PASS" if result.passed else "FAIL"), str(result)
+
+
+def _finite(value: float | None, param: click.Parameter) -> float | None:
+    import math
+
+    if value is not None and not math.isfinite(value):
+        raise click.BadParameter(f"{value} is not a finite number", param=param)
+    return value
+
+
+class _TimedOut(BaseException):
+    """A call of the user's function ran past --timeout (a BaseException: the checker turns
+    an Exception raised by DERIV into a failed result, a timeout must stop the point)."""
+
+
+def _limited(function: Callable[..., object], name: str,
+             seconds: float) -> Callable[..., object]:
+    """``function`` stopped after ``seconds`` by SIGALRM (Unix, main thread; elsewhere it
+    runs unlimited)."""
+    import functools
+    import signal
+    import threading
+
+    if not hasattr(signal, "setitimer") or threading.current_thread() is not \
+            threading.main_thread():
+        return function
+
+    def expire(signum, frame):
+        raise _TimedOut(f"{name} did not finish within {seconds:g} s (--timeout)")
+
+    @functools.wraps(function)
+    def limited(*args, **kwargs):
+        previous = signal.signal(signal.SIGALRM, expire)
+        signal.setitimer(signal.ITIMER_REAL, seconds)
+        try:
+            return function(*args, **kwargs)
+        finally:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, previous)
+    return limited
 
 
 def _raised_in(exc: BaseException, files: set[str]) -> bool:

@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+EXIT_INTERRUPTED = 130   # Ctrl-C, as shells report SIGINT
 
 
 class UsageExit(click.ClickException):
@@ -48,5 +49,11 @@ def load_spec(sheet: str):
 
 
 def write_text(path: str, text: str) -> None:
-    """Write a report, ending in exactly one newline."""
-    Path(path).write_text(text if text.endswith("\n") else text + "\n", encoding="utf-8")
+    """Write a report, ending in exactly one newline, creating its folder; a path that
+    cannot be written exits with code 2 and the reason."""
+    target = Path(path)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text if text.endswith("\n") else text + "\n", encoding="utf-8")
+    except OSError as exc:
+        raise UsageExit(f"cannot write {path}: {exc.strerror or exc}") from None

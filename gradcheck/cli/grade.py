@@ -29,6 +29,12 @@ def _min_score(value: str | None) -> tuple[float, bool] | None:
     return number, percent
 
 
+def _check_min_score(min_score: tuple[float, bool] | None, max_score: float) -> None:
+    if min_score is not None and not min_score[1] and min_score[0] > max_score + 1e-9:
+        raise click.BadParameter(f"{min_score[0]:g} is above the sheet's {max_score:g} "
+                                 "automatic points", param_hint="--min-score")
+
+
 def _exit_code(result, min_score: tuple[float, bool] | None) -> int:
     if min_score is None:
         return EXIT_OK if result.passed else EXIT_FAILED
@@ -43,8 +49,9 @@ def _exit_code(result, min_score: tuple[float, bool] | None) -> int:
               help="The file to grade (default: <module>.py, else <module>.ipynb, here).")
 @click.option("--format", "-f", "fmt", type=click.Choice(FORMATS), default="table",
               show_default=True, help="Output format.")
-@click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True),
-              help="Write the report to this file instead of standard output.")
+@click.option("--output", "-o", type=click.Path(dir_okay=False),
+              help="Write the report to this file (its folder is created) instead of "
+                   "standard output.")
 @click.option("--seed", type=click.IntRange(min=0),
               help="Seed for the random test points (default: the spec's).")
 @click.option("--timeout", type=Seconds(),
@@ -79,6 +86,7 @@ def grade(sheet, submission, fmt, output, seed, timeout, min_score, github, verb
         from gradcheck.grading import choice, grader
 
         spec = load_spec(sheet)
+        _check_min_score(threshold, spec.max_score)
         try:
             path = grader.find_submission(spec, submission)
             # CI grading (--github) draws its points afresh: a student's repository cannot
