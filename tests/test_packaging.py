@@ -1,5 +1,6 @@
 """What a non-editable install holds: the worker scripts, the bundled sheets, the console script."""
 
+import re
 import subprocess
 import sys
 import zipfile
@@ -27,3 +28,17 @@ def test_the_wheel_holds_every_module_the_worker_scripts_and_the_sheets(tmp_path
     assert sheets - names == set(), "bundled sheets missing from the wheel"
     entry = next(n for n in names if n.endswith("entry_points.txt"))
     assert "gradcheck = gradcheck.cli:main" in zipfile.ZipFile(wheel).read(entry).decode()
+    # the package page: no relative links (they break outside the repository), the licence
+    metadata = zipfile.ZipFile(wheel).read(next(n for n in names if n.endswith("METADATA")))
+    description = metadata.decode().partition("\n\n")[2]
+    assert "gradcheck check" in description
+    assert not re.findall(r"\]\((?!https?://)[^)]*\)", description), "relative links"
+    assert any(n.endswith("licenses/LICENSE") or n.endswith(".dist-info/LICENSE")
+               for n in names), "LICENSE missing from the wheel"
+
+
+def test_the_license_matches_setup_cfg():
+    text = (ROOT / "LICENSE").read_text()
+    assert "license = MIT" in (ROOT / "setup.cfg").read_text()
+    assert text.startswith("MIT License") and "gradcheck contributors" in text
+    assert "THE SOFTWARE IS PROVIDED \"AS IS\"" in text
