@@ -66,7 +66,7 @@ def check(f: Callable[..., Any], df: Callable[..., Any], *args: Any, wrt: int = 
     shape = f0.shape + x.shape
     problem = _undecidable(f0, shape, label)
     if problem is None:
-        problem = _differentiable(g, x, raw, seed, shape, label)
+        problem = _differentiable(g, x, raw, seed, shape, label, _name(f, "f"))
     if problem is not None:
         return problem
     received, failure = _call_derivative(df, values, label, shape)
@@ -106,7 +106,7 @@ def check_vjp(f: Callable[..., Any], vjp: Callable[..., Any], *args: Any, wrt: i
     raw, f0 = _reference_value(g, x)
     problem = _undecidable(f0, x.shape, label)
     if problem is None:
-        problem = _differentiable(g, x, raw, seed, x.shape, label)
+        problem = _differentiable(g, x, raw, seed, x.shape, label, _name(f, "f"))
     if problem is not None:
         return problem
     upstream = numeric.probe_generator(seed + 1).standard_normal((probes,) + f0.shape)
@@ -232,16 +232,16 @@ def _undecidable(f0: np.ndarray, shape: tuple[int, ...], label: str) -> CheckRes
 
 
 def _differentiable(g: Callable[[Any], Any], x: np.ndarray, raw: Any, seed: int,
-                    shape: tuple[int, ...], label: str) -> CheckResult | None:
+                    shape: tuple[int, ...], label: str, name: str = "f") -> CheckResult | None:
     direction = numeric.random_directions(x.shape, 1, seed)[0]
     if not x.size or not numeric.kink(g, x, direction, value=raw):
         return None
     near = numeric.KINK_STEPS[-1]
-    return failure(NOT_DIFFERENTIABLE, f"f is not differentiable at this point (or within "
+    return failure(NOT_DIFFERENTIABLE, f"{name} is not differentiable at this point (or within "
                    f"{near:.0e} of it, relative to each entry): its one-sided slopes differ "
                    "by more than their error allows (a kink, like abs and relu at 0), so "
-                   "there is no derivative to check; check at a point where f is smooth",
-                   shape, label=label)
+                   f"there is no derivative to check; check at a point where {name} is "
+                   "smooth", shape, label=label)
 
 
 def _unsettled(est: numeric.Estimate, x: np.ndarray, raw: Any, shape: tuple[int, ...],
