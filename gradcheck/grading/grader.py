@@ -25,6 +25,7 @@ import numpy as np
 from gradcheck import __version__, compare, numeric
 from gradcheck.errors import SubmissionError
 from gradcheck.grading import choice, layer, objects
+from gradcheck.grading.ipynb import ipynb_line
 from gradcheck.grading.prepared import PreparedSheet, prepare
 from gradcheck.results import (
     ERROR,
@@ -128,6 +129,10 @@ def _grade_session(prepared: PreparedSheet, submission: Path, session: Session,
                                             filename=submission.name, timeout=timeout))
     if prepared.cached and prepared.found() != known:
         prepared.remember()
+    if submission.suffix.lower() == ".ipynb":   # annotations name lines of the raw file
+        exercises = [dataclasses.replace(e, line_no=ipynb_line(
+            submission, e.student, kind="class" if e.kind in (NODE, OBJECT) else "function"))
+            if e.line_no and e.student else e for e in exercises]
     score = round(sum(e.score for e in exercises), 6)
     return SheetResult(
         sheet=sheet.name, title=sheet.title, module=sheet.module, submission=str(submission),

@@ -49,3 +49,34 @@ def test_grade_picks_the_notebook_beside_the_untouched_template_and_says_so(tmp_
     assert report["score"] == 64 and report["submission"].endswith("sheet01.ipynb")
     assert ("graded sheet01.ipynb; also found sheet01.py (the unchanged template)"
             in report["warnings"])
+
+
+def test_lines_of_a_notebook_are_lines_of_the_raw_ipynb_file(tmp_path):
+    """Annotations on GitHub point at lines of the file as stored: the JSON line holding the
+    def, also for a later cell that redefines the function (the one graded)."""
+    wrong = "def d_1b(x, mu, sigma):\n    return 0.0 * x\n"
+    path = tmp_path / "sheet01.ipynb"
+    path.write_text(json.dumps({"cells": [
+        {"cell_type": "markdown", "metadata": {}, "source": ["# Sheet 1\n"]},
+        {"cell_type": "code", "metadata": {}, "execution_count": None, "outputs": [],
+         "source": SOLUTION.read_text().splitlines(keepends=True)},
+        {"cell_type": "code", "metadata": {}, "execution_count": None, "outputs": [],
+         "source": wrong.splitlines(keepends=True)}],
+        "metadata": {}, "nbformat": 4, "nbformat_minor": 5}, indent=1))
+    report = json.loads(CliRunner().invoke(
+        main, ["grade", "sheet01", "-s", str(path), "-f", "json"]).output)
+    lines = path.read_text().splitlines()
+    found = {e["id"]: e["line_no"] for e in report["exercises"]}
+    assert lines[found["1b"] - 1].strip() == json.dumps("def d_1b(x, mu, sigma):\n") + ","
+    assert found["1b"] > found["1a"]                        # the redefinition, further down
+    assert "def d_1a(" in lines[found["1a"] - 1]
+    assert "class " in lines[found["3a-add"] - 1]
+
+
+def test_a_single_line_notebook_points_at_its_one_line(tmp_path):
+    from gradcheck.grading.ipynb import ipynb_line
+
+    path = _notebook(tmp_path / "sheet01.ipynb", [SOLUTION.read_text()])   # no indent
+    assert path.read_text().count("\n") == 0 and ipynb_line(path, "d_1a") == 1
+    assert ipynb_line(path, "no_such_function") is None
+    assert ipynb_line(tmp_path / "missing.ipynb", "d_1a") is None
