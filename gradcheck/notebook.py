@@ -105,7 +105,8 @@ def check(exercise: str, *, namespace: Mapping | None = None) -> Report:
     except GradcheckError as exc:
         return _show(_Problem(str(exc)))
     results = tuple(_grade(choice, found, namespace))
-    return _show(Report(choice.sheet.name, choice.seed, results))
+    return _show(Report(choice.sheet.name, choice.seed, results,
+                        warnings=forbidden_here(choice.sheet, namespace)))
 
 
 def check_all(*, namespace: Mapping | None = None) -> Report:
@@ -130,7 +131,7 @@ def check_all(*, namespace: Mapping | None = None) -> Report:
         score=round(sum(r.score for r in automatic), 6), max_score=sheet.max_score,
         manual_points=sheet.manual_points, seed=choice.seed, spec_sha256=sheet.sha256,
         gradcheck_version=__version__, exercises=results,
-        duration=round(time.monotonic() - started, 4))
+        warnings=forbidden_here(sheet, namespace), duration=round(time.monotonic() - started, 4))
     return _show(Report(sheet.name, choice.seed, results, summary))
 
 
@@ -148,16 +149,19 @@ class Report:
     seed: int
     exercises: tuple[ExerciseResult, ...]
     result: SheetResult | None = None
+    warnings: tuple[str, ...] = ()
 
     def text(self) -> str:
         if self.result is not None:
             return view.sheet_text(self.result)
-        return view.exercises_text(self.exercises, sheet=self.sheet, seed=self.seed)
+        return view.exercises_text(self.exercises, sheet=self.sheet, seed=self.seed,
+                                   warnings=self.warnings)
 
     def html(self) -> str:
         if self.result is not None:
             return view.sheet_html(self.result)
-        return view.exercises_html(self.exercises, sheet=self.sheet, seed=self.seed)
+        return view.exercises_html(self.exercises, sheet=self.sheet, seed=self.seed,
+                                   warnings=self.warnings)
 
     def __repr__(self) -> str:
         score = sum(e.score for e in self.exercises if e.automatic)
@@ -247,6 +251,36 @@ def _grade(choice: _Choice, exercises, namespace: Mapping):
             continue
         yield grader.grade_exercise(choice.prepared, exercise, ask, ask.defs,
                                     filename=filename, timeout=choice.timeout)
+
+
+def forbidden_here(sheet: Sheet, namespace: Mapping) -> tuple[str, ...]:
+    """Warnings for names in ``namespace`` that come from a package the sheet forbids
+    (``gradcheck grade`` will not let the submission import it); this front end itself is
+    allowed.
+
+    >>> import math, gradcheck.engine
+    >>> [w.split(":")[0] for w in forbidden_here(load_sheet("sheet01"),
+    ...                                           {"math": math, "engine": gradcheck.engine})]
+    ['engine comes from gradcheck, which sheet01 forbids']
+    """
+    found: dict[str, str] = {}
+    for name, value in list(namespace.items()):
+        if not isinstance(name, str) or name.startswith("_"):
+            continue
+        try:
+            module = getattr(value, "__name__", None) if isinstance(value, type(sys)) \
+                else getattr(value, "__module__", None)
+        except Exception:  # noqa: BLE001 - a student's object may refuse to say
+            continue
+        if not isinstance(module, str) or module == __name__:
+            continue
+        package = next((p for p in sheet.forbid
+                        if module == p or module.startswith(p + ".")), None)
+        if package is not None:
+            found.setdefault(package, name)
+    return tuple(f"{name} comes from {package}, which {sheet.name} forbids: `gradcheck grade` "
+                 "will not load a submission that imports it"
+                 for package, name in found.items())
 
 
 def _select(sheet: Sheet, wanted: str) -> list:

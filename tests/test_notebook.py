@@ -173,3 +173,51 @@ def test_the_command_line_never_imports_the_notebook_front_end(tmp_path):
     done = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, capture_output=True,
                           text=True, timeout=120, env={**os.environ, "PYTHONPATH": str(ROOT)})
     assert done.stdout.strip().splitlines()[-1] == "0 []", done.stdout + done.stderr
+
+
+# --- without a kernel -----------------------------------------------------------------------
+
+def test_a_forbidden_package_in_the_kernel_is_a_warning(capsys):
+    import numpy as np
+
+    from gradcheck import engine, notebook
+
+    def d_1c(x):
+        s = 1 / (1 + np.exp(-x))
+        return s * (1 - s)
+
+    notebook.use("sheet01")
+    report = notebook.check("1c", namespace={"d_1c": d_1c, "autodiff": engine, "np": np})
+    text = capsys.readouterr().out
+    assert report.exercises[0].passed
+    assert report.warnings == ("autodiff comes from gradcheck, which sheet01 forbids: "
+                               "`gradcheck grade` will not load a submission that imports it",)
+    assert "warning: autodiff comes from gradcheck" in text
+    assert notebook.check("1c", namespace={"d_1c": d_1c, "np": np}).warnings == ()
+
+
+@pytest.mark.parametrize("notebook_name, files, expected", [
+    ("sheet01.ipynb", [], "sheet01"),
+    ("DL-Sheet01.ipynb", [], "sheet01"),
+    ("Layers.ipynb", [], "layers"),
+    (None, ["sheet01.ipynb"], "sheet01"),
+    # a spec in the notebook's folder comes before the bundled sheets
+    ("sheet01.ipynb", ["course.yaml"], "course"),
+])
+def test_the_sheet_is_guessed_when_unambiguous(tmp_path, notebook_name, files, expected):
+    from gradcheck.notebook import guess_sheet
+
+    for name in files:
+        text = (ROOT / "exercises" / "sheet01.yaml").read_text()
+        (tmp_path / name).write_text(text.replace("sheet: sheet01", "sheet: course")
+                                     if name.endswith(".yaml") else "{}")
+    assert guess_sheet(notebook_name, tmp_path).name == expected
+
+
+@pytest.mark.parametrize("notebook_name", ["Untitled.ipynb", None])
+def test_an_unknown_notebook_asks_for_use(tmp_path, notebook_name):
+    from gradcheck.errors import SpecError
+    from gradcheck.notebook import guess_sheet
+
+    with pytest.raises(SpecError, match=r"call gc.use\("):
+        guess_sheet(notebook_name, tmp_path)

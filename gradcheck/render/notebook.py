@@ -131,12 +131,14 @@ def exercise_text(exercise: ExerciseResult) -> str:
     return "\n".join(lines)
 
 
-def exercises_text(exercises: Sequence[ExerciseResult], *, sheet: str, seed: int) -> str:
-    """Several exercises (one check of a group), a total when there are more than one, and
-    :func:`official_note`."""
+def exercises_text(exercises: Sequence[ExerciseResult], *, sheet: str, seed: int,
+                   warnings: Sequence[str] = ()) -> str:
+    """Several exercises (one check of a group), a total when there are more than one, the
+    ``warnings`` and :func:`official_note`."""
     parts = [exercise_text(e) for e in exercises]
     if len(exercises) > 1:
         parts.append(_total(exercises))
+    parts.extend(f"warning: {printable(w)}" for w in warnings)
     return "\n\n".join(parts) + "\n\n" + _wrap(official_note(sheet, seed))
 
 
@@ -217,11 +219,15 @@ def exercise_html(exercise: ExerciseResult) -> str:
     return "".join(parts)
 
 
-def exercises_html(exercises: Sequence[ExerciseResult], *, sheet: str, seed: int) -> str:
-    """Several exercises, their total when more than one, and :func:`official_note`."""
+def exercises_html(exercises: Sequence[ExerciseResult], *, sheet: str, seed: int,
+                   warnings: Sequence[str] = ()) -> str:
+    """Several exercises, their total when more than one, the ``warnings`` and
+    :func:`official_note`."""
     parts = [exercise_html(e) for e in exercises]
     if len(exercises) > 1:
         parts.append(f"<div><b>{_e(_total(exercises))}</b></div>")
+    parts.extend(f'<div class="gradcheck-warning" style="color:#9a6700">warning: {_e(w)}</div>'
+                 for w in warnings)
     return (f'<div class="gradcheck">{"".join(parts)}'
             f'<div class="gradcheck-note" style="{_NOTE}">{_note_html(sheet, seed)}</div></div>')
 
