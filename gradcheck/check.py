@@ -74,12 +74,13 @@ def check(f: Callable[..., Any], df: Callable[..., Any], *args: Any, wrt: int = 
         return failure
     if _directional(mode, x):
         return _check_directional(g, x, raw, received, label, rtol, probes, seed)
-    est = numeric.jacobian(g, x, value=raw)
+    kept: dict = {}   # the evaluations of f, for the diagnosis of a wrong answer
+    est = numeric.jacobian(g, x, value=raw, cache=kept)
     unsettled = _unsettled(est, x, raw, shape, label, f0.ndim)
     if unsettled is not None:
         return unsettled
     return compare(est.value, received, error=est.error, rtol=rtol, label=label,
-                   out_ndim=f0.ndim, candidates=numeric.QuotientModel(g, x, raw))
+                   out_ndim=f0.ndim, candidates=numeric.QuotientModel(g, x, raw, kept))
 
 
 def check_vjp(f: Callable[..., Any], vjp: Callable[..., Any], *args: Any, wrt: int = 0,

@@ -57,12 +57,14 @@ COMPLEX_STEPS = (1e-20, 1e-8)   # complex steps, relative to max(|x_i|, 1)
 def jacobian(f: Callable[[Any], Any], x: Any, *, base_step: float | None = None,
              step_ratio: float | None = None, num_steps: int | None = None,
              terms: int | None = None, rounding: float | None = None,
-             value: Any = None) -> Estimate:
+             value: Any = None, cache: dict | None = None) -> Estimate:
     """The Jacobian of ``f`` at ``x`` in layout ``f(x).shape + x.shape``, with error estimates.
 
     ``f`` takes an array shaped like ``x`` (a ``numpy.float64`` scalar when ``x`` is 0-d) and
     returns anything array-like. It is always called on a fresh float64 copy. ``value``:
-    ``f(x)`` when the caller has it already (one evaluation fewer). Options (of the full
+    ``f(x)`` when the caller has it already (one evaluation fewer). ``cache``: a dict that
+    receives every evaluation, keyed ``(flat index i, offset t)`` (the diagnosis of a wrong
+    answer reuses them, see :class:`gradcheck.numeric.QuotientModel`). Options (of the full
     ladders) default to ``DEFAULTS["jacobian"]``. Cost: 8–10 evaluations per entry where
     ``f`` is smooth at the scale of ``x``; 30–60 where the short ladder does not settle, and
     up to about 200 at points next to a pole or an edge of the domain.
@@ -95,7 +97,10 @@ def jacobian(f: Callable[[Any], Any], x: Any, *, base_step: float | None = None,
                 point = flat.copy()
                 point[i] = xi + t
                 offset = point[i] - xi  # before f sees (and perhaps changes) the point
-                return counter(point), offset
+                out = counter(point)
+                if cache is not None:
+                    cache[(i, float(t))] = out
+                return out, offset
 
             def twisted(t: float, i: int = i) -> np.ndarray | None:
                 counter.calls += 1

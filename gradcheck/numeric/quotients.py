@@ -85,7 +85,9 @@ STENCILS = (
     ("second-order backward difference", 2, ((0, 3.0), (-1, -4.0), (-2, 1.0)), 2.0),
     ("five-point stencil", 4, ((-2, 1.0), (-1, -8.0), (1, 8.0), (2, -1.0)), 12.0),
 )
-PROBE = 1e-3        # the probe step (times max(|x_i|, 1)) of order 1; order p: PROBE ** (1/p)
+# Probe steps (times |x_i| below 1, else 1) for stencils of order 1 and of order 2 and up: on
+# numeric.jacobian's short ladder (½ · 4^-3 and ½ · 4^-2), so its evaluations serve.
+PROBE = {1: 0.5 * 4.0 ** -3, 2: 0.5 * 4.0 ** -2}
 FIT = 0.1           # residuals must follow the fitted a h^p this closely (share of their size)
 STEPS = (1e-10, 0.5)   # plausible steps, relative to max(|x_i|, 1) (or to |x_i|: relative)
 AGREE = 0.03        # fitted steps of different entries agree this closely (same h or h/|x_i|)
@@ -119,13 +121,14 @@ class QuotientModel:
     'central difference, h=0.0003'
     """
 
-    def __init__(self, g: Callable[[Any], Any], x: Any, value: Any = None):
+    def __init__(self, g: Callable[[Any], Any], x: Any, value: Any = None,
+                 cache: dict | None = None):
         self.x = np.array(x, dtype=np.float64)
         self.flat = self.x.reshape(-1)
         with np.errstate(all="ignore"):
             raw = g(self.x.copy() if self.x.ndim else self.x[()]) if value is None else value
         self.f0 = np.asarray(raw, dtype=np.float64).reshape(-1)
-        self.g, self.memo = g, {}
+        self.g, self.memo = g, ({} if cache is None else cache)  # jacobian's evaluations
         self.evaluations = 0
 
     def _at(self, i: int, t: float) -> np.ndarray:
@@ -177,7 +180,7 @@ class QuotientModel:
         steps = []
         for i in columns:
             scale = max(abs(float(self.flat[i])), 1.0)
-            h = PROBE ** (1.0 / stencil[1]) * scale   # higher orders: larger, above rounding
+            h = PROBE[min(stencil[1], 2)] * _ladder_scale(float(self.flat[i]))
             for _ in range(3):  # probe, then refine twice at the fitted step
                 h = self._step(stencil, i, h, expected[:, i], residual[:, i])
                 if h is None or not STEPS[0] * scale <= h <= STEPS[1] * scale:
@@ -186,7 +189,7 @@ class QuotientModel:
         steps = np.array(steps)
         magnitude = np.abs(self.flat[columns])
         choices = [(float(np.median(steps)), None)]
-        if len(columns) > 1 and np.all(magnitude > 0):
+        if np.all(magnitude > 0):  # one step relative to each |x_i|
             choices.append((float(np.median(steps / magnitude)), magnitude))
         single = len(columns) == 1 and self.f0.size == 1
         for common, relative in choices:
@@ -234,6 +237,10 @@ class QuotientModel:
             return gap <= min(closer * float(np.max(np.abs(residual))),
                               ROUNDING * EPS * float(np.max(noise)))
         return gap <= closer * float(np.max(np.abs(residual)))
+
+
+def _ladder_scale(xi: float) -> float:
+    return abs(xi) if 1e-150 <= abs(xi) < 1 else 1.0
 
 
 def _round(step: float) -> float | None:

@@ -106,6 +106,9 @@ def test_wrong_submissions_lose_exactly_their_points(tmp_path, override, losers)
     ("factor_two_1h_sign_1c.py", "1h", "factor 2"),
     ("factor_two_1h_sign_1c.py", "1c", "sign"),
     ("numerical_1a.py", "1a", "difference quotient"),
+    ("numerical_gradient_1a.py", "1a", "central difference, h=0.0002"),
+    ("five_point_1a.py", "1a", "five-point stencil, h=0.005"),
+    ("relative_forward_1a.py", "1a", "forward difference, h=0.0001·|x|"),
     ("inner_factor_1f3.py", "1f3", "a factor that changes from point to point"),
     ("sum_ignores_upstream.py", "3a-sum", "ignores its upstream gradient"),
 ])
