@@ -23,7 +23,7 @@ from gradcheck.render.common import fmt_num
 from gradcheck.render.github import classroom_result
 from gradcheck.render.reporter import js_number, reporter_scores, reporter_total
 from gradcheck.results import ERROR, FAIL, PASS, ExerciseResult, SheetResult
-from gradcheck.spec import load_sheet
+from gradcheck.spec import bundled_sheets, load_sheet
 
 SHEET = load_sheet("sheet01")
 POINTS = [e.points for e in SHEET.automatic]
@@ -144,3 +144,18 @@ def test_the_real_reporter_on_errors_and_empty_results():
     assert records[1]["failed"] == "Unexpected end of JSON input"
     assert records[1]["notices"] == []
     assert records[2]["failed"].startswith("The first argument must be of type string")
+
+
+@pytest.mark.parametrize("name", bundled_sheets())
+def test_every_bundled_sheet_adds_up_for_random_partial_credit(name):
+    import random
+
+    sheet = load_sheet(name)
+    points = [e.points for e in sheet.automatic]
+    rng = random.Random(name)
+    for _ in range(300):
+        scores = [p * rng.randint(0, n) / n
+                  for p, n in zip(points, [rng.choice((3, 5, 6, 7)) for _ in points],
+                                  strict=True)]
+        sent = reporter_scores(scores, sum(scores))
+        assert js_number(js_sum(sent)) == fmt_num(sum(scores))
