@@ -79,8 +79,10 @@ class CheckResult:
     ``max_rel_error`` is measured against the scale of the whole expected array (its
     largest magnitude), so tiny entries beside large ones do not fail on noise. ``code``
     is a machine-readable diagnosis ("ok", "shape", "nonfinite", "transposed", "sign",
-    "factor", "row", "column", "entry", "difference-quotient", "close", "values", "invalid");
-    ``diagnosis`` is the sentence shown to people.
+    "factor", "row", "column", "entry", "difference-quotient", "close", "values", "invalid"),
+    or, where there is nothing to check against (not passed, and no verdict on the answer),
+    "not-differentiable" (a kink) or "undecided" (f not finite, finite differences that do
+    not settle); ``diagnosis`` is the sentence shown to people.
 
     >>> r = CheckResult(passed=True, code="ok", diagnosis="", max_abs_error=0.0,
     ...                 max_rel_error=0.0, tolerance=1e-6, worst_index=(0,),
