@@ -4,6 +4,7 @@ returns and one that raises; its outputs are what the student sees. The same not
 then graded by ``gradcheck grade``'s grader, which must agree exercise by exercise.
 """
 
+import fcntl
 import json
 import os
 import subprocess
@@ -46,9 +47,25 @@ CELLS = {
 
 @pytest.fixture(scope="module")
 def executed(tmp_path_factory):
-    """The notebook after one run in a fresh kernel: {cell name: outputs}, and its folder."""
-    folder = tmp_path_factory.mktemp("notebook")
-    (folder / "spec").mkdir()
+    """The notebook after one run in a fresh kernel: {cell name: outputs}, and its folder.
+
+    One run for the whole test session: the first xdist worker to get here runs it (under a
+    lock, in the folder the workers share), the others read the executed notebook.
+    """
+    shared = tmp_path_factory.getbasetemp()
+    shared = shared.parent if os.environ.get("PYTEST_XDIST_WORKER") else shared
+    folder = shared / "notebook-kernel"
+    folder.mkdir(exist_ok=True)
+    with open(shared / "notebook-kernel.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (folder / "sheet01.ipynb").exists():
+            _execute(folder)
+    notebook = nbformat.read(folder / "sheet01.ipynb", as_version=4)
+    return {name: cell.outputs for name, cell in zip(CELLS, notebook.cells, strict=True)}, folder
+
+
+def _execute(folder: Path) -> None:
+    (folder / "spec").mkdir(exist_ok=True)
     spec = (ROOT / "exercises" / "sheet01.yaml").read_text().replace("\ntimeout: 5\n",
                                                                      "\ntimeout: 1\n")
     assert "\ntimeout: 1\n" in spec
@@ -59,7 +76,6 @@ def executed(tmp_path_factory):
                                      resources={"metadata": {"path": str(folder)}})
     client.execute(env={**os.environ, "JPY_SESSION_NAME": str(folder / "DL-Sheet01.ipynb")})
     nbformat.write(notebook, folder / "sheet01.ipynb")
-    return {name: cell.outputs for name, cell in zip(CELLS, notebook.cells, strict=True)}, folder
 
 
 def shown(outputs) -> tuple[str, str]:
