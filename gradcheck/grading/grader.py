@@ -25,6 +25,7 @@ import numpy as np
 from gradcheck import __version__, compare, numeric
 from gradcheck.errors import SubmissionError
 from gradcheck.grading import choice, layer, objects
+from gradcheck.grading.hints import did_you_mean
 from gradcheck.grading.ipynb import ipynb_line
 from gradcheck.grading.prepared import PreparedSheet, prepare
 from gradcheck.results import (
@@ -196,9 +197,9 @@ class _ExerciseGrader:
         location = dict(filename=self.filename,
                         line_no=where.get("line") if where else None)
         if where is None:
-            return _result(ex, NOT_IMPLEMENTED, f"{self.filename} defines no "
-                           f"{'class' if ex.kind in (NODE, OBJECT) else 'function'} {ex.student}",
-                           **location)
+            kind = "class" if ex.kind in (NODE, OBJECT) else "function"
+            return _result(ex, NOT_IMPLEMENTED, f"{self.filename} defines no {kind} "
+                           f"{ex.student}{did_you_mean(ex.student, defs, kind)}", **location)
         expected_kind = "class" if ex.kind in (NODE, OBJECT) else "function"
         if where.get("kind") != expected_kind:
             return _result(ex, ERROR, f"{ex.student} should be a {expected_kind}, but it is "

@@ -246,6 +246,10 @@ class Submission:
             headline = _text(exc)
         if context:
             headline += f" {context}"
+        if isinstance(exc, (ModuleNotFoundError, FileNotFoundError)) and \
+                not self.guard.hidden_package(exc):
+            headline += (" (only the submission file is graded: a module or data file of "
+                         "your own next to it is not there)")
         line = None
         if frames:
             last = frames[-1]

@@ -31,7 +31,9 @@ def to_array(value, what: str, max_bytes: int) -> np.ndarray:
     >>> to_array([1, 2.5], "f", 1 << 20)
     array([1. , 2.5])
     """
-    if value is None or isinstance(value, (str, bytes, bytearray, complex, np.complexfloating)):
+    if value is None:
+        raise Invalid(f"{what} returned None (is a return statement missing?)")
+    if isinstance(value, (str, bytes, bytearray, complex, np.complexfloating)):
         raise Invalid(f"{what} returned {describe(value)}")
     if isinstance(value, np.ndarray):
         array = np.ndarray.view(value, np.ndarray)   # the real data, whatever the subclass says
