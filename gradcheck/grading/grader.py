@@ -260,13 +260,16 @@ class _ExerciseGrader:
 
 
 def judge(exercise: Exercise, point: TestPoint, received: object, *,
-          duration: float = 0.0, quotients: dict | None = None) -> PointResult:
+          duration: float = 0.0, quotients: dict | None = None,
+          diagnose: bool = True) -> PointResult:
     """The verdict on one answer at one test point, decided in the grader's process.
 
     ``received`` is what the student's function returned there: one array, or a tuple in
     the order of ``wrt`` (node exercises: the forward value, then the tuple of gradients).
     ``quotients``: a dict in which the difference quotients of each point are kept for reuse
     (``validate`` judges many mutants at one point; a batch many submissions).
+    ``diagnose=False`` (``validate``, which needs only the status) leaves out what can only
+    change the diagnosis of a failed check: the difference quotients it might match.
 
     >>> from gradcheck.spec import load_sheet
     >>> from gradcheck.spec.sampling import sample_points
@@ -281,7 +284,7 @@ def judge(exercise: Exercise, point: TestPoint, received: object, *,
         return PointResult(status=ERROR, inputs=inputs, duration=duration,
                            message=f"returned {len(answers)} values, expected "
                            f"{len(point.expected)}")
-    checks = tuple(_compare(exercise, point, k, expected, answer, quotients)
+    checks = tuple(_compare(exercise, point, k, expected, answer, quotients, diagnose)
                    for k, (expected, answer) in enumerate(zip(point.expected, answers,
                                                                strict=True)))
     failing = next((c for c in checks if not c.passed), None)
@@ -294,13 +297,14 @@ def judge(exercise: Exercise, point: TestPoint, received: object, *,
 
 
 def _compare(exercise: Exercise, point: TestPoint, k: int, expected: np.ndarray,
-             received: object, quotients: dict | None) -> CheckResult:
+             received: object, quotients: dict | None, diagnose: bool = True
+             ) -> CheckResult:
     tol = exercise.tolerance
     options = dict(rtol=tol.rtol, atol=tol.atol, label=point.labels[k])
     result = compare.compare(expected, received, **options)
     upstream = exercise.kind == NODE and k > 0 or style(exercise) == LAYER \
         and k >= layer.first_gradient(exercise)
-    if not result.passed and upstream:
+    if not result.passed and upstream and diagnose:
         if quotients is None or (key := ("upstream", id(point))) not in quotients:
             ignoring = reference_answers(exercise, point.inputs,
                                          np.ones_like(point.grad_output))[1]
@@ -312,8 +316,8 @@ def _compare(exercise: Exercise, point: TestPoint, k: int, expected: np.ndarray,
             return dataclasses.replace(result, code="upstream", diagnosis=(
                 "ignores its upstream gradient: received is the gradient for grad_output = 1 "
                 "everywhere, not for the grad_output passed to backward"))
-    if not compare.wants_candidates(result):
-        return result
+    if not compare.wants_candidates(result) or not (diagnose or result.passed):
+        return result   # a failed check stays failed whatever quotients it matches
     if quotients is None:  # a model of every stencil and step, evaluated only as needed
         def candidates():
             return _quotient_model(exercise, point, k)

@@ -36,6 +36,7 @@ from gradcheck.spec.sampling import TestPoint, answer_function, reference_answer
 
 SHIFT = 0.1              # the "wrong input" mutant evaluates the reference at inputs + SHIFT
 QUOTIENT_STEP = 1e-5     # the "difference quotient" mutant: forward difference with this step
+QUOTIENT_MAX_ENTRIES = 256   # ... made for inputs of at most this many entries (its cost)
 
 Answer = tuple[np.ndarray, ...]
 # (exercise, point, index of the answer to change, expected answers) -> the changed answer
@@ -109,6 +110,8 @@ def _transposed(exercise: Exercise, point: TestPoint, k: int, expected: Answer
 
 def _quotient(exercise: Exercise, point: TestPoint, k: int, expected: Answer
               ) -> np.ndarray | None:
+    if _input(exercise, point, k).size > QUOTIENT_MAX_ENTRIES:
+        return None   # one evaluation of the function per entry, at every point and probe
     quotients = difference_quotients(exercise, point, k, steps=(QUOTIENT_STEP,))
     return quotients.get(f"forward difference, h={QUOTIENT_STEP:g}")
 

@@ -331,7 +331,8 @@ def _run_mutants(exercise: Exercise, points: tuple[TestPoint, ...],
             if answer is None:
                 continue
             applies += 1
-            verdict = grader.judge(exercise, point, answer, quotients=quotients)
+            verdict = grader.judge(exercise, point, answer, quotients=quotients,
+                                   diagnose=False)
             caught += verdict.status != PASS
             differs = differs or verdict.status != PASS  # a passing verdict: no difference
         if time.monotonic() > deadline and not caught:

@@ -82,6 +82,66 @@ MISTAKES = {
             ds = p * (dp - (dp * p).sum(axis=-1, keepdims=True))
             return ds @ k, ds.transpose(0, 2, 1) @ q, p.transpose(0, 2, 1) @ dout
     """,
+    "softmax-loss": """
+        def softmax_loss(x, y):                # the 1/N of the mean forgotten in dx
+            loss, dx = _cross_entropy(x, y)
+            return loss, dx * x.shape[0]
+    """,
+    "svm-loss": """
+        def svm_loss(x, y):                    # the correct class gets no gradient
+            n = x.shape[0]
+            margins = np.maximum(0, x - x[np.arange(n), y][:, None] + 1)
+            margins[np.arange(n), y] = 0
+            return margins.sum() / n, (margins > 0) / n
+    """,
+    "two-layer": """
+        _right_two_layer_loss = two_layer_loss
+
+        def two_layer_loss(X, y, W1, b1, W2, b2, reg):   # the regulariser's gradient halved
+            loss, dW1, db1, dW2, db2 = _right_two_layer_loss(X, y, W1, b1, W2, b2, reg)
+            return loss, dW1 - reg * W1, db1, dW2 - reg * W2, db2
+    """,
+    "conv": """
+        _right_conv_backward = conv_backward
+
+        def conv_backward(dout, cache):        # db summed over the batch only
+            dx, dw, db = _right_conv_backward(dout, cache)
+            return dx, dw, dout.sum(axis=0)
+    """,
+    "max-pool": """
+        def max_pool_backward(dout, cache):    # the gradient not routed through the max
+            x, pool_param = cache
+            return avg_pool_backward(dout, (x.shape, pool_param)) * 4
+    """,
+    "avg-pool": """
+        def avg_pool_backward(dout, cache):    # the 1/(pool_height * pool_width) forgotten
+            shape, pool_param = cache
+            dx = np.zeros(shape)
+            s = pool_param["stride"]
+            for i in range(dout.shape[2]):
+                for j in range(dout.shape[3]):
+                    dx[:, :, i * s:i * s + 3, j * s:j * s + 3] += dout[:, :, i, j][:, :, None, None]
+            return dx
+    """,
+    "embedding": """
+        def word_embedding_backward(dout, cache):   # repeated words: only one gradient kept
+            x, shape = cache
+            dW = np.zeros(shape)
+            dW[x] += dout
+            return dW
+    """,
+    "temporal-softmax-loss": """
+        _right_temporal_softmax_loss = temporal_softmax_loss
+
+        def temporal_softmax_loss(x, y, mask):     # the mask not applied to dx
+            loss, _ = _right_temporal_softmax_loss(x, y, mask)
+            _, dx = _right_temporal_softmax_loss(x, y, np.ones_like(mask))
+            return loss, dx
+    """,
+    "causal-attention": """
+        def causal_attention_forward(q, k, v):      # the causal mask forgotten
+            return attention_forward(q, k, v)
+    """,
 }
 
 
