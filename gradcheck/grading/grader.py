@@ -9,7 +9,7 @@ worker (``Session.pipeline``, here) or another *ask* function with the same cont
 >>> from gradcheck.spec import load_sheet
 >>> result = grade(load_sheet("sheet01"), Path("solutions/sheet01.py"))  # doctest: +SKIP
 >>> result.score, result.max_score                                        # doctest: +SKIP
-(64.0, 64.0)
+(100.0, 100.0)
 """
 
 from __future__ import annotations
@@ -24,13 +24,14 @@ import numpy as np
 
 from gradcheck import __version__, compare, numeric
 from gradcheck.errors import SubmissionError
-from gradcheck.grading import choice, layer, objects
+from gradcheck.grading import choice, graph, graphread, layer, objects
 from gradcheck.grading.hints import did_you_mean
 from gradcheck.grading.ipynb import ipynb_line
 from gradcheck.grading.prepared import PreparedSheet, prepare
 from gradcheck.results import (
     ERROR,
     FAIL,
+    GRAPH,
     LAYER,
     LOSS,
     MANUAL,
@@ -121,10 +122,14 @@ def _grade_session(prepared: PreparedSheet, submission: Path, session: Session,
     load = session.load
     known = prepared.found()
     exercises = []
+    source = None
     for exercise in sheet.exercises:
         if exercise.automatic and not load.ok:
             exercises.append(_result(exercise, ERROR,
                                      f"{submission.name} did not load: {load.error}"))
+        elif exercise.kind == GRAPH:  # read as text, never run: grading/graph.py
+            source = source or graphread.read_source(submission)
+            exercises.append(graph.grade_graph(exercise, prepared.points[exercise.id], source))
         else:
             exercises.append(grade_exercise(prepared, exercise, session.pipeline, load.defs,
                                             filename=submission.name, timeout=timeout))

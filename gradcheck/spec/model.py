@@ -12,6 +12,7 @@ import numpy as np
 
 from gradcheck import engine, expr
 from gradcheck.results import MANUAL
+from gradcheck.spec.graph import GraphSpec
 from gradcheck.spec.sizes import read_back
 
 DEFAULT_POINTS_AT = ({"random": 5},)
@@ -50,7 +51,8 @@ class InputSpec:
 
 @dataclass(frozen=True)
 class Exercise:
-    """One exercise of a sheet. ``kind`` is derivative, node or manual."""
+    """One exercise of a sheet. ``kind`` is derivative, node, graph or manual; a graph
+    exercise has its ``graph`` part (:mod:`gradcheck.spec.graph`)."""
 
     id: str
     title: str
@@ -77,6 +79,7 @@ class Exercise:
     backward: str = ""                                         # layer: X_backward's name
     outputs: tuple[tuple[str, expr.Expression], ...] = ()      # layer: its outputs, in order
     protocol: Mapping[str, Any] = field(default_factory=dict)  # object: how it is driven
+    graph: GraphSpec | None = None
 
     @property
     def automatic(self) -> bool:

@@ -16,7 +16,8 @@ from typing import Any
 import numpy as np
 
 from gradcheck import expr
-from gradcheck.results import DERIVATIVE, KINDS, LAYER, LOSS, MANUAL, NODE, OBJECT
+from gradcheck.results import DERIVATIVE, GRAPH, KINDS, LAYER, LOSS, MANUAL, NODE, OBJECT
+from gradcheck.spec import graph as graph_spec
 from gradcheck.spec.bounds import check_sheet
 from gradcheck.spec.data import DATA_KEYS, read_data_input, read_params
 from gradcheck.spec.fields import FieldReader, type_name
@@ -34,6 +35,7 @@ _GRADED_KEYS = ("id", "title", "points", "kind", "description", "returns", "stud
 EXERCISE_KEYS = {
     DERIVATIVE: _GRADED_KEYS,
     NODE: tuple(k for k in _GRADED_KEYS if k != "wrt"),  # a node answers for every input
+    GRAPH: graph_spec.KEYS,  # each part's own keys: spec.graph.read
     MANUAL: ("id", "title", "points", "kind", "description"),
     LAYER: tuple(k for k in _GRADED_KEYS if k != "student") + ("forward", "backward"),
     LOSS: _GRADED_KEYS,
@@ -90,6 +92,7 @@ class SheetReader(FieldReader):
                     raise self.error(f"{ex.student!r} is already the student name of "
                                      f"exercise {other.id}", item, "student")
             exercises.append(ex)
+        exercises = graph_spec.link(exercises, self)
         sheet = Sheet(name=name, title=self.string(data, "title", "sheet"), module=module,
                       seed=seed, exercises=tuple(exercises), timeout=timeout, forbid=forbid,
                       description=self.string(data, "description", "sheet", required=False),
@@ -130,6 +133,11 @@ class SheetReader(FieldReader):
             return Exercise(**common)
         student = self.string(data, "forward" if kind == LAYER else "student", "exercise",
                               pattern=_IDENTIFIER)
+        graph = graph_spec.read(self, data) if kind == GRAPH else None
+        if graph is not None and graph.needs_forward:  # completed by graph_spec.link
+            return Exercise(**common, student=student, graph=graph,
+                            tolerance=self.tolerance(data, default_tolerance),
+                            returns=self.string(data, "returns", "exercise", required=False))
         sizes, derived = self.sizes(data)
         shapes = self.shapes(data, sizes)
         inputs = self.inputs(data, sizes, shapes)
@@ -163,6 +171,8 @@ class SheetReader(FieldReader):
             wrt, multi = read_gradients(self, data, tuple(i.name for i in inputs
                                                           if not i.is_data),
                                         {i.name for i in inputs if i.is_data}), True
+        elif kind == GRAPH:  # every input is a node of the graph
+            wrt, multi = tuple(i.name for i in inputs), True
         else:
             wrt, multi = self.wrt(data, kind, names)
             multi = multi or kind == LOSS
@@ -170,7 +180,8 @@ class SheetReader(FieldReader):
             if name in {i.name for i in inputs if i.is_data}:
                 raise self.error(f"{name!r} is a data input: it receives no gradient", data,
                                  "wrt")
-        return Exercise(**common, student=student, function=function, inputs=inputs,
+        return Exercise(**common, student=student, graph=graph, function=function,
+                        inputs=inputs,
                         sizes=sizes, derived=derived, shapes=shapes, constants=constants,
                         let=let, wrt=wrt,
                         multi=multi, where=where, points_at=self.points_at(data, names),

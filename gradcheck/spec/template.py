@@ -15,7 +15,8 @@ import textwrap
 from pathlib import Path
 
 from gradcheck.errors import UsageError
-from gradcheck.results import LAYER, LOSS, NODE, OBJECT
+from gradcheck.results import GRAPH, LAYER, LOSS, NODE, OBJECT
+from gradcheck.spec import graph as graph_spec
 from gradcheck.spec.model import Exercise, InputSpec, Sheet
 
 
@@ -67,6 +68,8 @@ def write_template(sheet: Sheet, folder: Path, *, force: bool = False) -> Path:
 
 
 def _block(exercise: Exercise) -> str:
+    if exercise.kind == GRAPH:
+        return graph_spec.template_block(exercise, _heading(exercise))
     if exercise.kind == NODE:
         return _node_block(exercise)
     if exercise.kind == LAYER:

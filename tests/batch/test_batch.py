@@ -122,9 +122,9 @@ def test_each_row_is_what_a_single_grade_gives(batch, student, path):
 def test_expected_scores(batch):
     _, out, _, _ = batch
     rows = {r[0]: r for r in read_csv(out / "grades.csv")}
-    total = rows["student"].index("automatic (64)")
+    total = rows["student"].index("automatic (100)")
     assert {k: rows[k][total] for k in ("alice", "bob", "carl", "dave", "erin", "gina")} == \
-        {"alice": "64", "bob": "62", "carl": "0", "dave": "62", "erin": "64", "gina": "50"}
+        {"alice": "100", "bob": "98", "carl": "0", "dave": "98", "erin": "100", "gina": "86"}
     assert "line 8" in rows["carl"][-1]
 
 
@@ -132,8 +132,8 @@ def test_a_folder_without_a_submission_is_a_zero_row(batch):
     _, out, _, _ = batch
     header, *rows = read_csv(out / "grades.csv")
     frank = dict(zip(header, next(r for r in rows if r[0] == "frank"), strict=True))
-    assert frank["automatic (64)"] == "0" and frank["1a (2)"] == "0"
-    assert frank["2a (manual, 8)"] == ""
+    assert frank["automatic (100)"] == "0" and frank["1a (2)"] == "0"
+    assert frank["2a-A (4)"] == "0"
     assert frank["note"] == "no sheet01.py or sheet01.ipynb in sheet01-frank/ (found: notes.py)"
 
 
@@ -142,9 +142,9 @@ def test_feedback_file_per_student(batch):
     feedback = out / "feedback"
     assert sorted(p.name for p in feedback.iterdir()) == [
         f"{s}.md" for s in ("alice", "bob", "carl", "dave", "erin", "frank", "gina")]
-    assert (feedback / "alice.md").read_text().startswith("# sheet01: 64 / 64 points")
+    assert (feedback / "alice.md").read_text().startswith("# sheet01: 100 / 100 points")
     bob = (feedback / "bob.md").read_text()
-    assert bob.startswith("# sheet01: 62 / 64 points") and "transpose" in bob
+    assert bob.startswith("# sheet01: 98 / 100 points") and "transpose" in bob
     assert "did not load" in (feedback / "carl.md").read_text()
     assert "timeout" in (feedback / "dave.md").read_text()
     assert "No submission was found" in (feedback / "frank.md").read_text()
@@ -153,7 +153,7 @@ def test_feedback_file_per_student(batch):
 def test_summary_on_the_terminal(batch):
     _, _, output, _ = batch
     assert "7 students: 6 submitted (1 did not load), 1 missing" in output
-    assert "mean 50.33" in output and "median 62" in output
+    assert "mean 80.33" in output and "median 98" in output
     assert "█" in output and "Passed, per exercise" in output and "Slowest" in output
     assert "carl" in output.split("Load errors")[1] and "frank" in output.split("Missing")[1]
     assert "grading 6 of 6 submissions with 2 job(s)" in output   # plain progress: no terminal
@@ -176,7 +176,7 @@ def test_rerun_reuses_saved_results_and_regrades_a_changed_file(batch, tmp_path)
     assert changed.exit_code == 0, changed.output
     assert journal_students(out2).count("bob") == 2 and len(journal_students(out2)) == 7
     rows = {r[0]: r for r in read_csv(out2 / "grades.csv")}
-    assert rows["bob"][rows["student"].index("automatic (64)")] == "64"
+    assert rows["bob"][rows["student"].index("automatic (100)")] == "100"
     resumed = (out2 / "grades.csv").read_text()
     assert resumed != first
     fresh = run_batch_cli(folder2, out2, "--jobs", "2", "--strip-prefix", "--fresh",
@@ -346,7 +346,7 @@ def test_strip_prefix(tmp_path):
 def _result(score: float = 2.0) -> SheetResult:
     sheet = load_sheet("sheet01")
     return SheetResult(sheet="sheet01", title="", module="sheet01", submission="x.py",
-                       score=score, max_score=64.0, manual_points=36.0, seed=1,
+                       score=score, max_score=100.0, manual_points=0.0, seed=1,
                        spec_sha256=sheet.sha256, gradcheck_version="", exercises=())
 
 
@@ -378,21 +378,21 @@ def test_gradebook_rows_for_missing_and_not_graded():
     header, cells = gradebook_rows(rows, statuses={"ann": ("missing", "no file"),
                                                    "cy": ("not graded", "=worker failed")})
     ann, bob, cy = (dict(zip(header, row, strict=True)) for row in cells)
-    assert ann["1a (2)"] == "0" and ann["automatic (64)"] == "0" and ann["status"] == "missing"
-    assert bob["1a (2)"] == "" and bob["automatic (64)"] == "" and bob["status"] == "not graded"
+    assert ann["1a (2)"] == "0" and ann["automatic (100)"] == "0" and ann["status"] == "missing"
+    assert bob["1a (2)"] == "" and bob["automatic (100)"] == "" and bob["status"] == "not graded"
     assert cy["note"] == "'=worker failed"
 
 
 def test_summary_figures():
     sheet = load_sheet("sheet01")
-    perfect = SheetResult.from_dict(json.loads(json.dumps(_result(64.0).to_dict())))
+    perfect = SheetResult.from_dict(json.loads(json.dumps(_result(100.0).to_dict())))
     rows = [Row("a", _result(0.0), "load error", "SyntaxError"), Row("b", perfect, "graded"),
             Row("c", _result(40.0), "graded"), Row("d", missing_result(sheet, 1), "missing"),
             Row("e", None, "not graded", "no worker")]
     summary = summarize(sheet, rows, graded_now=3, elapsed=1.5)
     assert (summary.count, summary.submitted, summary.mean, summary.median) == \
-        (5, 3, pytest.approx(104 / 3), 40.0)
-    assert [c for _, _, c in summary.histogram] == [1, 0, 0, 0, 0, 0, 1, 0, 0, 1]
+        (5, 3, pytest.approx(140 / 3), 40.0)
+    assert [c for _, _, c in summary.histogram] == [1, 0, 0, 0, 1, 0, 0, 0, 0, 1]
     assert summary.missing == (("d", ""),) and summary.not_graded == (("e", "no worker"),)
     assert summary.load_errors == (("a", "SyntaxError"),) and summary.rate == 2.0
 

@@ -58,7 +58,7 @@ def test_partial_credit_is_fractional(report):
     exercises = {e["id"]: e for e in report["exercises"]}
     assert 0 < exercises["1c"]["score"] < 2
     assert exercises["1h"]["score"] == 0
-    assert report["score"] == pytest.approx(64 - 4 - 2 + exercises["1c"]["score"])
+    assert report["score"] == pytest.approx(100 - 4 - 2 + exercises["1c"]["score"])
 
 
 def test_github_mode_reports_fractional_points_summary_and_annotations(partial, report,
@@ -75,13 +75,13 @@ def test_github_mode_reports_fractional_points_summary_and_annotations(partial, 
     (line,) = [ln for ln in output.read_text().splitlines() if ln.startswith("result=")]
     data = json.loads(base64.b64decode(line[len("result="):]))
     assert data["version"] == 1 and data["status"] == "fail"
-    assert data["max_score"] == 64
-    assert len(data["tests"]) == 20  # one per automatic exercise
+    assert data["max_score"] == 100
+    assert len(data["tests"]) == 26  # one per automatic exercise
     # the scores add up, in the reporter's order, to the total the table prints
     total = 0.0
     for test in data["tests"]:
         total += test["score"]
-    assert total == pytest.approx(report["score"], abs=0.005) and repr(total) == "59.67"
+    assert total == pytest.approx(report["score"], abs=0.005) and repr(total) == "95.67"
     assert {t["name"].split()[0] for t in data["tests"] if t["status"] == "fail"} >= {"1c", "1h"}
     for key in ("name", "status", "score", "message", "test_code", "filename", "line_no",
                 "duration"):
@@ -109,11 +109,11 @@ def test_junit_to_a_file(partial, report, tmp_path):
     root = ET.parse(target).getroot()
     suite = root if root.tag == "testsuite" else root.find("testsuite")
     cases = suite.findall("testcase")
-    assert len(cases) == len(report["exercises"]) == 23
+    assert len(cases) == len(report["exercises"]) == 26
     failing = [e for e in report["exercises"] if e["status"] == "fail"]
     assert int(suite.get("failures")) == len(failing) == len(
         [c for c in cases if c.find("failure") is not None])
-    assert int(suite.get("skipped")) == 3  # the manual exercises
+    assert int(suite.get("skipped")) == 0  # sheet01 has no manual exercise left
     assert {c.get("classname") for c in cases} == {"sheet01"}
 
 
@@ -121,7 +121,7 @@ def test_gradescope_results(partial, report):
     result = invoke("grade", "sheet01", "-s", str(partial), "--format", "gradescope")
     data = json.loads(result.output)
     assert data["score"] == pytest.approx(report["score"])
-    assert len(data["tests"]) == 20
+    assert len(data["tests"]) == 26
     for test in data["tests"]:
         assert {"name", "score", "max_score", "status", "output", "visibility"} <= set(test)
     assert sum(t["score"] for t in data["tests"]) == pytest.approx(data["score"])
@@ -133,7 +133,7 @@ def test_markdown_report(partial, report):
     assert result.output.startswith("# sheet01: ") and "| **1h** " in result.output
 
 
-@pytest.mark.parametrize("threshold, code", [("50", 0), ("62", 1), ("80%", 0), ("99%", 1),
+@pytest.mark.parametrize("threshold, code", [("50", 0), ("96", 1), ("80%", 0), ("99%", 1),
                                              ("100%", 1), ("0", 0)])
 def test_min_score_sets_the_passing_line(partial, threshold, code):
     result = invoke("grade", "sheet01", "-s", str(partial), "-f", "json", "--min-score",

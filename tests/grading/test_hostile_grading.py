@@ -91,7 +91,7 @@ def test_an_attack_costs_only_its_own_exercise(tmp_path, attack, status, reason)
     code, report = grade(submission(tmp_path, attack))
     assert code == 1
     assert lost(report) == {"1c": status}, lost(report)
-    assert report["score"] == 62
+    assert report["score"] == 98
     message = by_id(report)["1c"]["message"]
     assert message and reason in message + by_id(report)["1c"]["id"], message
     assert time.monotonic() - started < BOUND
@@ -100,7 +100,7 @@ def test_an_attack_costs_only_its_own_exercise(tmp_path, attack, status, reason)
 def test_children_in_new_sessions_do_not_survive(tmp_path):
     marker = f"gradcheck-hostile-{uuid.uuid4().hex}"
     code, report = grade(submission(tmp_path, "setsid_children.py", MARKER=marker))
-    assert lost(report) == {"1c": "fail"} and report["score"] == 62
+    assert lost(report) == {"1c": "fail"} and report["score"] == 98
     deadline = time.monotonic() + 5
     while processes_with(marker) and time.monotonic() < deadline:
         time.sleep(0.1)
@@ -126,7 +126,7 @@ def test_import_time_crash_scores_zero_with_the_reason(tmp_path):
 
 def test_fake_results_and_workflow_commands_are_only_text(tmp_path):
     code, report = grade(submission(tmp_path, "fake_output.py"))
-    assert lost(report) == {"1c": "fail"} and report["score"] == 62
+    assert lost(report) == {"1c": "fail"} and report["score"] == 98
     assert "::notice::all 64 points passed" in report["output"]  # captured, shown as text
     assert "::notice::1c passed" in by_id(report)["1c"]["output"]
 
@@ -171,7 +171,7 @@ def test_fake_workflow_commands_cannot_reach_the_github_log(tmp_path, monkeypatc
 def test_returning_things_that_are_not_answers(tmp_path):
     code, report = grade(submission(tmp_path, "bad_returns.py"))
     assert lost(report) == {"1c": "fail", "1d": "error", "1e": "error", "1f1": "error"}
-    assert report["score"] == 56
+    assert report["score"] == 92
     exercises = by_id(report)
     assert "NaN" in exercises["1c"]["message"]
     assert "None" in exercises["1d"]["message"]
@@ -183,7 +183,7 @@ def test_extreme_values_are_graded_with_a_message(tmp_path):
     code, report = grade(submission(tmp_path, "extreme_values.py"))
     assert code == 1
     assert lost(report) == {"1c": "fail", "1d": "fail", "1e": "fail", "1f1": "error"}
-    assert report["score"] == 56
+    assert report["score"] == 92
     exercises = by_id(report)
     assert "1.7e+308" in exercises["1c"]["message"]
     assert "-1.7e+308" in exercises["1d"]["message"]
@@ -206,7 +206,7 @@ def test_secrets_in_the_environment_are_not_visible(tmp_path, monkeypatch):
     monkeypatch.setenv("COURSE_SECRET", "answers-are-here")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "aws-not-for-students")
     code, report = grade(submission(tmp_path, "secrets_env.py"))
-    assert lost(report) == {"1c": "error"} and report["score"] == 62
+    assert lost(report) == {"1c": "error"} and report["score"] == 98
     printed = by_id(report)["1c"]["output"]
     assert "PATH" in printed  # the environment was printed ...
     for secret in ("ghp_not_for_students", "answers-are-here", "aws-not-for-students",
@@ -228,7 +228,7 @@ def test_no_file_outside_the_scratch_folder_changes(tmp_path, monkeypatch, mode)
                       OUTPUT_DIR=str(out))
     before = {"student": _tree(path.parent), "out": _tree(out)}
     code, report = grade(path)
-    assert lost(report) == {"1c": "fail"} and report["score"] == 62
+    assert lost(report) == {"1c": "fail"} and report["score"] == 98
     printed = by_id(report)["1c"]["output"]
     assert "WRITTEN" not in printed, printed      # every write was attempted and refused
     for target in (path.parent / "hacked.txt", out / "report.json", out / "extra.txt"):
@@ -239,8 +239,9 @@ def test_no_file_outside_the_scratch_folder_changes(tmp_path, monkeypatch, mode)
 def test_a_submission_that_crashes_every_call_costs_little(tmp_path):
     started = time.monotonic()
     code, report = grade(submission(tmp_path, "slow_crash.py"))
-    assert code == 1 and report["score"] == 0
-    messages = [e["message"] for e in report["exercises"] if e["kind"] != "manual"]
+    # Exercise 2 (graph exercises) is read from the text, never run: it keeps its 36 points.
+    assert code == 1 and report["score"] == 36
+    messages = [e["message"] for e in report["exercises"] if e["kind"] not in ("manual", "graph")]
     assert all("not run" in m for m in messages)   # each exercise stopped at its crash
     crashes = [m for m in messages if "os._exit(0)" in m]
     capped = [m for m in messages if "not restarted again" in m]

@@ -45,7 +45,7 @@ def test_bundled_sheet01_matches_the_exercise_sheet():
     sheet = load_sheet("sheet01")
     assert "sheet01" in bundled_sheets()
     ids = [e.id for e in sheet.exercises]
-    assert ids[:11] == ["1a", "1b", "1c", "1d", "1e", "1f1", "1f2", "1f3", "1g", "1h", "2a"]
+    assert ids[:11] == ["1a", "1b", "1c", "1d", "1e", "1f1", "1f2", "1f3", "1g", "1h", "2a-A"]
     ex1 = sum(e.points for e in sheet.exercises if e.id.startswith("1"))
     ex2 = sum(e.points for e in sheet.exercises if e.id.startswith("2"))
     nodes = [e for e in sheet.exercises if e.kind == "node"]
@@ -54,7 +54,7 @@ def test_bundled_sheet01_matches_the_exercise_sheet():
     assert {e.student for e in nodes} == {"Add", "Sub", "Mul", "Div", "Square", "Sqrt",
                                           "Log", "Sum"}
     assert sum(e.points for e in sheet.exercises if e.id.startswith("3b")) == 10
-    assert sheet.max_score == 64 and sheet.manual_points == 36
+    assert sheet.max_score == 100 and sheet.manual_points == 0
     assert {"torch", "jax", "autograd", "sympy", "gradcheck"} <= set(sheet.forbid)
     assert sheet.exercise("3b-A").wrt == ("a", "b", "c") and sheet.exercise("3b-A").multi
     assert len(sheet.sha256) == 64
