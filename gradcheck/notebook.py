@@ -34,12 +34,13 @@ from pathlib import Path
 
 from gradcheck import __version__
 from gradcheck.errors import GradcheckError, SpecError
-from gradcheck.grading import grader
+from gradcheck.grading import grader, graph, graphread
 from gradcheck.grading.inprocess import InProcess
 from gradcheck.render import notebook as view
 from gradcheck.render.common import fmt_num
 from gradcheck.results import (
     DERIVATIVE,
+    GRAPH,
     LAYER,
     LOSS,
     MANUAL,
@@ -241,7 +242,12 @@ def _grade(choice: _Choice, exercises, namespace: Mapping):
         choice.prepared = grader.prepare(choice.sheet, choice.seed, cache=True)
     filename = _notebook_name(namespace) or "this notebook"
     ask = InProcess(namespace, filename=filename, label=_cell_label)
+    source = None
     for exercise in exercises:
+        if exercise.kind == GRAPH:  # read from the cells this kernel ran, never run again
+            source = source or _history(namespace, filename)
+            yield graph.grade_graph(exercise, choice.prepared.points[exercise.id], source)
+            continue
         if exercise.kind not in IN_PROCESS_KINDS:
             yield ExerciseResult(
                 id=exercise.id, title=exercise.title, kind=exercise.kind,
@@ -281,6 +287,13 @@ def forbidden_here(sheet: Sheet, namespace: Mapping) -> tuple[str, ...]:
     return tuple(f"{name} comes from {package}, which {sheet.name} forbids: `gradcheck grade` "
                  "will not load a submission that imports it"
                  for package, name in found.items())
+
+
+def _history(namespace: Mapping, filename: str) -> graphread.Source:
+    """The code the kernel ran (IPython's input history ``In``, in order) as one parsed text:
+    graph exercises are read from it, where later definitions win as they did in the kernel."""
+    cells = [c for c in namespace.get("In", ()) if isinstance(c, str) and c.strip()]
+    return graphread.parse_source("\n".join(cells) + "\n", filename)
 
 
 def _select(sheet: Sheet, wanted: str) -> list:

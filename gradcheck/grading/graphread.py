@@ -98,8 +98,8 @@ def read_source(path: Path) -> Source:
             parts = []
             first = 1
             for number, code in notebook_cells(raw):
-                prepared = prepare_cell(code)
-                if prepared is None:
+                prepared, _ = prepare_cell(code)
+                if not prepared.strip():
                     continue
                 prepared = prepared if prepared.endswith("\n") else prepared + "\n"
                 cells.append((first, number))

@@ -35,9 +35,9 @@ import numpy as np
 
 from gradcheck import compare
 from gradcheck.errors import SpecError
-from gradcheck.grading import grader
+from gradcheck.grading import grader, graphmutants, graphread
 from gradcheck.grading.mutants import Mutant, mutants_for
-from gradcheck.results import PASS
+from gradcheck.results import GRAPH, PASS
 from gradcheck.sandbox import Sandbox
 from gradcheck.spec import Exercise, Sheet
 from gradcheck.spec.sampling import TestPoint, sample_points
@@ -231,7 +231,14 @@ def validate(sheet: Sheet, *, solution: Path | None, seed: int | None = None,
                 findings.append(Finding(ERROR, exercise.id, "solution",
                                         f"the reference solution scores {score:g} of "
                                         f"{exercise.points:g} points: {message}"))
-        if sample.points is not None:
+        if sample.points is not None and exercise.kind == GRAPH:  # wrong lines, not arrays
+            mutants = _graph_mutants(exercise, sample.points, solution)
+            missed = [m.name for m in mutants if m.verdict == MISSED]
+            if missed:
+                findings.append(Finding(ERROR, exercise.id, "mutants", (
+                    f"the reference solution with {', '.join(missed)} keeps its points: "
+                    "the part cannot tell these mistakes from the answer")))
+        elif sample.points is not None:
             probes = _probes(exercise, seed)
             if not probes:
                 findings.append(Finding(WARNING, exercise.id, "mutants", (
@@ -355,6 +362,16 @@ def _skipped(exercise: Exercise, names: list[str], budget: float,
         f"not tried within validate's time budget ({budget:g} s for the mutants of the "
         f"sheet): {', '.join(names)}; the spec is too large to probe fully (inputs of up to "
         f"{entries} entries), so the test points may not catch these mistakes"))
+
+
+def _graph_mutants(exercise: Exercise, points: tuple[TestPoint, ...],
+                   solution: Path | None) -> tuple[MutantResult, ...]:
+    """The reference solution's text with one typical mistake each (``graphmutants``)."""
+    if solution is None:
+        return ()
+    source = graphread.read_source(solution)
+    return tuple(MutantResult(name, int(caught), 1, True)
+                 for name, caught in graphmutants.run(exercise, points, source))
 
 
 def _differs(exercise: Exercise, point: TestPoint, answer: tuple) -> bool:

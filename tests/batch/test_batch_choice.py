@@ -30,7 +30,7 @@ def test_the_notebook_beside_the_template_is_graded_and_the_note_says_so(tmp_pat
                                        str(out), "-j", "1"])
     assert result.exit_code == 0, result.output
     row = next(csv.DictReader(out.open()))
-    assert row["automatic (64)"] == "64"
+    assert row["automatic (100)"] == "100"
     assert "graded ann/sheet01.ipynb" in row["note"]
     assert "ann/sheet01.py (the unchanged template)" in row["note"]
 

@@ -171,3 +171,24 @@ def test_a_linked_part_takes_the_function_and_inputs_of_its_variables_part():
     g = sheet.exercise("g")
     assert g.input_names == ("a", "b") and g.graph.forward == "f"
     assert g.function.text == "a * b" and g.wrt == ("a", "b")
+
+
+@pytest.mark.parametrize("exercise_id, name, phrase", [
+    ("2a-A", "two operations on one line", "has 2 operations"),
+    ("2a-A", "a missing reuse", "computes the same value as"),
+    ("2b-A", "an edge missing", "is missing"),
+    ("2b-B", "an edge missing", "is missing"),
+    ("2c-A", "a child missing", "misses the child"),
+    ("2c-A", "a wrong local derivative", "but the adjoint of"),
+    ("2c-A", "a grandchild read directly", "not a direct child"),
+    ("2c-B", "a wrong local derivative", "but the adjoint of"),
+])
+def test_validate_mutants_lose_the_points_for_their_reason(exercise_id, name, phrase):
+    from gradcheck.grading import graph, graphmutants, graphread
+    from gradcheck.spec import load_sheet
+    from gradcheck.spec.sampling import sample_points
+
+    exercise = load_sheet("sheet01").exercise(exercise_id)
+    made = dict(graphmutants.mutants(exercise, graphread.read_source(SOLUTION)))
+    result = graph.grade_graph(exercise, sample_points(exercise, 1), made[name])
+    assert result.score == 0 and phrase in result.message, result.message

@@ -29,7 +29,7 @@ def test_cell_magics_magics_and_display_cost_no_points(tmp_path):
     path = _notebook(tmp_path / "sheet01.ipynb", cells)
     result = CliRunner().invoke(main, ["grade", "sheet01", "-s", str(path), "-f", "json"])
     report = json.loads(result.output)
-    assert (result.exit_code, report["score"]) == (0, 64), report["warnings"]
+    assert (result.exit_code, report["score"]) == (0, 100), report["warnings"]
     warnings = report["warnings"]
     assert len(warnings) == 2, warnings
     assert warnings[0].startswith("cell 2: lines ") and "!ls; files = !ls; np.ones?" in warnings[0]
@@ -46,7 +46,7 @@ def test_grade_picks_the_notebook_beside_the_untouched_template_and_says_so(tmp_
     monkeypatch.chdir(tmp_path)
     result = CliRunner().invoke(main, ["grade", "sheet01", "-f", "json"])
     report = json.loads(result.output)
-    assert report["score"] == 64 and report["submission"].endswith("sheet01.ipynb")
+    assert report["score"] == 100 and report["submission"].endswith("sheet01.ipynb")
     assert ("graded sheet01.ipynb; also found sheet01.py (the unchanged template)"
             in report["warnings"])
 

@@ -49,7 +49,7 @@ def js_sum(values) -> float:
 def check(scores) -> dict:
     result = classroom_result(sheet(scores))
     sent = [t["score"] for t in result["tests"]]
-    assert reporter_total([result]) == (fmt_num(sum(scores)), "64")
+    assert reporter_total([result]) == (fmt_num(sum(scores)), "100")
     for mine, true in zip(sent, scores, strict=True):
         assert abs(mine - true) <= 0.01 + 1e-9
     return result
@@ -126,7 +126,7 @@ def test_the_real_reporter_prints_the_table_total():
     results = [classroom_result(sheet(s)) for s in cases]
     records = run_reporter([encode(r) for r in results])
     for scores, record in zip(cases, records, strict=True):
-        assert record["notices"][0] == {"message": f"Points {fmt_num(sum(scores))}/64",
+        assert record["notices"][0] == {"message": f"Points {fmt_num(sum(scores))}/100",
                                         "title": "Autograding complete"}
         assert json.loads(record["notices"][1]["message"])["totalPoints"] == float(
             fmt_num(sum(scores)))
