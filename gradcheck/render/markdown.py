@@ -29,6 +29,7 @@ from gradcheck.render.common import (
     total_line,
     worst_point,
 )
+from gradcheck.render.graph import mermaid
 from gradcheck.results import PASS, ExerciseResult, SheetResult
 
 SUMMARY_LIMIT = 1024 * 1024                 # GitHub's limit for one step's job summary
@@ -257,6 +258,11 @@ def to_markdown(result: SheetResult, *, max_bytes: int = DEFAULT_MAX_BYTES) -> s
     essential = [part for part in (_header(result), _problems(result), _table(result),
                                    _manual(result)) if part]
     optional: list[Callable[[int], str | None]] = []
+    drawn = [e for e in result.exercises if e.graph]
+    if drawn:
+        optional.append(lambda budget: "### Computation graphs" if budget > 2000 else None)
+        for exercise in drawn:
+            optional.append(lambda budget, e=exercise: _fit(_graph(e), budget))
     # When nothing loaded, the load error above already explains every exercise.
     lost = [] if result.load_error else [e for e in result.exercises
                                          if e.automatic and e.status != PASS]
@@ -284,6 +290,12 @@ def to_markdown(result: SheetResult, *, max_bytes: int = DEFAULT_MAX_BYTES) -> s
             continue
         text += "\n" + block + "\n"
     return text + _note(left_out, max_bytes) if left_out else text
+
+
+def _graph(exercise: ExerciseResult) -> str:
+    """A graph exercise's drawing: a Mermaid flowchart, rendered by GitHub."""
+    return (f"**{md_escape(exercise.id)}** {md_escape(one_line(exercise.title, 200))}\n\n"
+            f"{code_block(mermaid(exercise.graph), info='mermaid')}")
 
 
 def _fit(block: str, budget: int) -> str | None:

@@ -23,6 +23,7 @@ from gradcheck.render.common import (
     short_inputs,
     total_line,
 )
+from gradcheck.render.graph import text_tree
 from gradcheck.results import (
     ERROR,
     FAIL,
@@ -136,6 +137,9 @@ def sheet_table(result: SheetResult, *, verbose: bool = False) -> RenderableType
     parts.append(Text(total_line(result), style="bold"))
     printed = bool(result.output.strip()) or any(e.output.strip() for e in result.exercises)
     if verbose:
+        parts.extend(Panel(Text(text_tree(e.graph)), title=Text(printable(
+            f"{e.id}: the graph of your intermediate variables")), title_align="left",
+            border_style="dim") for e in result.exercises if e.graph)
         parts.extend(_output_section(result))
     elif printed:
         parts.append(Text("The submission printed text; --verbose shows it.", style="dim"))
