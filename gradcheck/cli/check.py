@@ -90,7 +90,9 @@ def check_command(function: str, derivative: str, points: tuple[str, ...],
         console.print(Panel(Text(f"{where}\n{text}"), title=Text(f"point {number}"),
                             subtitle=status, border_style=STYLES.get(status, "yellow")))
     total = len(arg_sets)
-    console.print(f"{total - failed - unusable} of {total} points pass")
+    passed = total - failed - unusable
+    console.print(f"{passed} of {total} point{'' if total == 1 else 's'} "
+                  f"pass{'es' if passed == 1 else ''}")
     click.get_current_context().exit(EXIT_USAGE if unusable else EXIT_FAILED if failed
                                      else EXIT_OK)
 

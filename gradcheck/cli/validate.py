@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import click
 
-from gradcheck.cli.common import EXIT_FAILED, EXIT_OK, fail, load_spec
+from gradcheck.cli.common import EXIT_FAILED, EXIT_OK, UsageExit, fail, load_spec
 
 
 @click.command("validate")
@@ -39,6 +40,8 @@ def validate_command(sheet, solution, seed, fmt, verbose):
         from gradcheck.grading import grader, validate
 
         spec = load_spec(sheet)
+        if solution is not None and not Path(solution).is_file():
+            raise UsageExit(f"solution {solution} does not exist")
         try:
             path = (validate.find_solution(spec) if solution is None
                     else grader.find_submission(spec, solution))

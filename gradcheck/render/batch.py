@@ -143,7 +143,8 @@ def _headline(summary: Any) -> Text:
         submitted += f" ({len(summary.load_errors)} did not load)"
     kinds = [(submitted, 1), (f"{len(summary.missing)} missing", len(summary.missing)),
              (f"{len(summary.not_graded)} not graded", len(summary.not_graded))]
-    text = Text(f"{summary.count} students: " + ", ".join(k for k, n in kinds if n))
+    students = f"{summary.count} student" + ("" if summary.count == 1 else "s")
+    text = Text(f"{students}: " + ", ".join(k for k, n in kinds if n))
     if summary.mean is not None:
         text.append(f"\nmean {fmt_num(summary.mean)} · median {fmt_num(summary.median)} "
                     f"of {fmt_num(summary.max_score)} automatic points")

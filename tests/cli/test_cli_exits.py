@@ -83,3 +83,27 @@ def test_check_options_are_range_checked(tmp_path, option):
     result = _check(tmp_path, "def loss(x):\n    return x\ndef dloss(x):\n    return 1.0\n",
                     "--at", "1.0", *option)
     assert result.exit_code == 2 and "Invalid value" in result.output, result.output
+
+
+def test_validate_names_a_missing_solution_as_the_solution(tmp_path):
+    result = CliRunner().invoke(main, ["validate", "sheet01", "--solution",
+                                       str(tmp_path / "nope.py")])
+    assert result.exit_code == 2 and "solution" in result.output
+    assert "submission" not in result.output
+
+
+def test_one_of_a_kind_is_singular(tmp_path):
+    from rich.console import Console
+
+    from gradcheck.batch import BatchSummary
+    from gradcheck.render.batch import print_summary
+
+    summary = BatchSummary(sheet="s", title="", max_score=2.0, count=1, submitted=1, mean=None,
+                           median=None, histogram=(), pass_rates=(), slowest=())
+    console = Console(record=True, width=100, color_system=None)
+    print_summary(summary, console)
+    text = console.export_text()
+    assert "1 student:" in text and "1 students" not in text
+    check = _check(tmp_path, "def loss(x):\n    return x * x\ndef dloss(x):\n    return 2 * x\n",
+                   "--at", "1.0")
+    assert "1 of 1 point passes" in check.output, check.output
