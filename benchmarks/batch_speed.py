@@ -4,8 +4,17 @@ Run from the repository root: ``python benchmarks/batch_speed.py [--count 200] [
 Generates ``--count`` submissions of sheet01 in a temporary folder (GitHub Classroom layout,
 a folder per student): mostly the reference solution, every seventh one of the typical wrong
 answers in ``tests/submissions/``, one with a syntax error; every file is different (a
-comment with the student's number). Then, for each ``--jobs`` value, grades them all from
-scratch (``fresh``) and prints:
+comment with the student's number).
+
+``--mix class`` generates a class as it really is instead (40 by default): 40% fully correct
+(a quarter of them computed in float32), 40% with a typical mistake (a transposed Jacobian, a
+sign and a factor 2, a dropped chain-rule factor, a node backward with swapped inputs, one
+that ignores its upstream gradient), 10% numerical "derivatives" (difference quotients), 10%
+broken (a syntax error, an exception, a function that never returns, a missing import). It
+also prints the grading CPU one submission of each kind costs in a grading process that has
+already graded the others (as in a batch), beside a correct one.
+
+Then, for each ``--jobs`` value, grades them all from scratch (``fresh``) and prints:
 
 - end to end: wall time of the whole batch (starting the grading processes and their
   sandboxes, discovery, hashing, grading, journal, gradebook), submissions per second;
@@ -39,21 +48,116 @@ WRONG = ("transposed_1d.py", "mul_swapped.py", "sum_ignores_upstream.py",
 
 
 def generate(folder: Path, count: int) -> None:
-    """``count`` student folders ``sheet01-student<NNN>/sheet01.py``."""
+    """``count`` student folders ``sheet01-student<NNN>/sheet01.py``, mostly correct."""
     solution = (ROOT / "solutions" / "sheet01.py").read_text()
     wrong = [solution + "\n\n" + (ROOT / "tests" / "submissions" / name).read_text()
              for name in WRONG]
     broken = (ROOT / "tests" / "submissions" / "syntax_error.py").read_text()
+    texts = []
     for n in range(count):
         if n == count // 2:
-            text = broken
+            texts.append(broken)
         elif n % 7 == 6:
-            text = wrong[(n // 7) % len(wrong)]
+            texts.append(wrong[(n // 7) % len(wrong)])
         else:
-            text = solution
+            texts.append(solution)
+    write(folder, texts)
+
+
+FLOAT32 = """
+def _float32(function):
+    def answer(*args):
+        value = function(*args)
+        if isinstance(value, tuple):
+            return tuple(np.asarray(v, dtype=np.float32) for v in value)
+        return np.asarray(value, dtype=np.float32)
+    return answer
+
+
+for _name in [n for n in dir() if n.startswith(("d_", "jac_", "grad_"))]:
+    globals()[_name] = _float32(globals()[_name])
+"""
+NUMERICAL_1C = """
+def d_1c(x):   # a forward difference of the sigmoid
+    h = 1e-4
+    return (1 / (1 + np.exp(-(x + h))) - 1 / (1 + np.exp(-x))) / h
+"""
+EXCEPTION = """
+def jac_1d(x):
+    raise NotImplementedError("the Jacobian is still to do")
+"""
+# (kind, how many in 40, what is appended to the reference solution; None: the file alone)
+CLASS = (
+    ("correct", 12, ""),
+    ("correct float32", 4, FLOAT32),
+    ("transposed Jacobian", 3, "transposed_1d.py"),
+    ("sign and factor 2", 3, "factor_two_1h_sign_1c.py"),
+    ("dropped chain-rule factor", 3, "inner_factor_1f3.py"),
+    ("node backward, inputs swapped", 3, "mul_swapped.py"),
+    ("node ignores upstream", 4, "sum_ignores_upstream.py"),
+    ("numerical 1a", 2, "numerical_1a.py"),
+    ("numerical 1c", 2, NUMERICAL_1C),
+    ("syntax error", 1, None),
+    ("exception", 1, EXCEPTION),
+    ("never returns", 1, "loops_forever_1c.py"),
+    ("missing import", 1, "import not_a_module_here\n"),
+)
+
+
+def class_texts() -> dict[str, str]:
+    """Each kind of the class and its submission text."""
+    solution = (ROOT / "solutions" / "sheet01.py").read_text()
+    texts = {}
+    for kind, _count, extra in CLASS:
+        if extra is None:
+            texts[kind] = (ROOT / "tests" / "submissions" / "syntax_error.py").read_text()
+        elif extra.endswith(".py"):
+            texts[kind] = solution + "\n\n" + (ROOT / "tests" / "submissions" / extra).read_text()
+        elif extra.startswith("import"):
+            texts[kind] = extra + solution
+        else:
+            texts[kind] = solution + "\n\n" + extra
+    return texts
+
+
+def generate_class(folder: Path, count: int) -> None:
+    """A class of ``count`` in the proportions of ``CLASS`` (given for 40), interleaved."""
+    texts = class_texts()
+    kinds = [kind for kind, n, _extra in CLASS for _ in range(n)]
+    order = sorted(range(len(kinds)), key=lambda i: (i * 7) % len(kinds))
+    write(folder, [texts[kinds[order[n % len(kinds)]]] for n in range(count)])
+
+
+def write(folder: Path, texts: list[str]) -> None:
+    for n, text in enumerate(texts):
         student = folder / f"sheet01-student{n:03d}"
         student.mkdir(parents=True)
         (student / "sheet01.py").write_text(f"# student {n}\n" + text)
+
+
+def grading_cpu(timeout: float | None, copies: int = 4) -> dict[str, tuple[float, float]]:
+    """Grading CPU (this process: drawing is done, workers not counted) of each kind of the
+    class: (the first copy, the median of the next ones), all graded with one prepared
+    sheet and one sandbox, one after the other, as a grading process of a batch does."""
+    from gradcheck.grading import grader
+    from gradcheck.sandbox import Sandbox
+
+    sheet = load_sheet("sheet01")
+    prepared = grader.prepare(sheet, sheet.seed)
+    texts = class_texts()
+    found: dict[str, list[float]] = {kind: [] for kind in texts}
+    with tempfile.TemporaryDirectory(prefix="gradcheck-cpu-") as tmp, Sandbox() as sandbox:
+        path = Path(tmp) / "sheet01.py"
+        path.write_text(texts["correct"])
+        grader.grade(prepared, path, sandbox=sandbox, timeout=timeout)   # warms everything
+        for copy in range(copies):
+            for kind, text in texts.items():
+                path.write_text(f"# copy {copy}\n" + text)
+                session = sandbox.open(path, module="sheet01", forbid=sheet.forbid)
+                started = time.process_time()
+                grader.grade(prepared, path, session=session, timeout=timeout)
+                found[kind].append(time.process_time() - started)
+    return {kind: (cpu[0], statistics.median(cpu[1:])) for kind, cpu in found.items()}
 
 
 def busy_seconds() -> float:
@@ -67,13 +171,14 @@ def busy_seconds() -> float:
     return (user + nice + system + irq + softirq) / os.sysconf("SC_CLK_TCK")
 
 
-def measure(folder: Path, out: Path, jobs: int) -> dict:
+def measure(folder: Path, out: Path, jobs: int, timeout: float | None) -> dict:
     sheet = load_sheet("sheet01")
     finished: list[float] = []
     before = busy_seconds()
     started = time.perf_counter()
     report = run_batch(sheet, find_spec("sheet01"), folder, out / "grades.csv", jobs=jobs,
-                       fresh=True, on_progress=lambda p: finished.append(time.perf_counter()))
+                       fresh=True, timeout=timeout,
+                       on_progress=lambda p: finished.append(time.perf_counter()))
     total = time.perf_counter() - started
     cpu = busy_seconds() - before
     count = report.summary.graded_now
@@ -87,19 +192,31 @@ def measure(folder: Path, out: Path, jobs: int) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--count", type=int, default=200)
+    parser.add_argument("--mix", choices=("correct", "class"), default="correct",
+                        help="mostly correct submissions, or a class as it really is")
+    parser.add_argument("--count", type=int, help="submissions (default 200; a class: 40)")
     parser.add_argument("--jobs", type=int, nargs="+", default=[1, 2])
+    parser.add_argument("--timeout", type=float,
+                        help="seconds per call of a student function (default: the spec's)")
     parser.add_argument("--repeat", type=int, default=1, help="runs per --jobs value (best kept)")
     args = parser.parse_args()
-    print(f"{args.count} submissions of sheet01, {os.cpu_count()} CPUs, "
-          f"sandbox {os.environ.get('GRADCHECK_SANDBOX', 'auto')}")
+    count = args.count or (40 if args.mix == "class" else 200)
+    timeout = f"{args.timeout:g} s" if args.timeout else "the spec's"
+    print(f"{count} submissions of sheet01 ({args.mix}), {os.cpu_count()} CPUs, sandbox "
+          f"{os.environ.get('GRADCHECK_SANDBOX', 'auto')}, timeout {timeout} per call")
+    if args.mix == "class":
+        cpu = grading_cpu(args.timeout)
+        base = cpu["correct"][1]
+        print(f"{'grading CPU of one submission':32} {'first':>8} {'then':>8} {'x correct':>10}")
+        for kind, (first, then) in cpu.items():
+            print(f"{kind:32} {1000 * first:6.0f}ms {1000 * then:6.0f}ms {then / base:9.2f}x")
     print(f"{'jobs':>4}  {'end to end':>18}  {'steady':>9}  {'per submission':>14}  "
           f"{'CPU/submission':>14}")
     with tempfile.TemporaryDirectory(prefix="gradcheck-bench-") as tmp:
         folder = Path(tmp) / "submissions"
-        generate(folder, args.count)
+        (generate_class if args.mix == "class" else generate)(folder, count)
         for jobs in args.jobs:
-            runs = [measure(folder, Path(tmp) / f"out{jobs}-{k}", jobs)
+            runs = [measure(folder, Path(tmp) / f"out{jobs}-{k}", jobs, args.timeout)
                     for k in range(args.repeat)]
             best = max(runs, key=lambda r: r["rate"])
             print(f"{jobs:>4}  {best['total']:6.2f} s {best['rate']:6.1f}/s  "
