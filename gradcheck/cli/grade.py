@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import sys
+from concurrent.futures import ThreadPoolExecutor
 
 import click
 
@@ -81,18 +82,21 @@ def grade(sheet, submission, fmt, output, seed, timeout, min_score, github, verb
         except GradcheckError as exc:
             raise fail(exc) from None
     # Start the sandbox first: its zygote imports numpy in the background while the grading
-    # modules import, the spec loads and the test points are drawn.
-    with Sandbox() as sandbox:
+    # modules import and the spec loads; the submission then loads in its worker while the
+    # test points are drawn here.
+    with Sandbox() as sandbox, ThreadPoolExecutor(1) as background:
         from gradcheck.grading import choice, grader
 
         spec = load_spec(sheet)
         _check_min_score(threshold, spec.max_score)
         try:
             path = grader.find_submission(spec, submission)
+            opening = background.submit(sandbox.open, path, module=spec.module,
+                                        forbid=spec.forbid)
             # CI grading (--github) draws its points afresh: a student's repository cannot
             # slip it a cache file.
             prepared = grader.prepare(spec, seed, cache=not github)
-            result = grader.grade(prepared, path, timeout=timeout, sandbox=sandbox)
+            result = grader.grade(prepared, path, timeout=timeout, session=opening.result())
             if submission is None:   # say which file was graded when another was found
                 note = choice.locate(spec.module)[1]
                 if note:
