@@ -395,3 +395,23 @@ def test_correct_float32_answers_are_not_mistaken_for_quotients():
         result = compare(np.array(exact), received,
                          candidates=_quotients(lambda t: t**3 + np.exp(t), x))
         assert result.passed, (x, result)
+
+
+def test_a_float32_answer_sent_as_float64_is_judged_at_float32_precision():
+    # A worker sends every answer as float64: a float32 answer arrives as float64 numbers
+    # that are all float32 numbers, and is not fitted against difference quotients.
+    from gradcheck.compare import precision
+
+    exact = np.array([[0.1234567891234, -2.345678912345], [3.3333333333333, 1e-3]])
+    sent = exact.astype(np.float32).astype(np.float64)
+    assert precision(sent) == np.float32 and precision(exact) == np.float64
+    fitted = []
+
+    class Model:
+        def match(self, *args):
+            fitted.append(args)
+            return "forward difference, h=1e-05"
+
+    assert compare(exact, sent, candidates=Model()).passed and not fitted
+    off = exact * (1 + 3e-8)   # as close as float32 rounding, but a float64 computation
+    assert not compare(exact, off, candidates=Model()).passed and fitted
