@@ -233,7 +233,7 @@ def test_batch_with_a_roster_writes_every_student_and_each_lms_file(tmp_path):
     canvas = list(csv.reader(io.StringIO((tmp_path / "grades.canvas.csv").read_text())))
     assert canvas_header_ok(canvas[0]) == 5
     assert {r[3]: r[5] for r in canvas[2:]} == {
-        "alice@uni.example": "64", "bob@uni.example": "0", "carol@uni.example": "0"}
+        "alice@uni.example": "100", "bob@uni.example": "0", "carol@uni.example": "0"}
     moodle = (tmp_path / "grades.moodle.csv").read_text().splitlines()
     assert moodle[0] == "Email address,sheet01,Feedback" and len(moodle) == 4
 
