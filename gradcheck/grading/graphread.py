@@ -34,6 +34,7 @@ from pathlib import Path
 
 from gradcheck import expr
 from gradcheck.errors import ExpressionError, SubmissionError
+from gradcheck.sandbox.child.load import source_text
 from gradcheck.sandbox.child.notebook import notebook_cells, prepare_cell
 
 MAX_SOURCE_BYTES = 2_000_000      # a larger submission is not read as text
@@ -84,7 +85,8 @@ class Source:
 
 def read_source(path: Path) -> Source:
     """Parse the submission at ``path`` (a .py file or an .ipynb notebook), without running
-    anything. Problems (too large, not UTF-8, a syntax error) are kept in ``error``."""
+    anything. Problems (too large, not in its declared encoding, a syntax error) are kept in
+    ``error``."""
     name = path.name
     try:
         if path.stat().st_size > MAX_SOURCE_BYTES:
@@ -109,10 +111,9 @@ def read_source(path: Path) -> Source:
         except (ValueError, UnicodeDecodeError, AttributeError, TypeError) as exc:
             return Source(name, None, error=f"{name} is not a readable notebook: {exc}")
     else:
-        try:
-            text = raw.decode("utf-8-sig")
-        except UnicodeDecodeError as exc:
-            return Source(name, None, error=f"{name} is not UTF-8 text ({exc.reason})")
+        text, problem = source_text(raw, name)   # as Python decodes it (PEP 263)
+        if problem:
+            return Source(name, None, error=problem)
     return parse_source(text, name, tuple(cells))
 
 

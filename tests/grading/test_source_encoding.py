@@ -22,7 +22,7 @@ def test_a_latin1_file_with_a_coding_line_is_graded(tmp_path):
     path = tmp_path / "sheet01.py"
     path.write_bytes(text.encode("latin-1", errors="replace"))
     report = _grade(path)
-    assert report["load_error"] is None and report["score"] == 64
+    assert report["load_error"] is None and report["score"] == 100
 
 
 def test_a_file_python_rejects_is_named_by_its_line(tmp_path):
