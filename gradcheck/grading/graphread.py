@@ -26,9 +26,10 @@ into that exercise's zero with the reason.
 from __future__ import annotations
 
 import ast
+import functools
 import re
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -44,6 +45,7 @@ MODULE_PREFIXES = ("np", "numpy", "math")
 ADJOINT_PREFIX = "g_"
 TEXT_CHARS = 120                  # a line's text, as quoted in messages
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+$")   # the lines the parser counts
 _SYMBOLS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**",
             ast.MatMult: "@", ast.FloorDiv: "//", ast.Mod: "%"}
 
@@ -72,6 +74,11 @@ class Source:
     text: str = ""
     error: str = ""
     cells: tuple[tuple[int, int], ...] = ()     # (first joined line, cell number)
+
+    @functools.cached_property
+    def lines(self) -> tuple[bytes, ...]:
+        """The text's lines as UTF-8 (the unit of the tree's column offsets), ends kept."""
+        return tuple(line.encode("utf-8") for line in _LINE.findall(self.text))
 
     def where(self, line: int | None) -> str:
         """``line 12``, or ``cell 3, line 2`` in a notebook."""
@@ -293,9 +300,23 @@ def _construct(statement: ast.stmt) -> str:
 
 
 def _segment(source: Source, node: ast.AST) -> str:
-    text = ast.get_source_segment(source.text, node) if source.text else None
+    text = _source_segment(source.lines, node)
     text = " ".join((text or "").split()) or "?"
     return text if len(text) <= TEXT_CHARS else text[: TEXT_CHARS - 3] + "..."
+
+
+def _source_segment(lines: Sequence[bytes], node: ast.AST) -> str | None:
+    """``ast.get_source_segment`` over lines split once (it splits the whole text on every
+    call, which made quoting the lines of a long submission most of its grading)."""
+    end = getattr(node, "end_lineno", None)
+    if not lines or end is None or node.end_col_offset is None or end > len(lines):
+        return None
+    first, last = node.lineno - 1, end - 1
+    if first == last:
+        return lines[first][node.col_offset:node.end_col_offset].decode("utf-8", "replace")
+    parts = [lines[first][node.col_offset:], *lines[first + 1:last],
+             lines[last][:node.end_col_offset]]
+    return b"".join(parts).decode("utf-8", "replace")
 
 
 def _check_size(node: ast.AST, where: str, text: str, line: int) -> None:

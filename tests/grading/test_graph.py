@@ -192,3 +192,18 @@ def test_validate_mutants_lose_the_points_for_their_reason(exercise_id, name, ph
     made = dict(graphmutants.mutants(exercise, graphread.read_source(SOLUTION)))
     result = graph.grade_graph(exercise, sample_points(exercise, 1), made[name])
     assert result.score == 0 and phrase in result.message, result.message
+
+
+def test_quoted_lines_are_the_source_segments_python_reports():
+    # The submission is split into lines once; quoting a node must give what
+    # ast.get_source_segment gives, whatever the line endings and characters.
+    import ast
+
+    from gradcheck.grading.graphread import _source_segment, parse_source
+
+    text = "a = 1\r\nt1 = (x +\n   é * 2)\x0c\ny = [1,\r 2]\nz = 'ü' + w\n"
+    source = parse_source(text, "s.py")
+    nodes = [n for n in ast.walk(source.tree) if isinstance(n, ast.expr)]
+    assert len(nodes) > 10
+    for node in nodes:
+        assert _source_segment(source.lines, node) == ast.get_source_segment(text, node)
