@@ -40,14 +40,20 @@ def run(submission, header: dict, arrays: list):
     if failed:
         return failed, []
     expected = "(" + ", ".join([*names, "cache"]) + ")"
+    if isinstance(result, (tuple, list)):   # a subclass's own __len__/__iter__ may fail
+        result, failed = submission._run(lambda r: list(tuple.__iter__(r)) if isinstance(
+            r, tuple) else list(list.__iter__(r)), [result], f"reading what {forward_name} "
+            "returned")
+        if failed:
+            return failed, []
     if not isinstance(result, (tuple, list)):
         return _invalid(f"{forward_name} returned {submission.values.describe(result)}, not "
                         f"{expected}: return the cache too, e.g. `return "
                         f"{', '.join([*names, 'cache'])}`"), []
     if len(result) != outputs + 1:
         hint = " (the cache is missing?)" if len(result) == outputs else ""
-        return _invalid(f"{forward_name} returned a {type(result).__name__} of {len(result)} "
-                        f"items, not {expected}{hint}"), []
+        return _invalid(f"{forward_name} returned {len(result)} items, not "
+                        f"{expected}{hint}"), []
     values = []
     for name, value in zip(names, result[:outputs], strict=True):
         header_, converted = submission._convert(value, None, f"{forward_name} ({name})")
