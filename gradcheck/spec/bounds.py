@@ -5,7 +5,7 @@ it allocate GiBs or run for hours: each bound broken is a ``file:line: key:`` Sp
   once every alias is expanded (an alias bomb fails here, before anything is built from it);
 - points per exercise (:data:`MAX_POINTS`), the sheet's timeout (:data:`MAX_TIMEOUT`) and
   seed (:data:`MAX_SEED`), tolerances (:data:`MAX_RTOL`, :data:`MAX_ATOL`);
-- domains and fixed test points: finite, within ±:data:`MAX_MAGNITUDE`;
+- domains, fixed test points and number parameters: finite, within ±:data:`MAX_MAGNITUDE`;
 - inputs: at most :data:`MAX_NDIM` axes and :data:`MAX_INPUT_ELEMENTS` entries at the largest
   sizes, and an exercise's inputs and constants at most :data:`MAX_EXERCISE_ELEMENTS` entries
   together; a reference derivative at most :data:`MAX_JACOBIAN` entries (f's entries times

@@ -26,6 +26,7 @@ from typing import Any
 
 import numpy as np
 
+from gradcheck.spec.bounds import MAX_MAGNITUDE
 from gradcheck.spec.fields import FieldReader, type_name
 from gradcheck.spec.yamlfile import LocatedDict
 
@@ -135,14 +136,13 @@ def _plain(reader: FieldReader, value: Any, where: LocatedDict, key: str) -> Any
     """A parameter value as the student receives it: a number, bool, text or list of numbers."""
     if isinstance(value, bool) or value is None:
         return value
-    if isinstance(value, int):
-        if abs(value) > 2**53:
-            raise reader.error("an integer parameter must fit a float exactly (|n| <= 2**53)",
-                               where, key)
-        return value
-    if isinstance(value, float):
-        if not math.isfinite(value):
+    if isinstance(value, (int, float)):
+        if isinstance(value, float) and not math.isfinite(value):
             raise reader.error("a parameter must be finite", where, key)
+        if abs(value) > MAX_MAGNITUDE:
+            shown = f"{value:g}" if isinstance(value, float) else f"{len(str(abs(value)))} digits"
+            raise reader.error(f"a number parameter is at most {MAX_MAGNITUDE:g} in magnitude, "
+                               f"not {shown}", where, key)
         return value
     if isinstance(value, str):
         if len(value) > MAX_TEXT:

@@ -2,14 +2,19 @@
 
 ``load_located(text, file)`` parses with PyYAML's safe constructors (no Python tags, no code)
 and returns plain ``dict``/``list`` subclasses that also carry the line of each key and item.
+A plain scalar in exponent notation is a number as YAML 1.2 reads it (``1e-5``, ``1.0e308``),
+not text as PyYAML's YAML 1.1 rules would have it; quoted, it stays text.
 
 >>> data = load_located("a: 1\\nb:\\n  - x\\n  - y\\n", "s.yaml")
 >>> data["b"], data.line_of("b"), data["b"].line_of(1)
 (['x', 'y'], 2, 4)
+>>> load_located("eps: 1e-5\nbig: 1.0e308\ntext: '1e-5'\n", "s.yaml")
+{'eps': 1e-05, 'big': 1e+308, 'text': '1e-5'}
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import yaml
@@ -72,6 +77,11 @@ def _construct_sequence(loader: _Loader, node: yaml.SequenceNode) -> LocatedList
 
 _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_sequence)
+# YAML 1.1 wants a dot and a signed exponent; YAML 1.2 (and every other reader) does not.
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(r"^[-+]?[0-9][0-9_]*(?:\.[0-9_]*)?[eE][-+]?[0-9]+$"),
+    list("-+0123456789"))
 
 
 def load_located(text: str, file: str) -> Any:

@@ -116,3 +116,22 @@ def test_template_lists_params_and_data():
     assert "def d_drop(x, mask, y, b, p, conv_param):" in text
     assert "y: an integer array of shape (N,), entries from 0 to C - 1" in text
     assert "conv_param: {'stride': 2, 'pad': 1, 'mode': 'train'}" in text
+
+
+def test_exponent_notation_is_a_number_and_quoted_text_stays_text():
+    # YAML 1.1 (PyYAML) reads 1e-5 and 1.0e308 as text: eps reached the student as "1e-5" and
+    # the expression could not use it ("unknown name 'eps'").
+    params = "params: {eps: 1e-5, big: 2.5E+3, tag: '1e-5', p: 0.7,"
+    sheet = _sheet(SPEC.replace("x * mask / p", "x * mask / p + eps * 0 + big * 0")
+                   .replace("params: {p: 0.7,", params))
+    params = sheet.exercises[0].params
+    assert params["eps"] == 1e-5 and isinstance(params["eps"], float)
+    assert params["big"] == 2500.0
+    assert params["tag"] == "1e-5"
+
+
+@pytest.mark.parametrize("value", ["1.0e308", "-2e10", "12345678901234567890123"])
+def test_number_params_are_bounded_with_file_line_and_key(value):
+    message = _error(SPEC.replace("params: {p: 0.7,", f"params: {{alpha: {value}, p: 0.7,"))
+    assert message.startswith("data.yaml:15: alpha:"), message
+    assert "at most 1e+09 in magnitude" in message
