@@ -8,7 +8,7 @@ not text as PyYAML's YAML 1.1 rules would have it; quoted, it stays text.
 >>> data = load_located("a: 1\\nb:\\n  - x\\n  - y\\n", "s.yaml")
 >>> data["b"], data.line_of("b"), data["b"].line_of(1)
 (['x', 'y'], 2, 4)
->>> load_located("eps: 1e-5\nbig: 1.0e308\ntext: '1e-5'\n", "s.yaml")
+>>> load_located("eps: 1e-5\\nbig: 1.0e308\\ntext: '1e-5'\\n", "s.yaml")
 {'eps': 1e-05, 'big': 1e+308, 'text': '1e-5'}
 """
 
