@@ -34,7 +34,7 @@ from pathlib import Path
 
 from gradcheck import __version__
 from gradcheck.errors import GradcheckError, SpecError
-from gradcheck.grading import grader, graph, graphread
+from gradcheck.grading import grader, graph, graphsource
 from gradcheck.grading.inprocess import InProcess
 from gradcheck.render import notebook as view
 from gradcheck.render.common import fmt_num
@@ -289,11 +289,11 @@ def forbidden_here(sheet: Sheet, namespace: Mapping) -> tuple[str, ...]:
                  for package, name in found.items())
 
 
-def _history(namespace: Mapping, filename: str) -> graphread.Source:
+def _history(namespace: Mapping, filename: str) -> graphsource.Source:
     """The code the kernel ran (IPython's input history ``In``, in order) as one parsed text:
     graph exercises are read from it, where later definitions win as they did in the kernel."""
     cells = [c for c in namespace.get("In", ()) if isinstance(c, str) and c.strip()]
-    return graphread.parse_source("\n".join(cells) + "\n", filename)
+    return graphsource.parse_source("\n".join(cells) + "\n", filename)
 
 
 def _select(sheet: Sheet, wanted: str) -> list:

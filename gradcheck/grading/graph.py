@@ -35,10 +35,10 @@ from gradcheck.grading.graphread import (
     LineError,
     NotWritten,
     Program,
-    Source,
     read_graph,
     read_program,
 )
+from gradcheck.grading.graphsource import Source
 from gradcheck.results import (
     ERROR,
     FAIL,
@@ -61,7 +61,7 @@ def grade_graph(exercise: Exercise, points: Sequence[TestPoint], source: Source
                 ) -> ExerciseResult:
     """Grade one graph exercise on the parsed submission ``source``.
 
-    >>> from gradcheck.grading.graphread import parse_source
+    >>> from gradcheck.grading.graphsource import parse_source
     >>> from gradcheck.spec import parse_sheet
     >>> from gradcheck.spec.sampling import sample_points
     >>> sheet = parse_sheet('''

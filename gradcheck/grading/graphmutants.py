@@ -13,7 +13,7 @@ Nothing is run.
   adjoint replaced by that child's child's).
 
 >>> from pathlib import Path
->>> from gradcheck.grading.graphread import read_source
+>>> from gradcheck.grading.graphsource import read_source
 >>> from gradcheck.spec import load_sheet
 >>> exercise = load_sheet("sheet01").exercise("2c-A")
 >>> [name for name, _ in mutants(exercise, read_source(Path("solutions/sheet01.py")))]
@@ -26,14 +26,8 @@ import ast
 from collections.abc import Iterator, Sequence
 
 from gradcheck.grading.graph import grade_graph
-from gradcheck.grading.graphread import (
-    ADJOINT_PREFIX,
-    LineError,
-    Source,
-    definition,
-    parse_source,
-    read_graph,
-)
+from gradcheck.grading.graphread import ADJOINT_PREFIX, LineError, read_graph
+from gradcheck.grading.graphsource import Source, definition, parse_source
 from gradcheck.spec import Exercise
 from gradcheck.spec.graph import ADJOINTS, GRAPH, VARIABLES
 from gradcheck.spec.sampling import TestPoint

@@ -1,7 +1,8 @@
 """Reading a graph exercise's answer out of the submission's text, never running it.
 
-The submission is parsed with ``ast.parse`` in the grader's process (a notebook's code cells
-are joined first); nothing of it is compiled or executed. Three things are read from it:
+The submission arrives parsed (:mod:`gradcheck.grading.graphsource`: its module tree, a
+notebook's code cells joined); nothing of it is compiled or executed. Three things are read
+from it:
 
 - a function of intermediate variables (:func:`read_program`): one assignment per line,
   ``t1 = a + b``, then ``return t9``; each right-hand side becomes an expression of gradcheck's
@@ -14,6 +15,7 @@ are joined first); nothing of it is compiled or executed. Three things are read 
 Whatever is wrong with the text is a :class:`LineError` naming the line: the grader turns it
 into that exercise's zero with the reason.
 
+>>> from gradcheck.grading.graphsource import parse_source
 >>> source = parse_source("def f(a, b):\\n    t1 = a + b\\n    t2 = np.sin(t1)\\n"
 ...                       "    return t2\\n", "s.py")
 >>> program = read_program(source, "f", ("a", "b"))
@@ -26,26 +28,22 @@ into that exercise's zero with the reason.
 from __future__ import annotations
 
 import ast
-import functools
 import re
 from collections import deque
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
-from pathlib import Path
 
 from gradcheck import expr
 from gradcheck.errors import ExpressionError, SubmissionError
-from gradcheck.sandbox.child.load import source_text
-from gradcheck.sandbox.child.notebook import notebook_cells, prepare_cell
+from gradcheck.grading.graphsource import Source, definition, source_segment
+from gradcheck.grading.graphsource import read_source as read_source  # the graders' way in
 
-MAX_SOURCE_BYTES = 2_000_000      # a larger submission is not read as text
 MAX_LINES = 300                   # lines read from one function
 MAX_GRAPH_ITEMS = 5_000           # names in a graph literal, at most
 MODULE_PREFIXES = ("np", "numpy", "math")
 ADJOINT_PREFIX = "g_"
 TEXT_CHARS = 120                  # a line's text, as quoted in messages
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+$")   # the lines the parser counts
 _SYMBOLS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**",
             ast.MatMult: "@", ast.FloorDiv: "//", ast.Mod: "%"}
 
@@ -62,95 +60,6 @@ class LineError(SubmissionError):
 
 class NotWritten(SubmissionError):
     """The answer is still the template's ``raise NotImplementedError``."""
-
-
-@dataclass(frozen=True)
-class Source:
-    """A parsed submission: its module tree (None when it does not parse, with ``error``)
-    and, for a notebook, where each cell starts in the joined text."""
-
-    filename: str
-    tree: ast.Module | None
-    text: str = ""
-    error: str = ""
-    cells: tuple[tuple[int, int], ...] = ()     # (first joined line, cell number)
-
-    @functools.cached_property
-    def lines(self) -> tuple[bytes, ...]:
-        """The text's lines as UTF-8 (the unit of the tree's column offsets), ends kept."""
-        return tuple(line.encode("utf-8") for line in _LINE.findall(self.text))
-
-    def where(self, line: int | None) -> str:
-        """``line 12``, or ``cell 3, line 2`` in a notebook."""
-        if line is None:
-            return self.filename
-        for first, number in reversed(self.cells):
-            if line >= first:
-                return f"cell {number}, line {line - first + 1}"
-        return f"line {line}"
-
-
-def read_source(path: Path) -> Source:
-    """Parse the submission at ``path`` (a .py file or an .ipynb notebook), without running
-    anything. Problems (too large, not in its declared encoding, a syntax error) are kept in
-    ``error``."""
-    name = path.name
-    try:
-        if path.stat().st_size > MAX_SOURCE_BYTES:
-            return Source(name, None, error=f"{name} is larger than {MAX_SOURCE_BYTES} bytes")
-        raw = path.read_bytes()
-    except OSError as exc:
-        return Source(name, None, error=f"cannot read {name}: {exc.strerror or exc}")
-    cells: list[tuple[int, int]] = []
-    if path.suffix == ".ipynb":
-        try:
-            parts = []
-            first = 1
-            for number, code in notebook_cells(raw):
-                prepared, _ = prepare_cell(code)
-                if not prepared.strip():
-                    continue
-                prepared = prepared if prepared.endswith("\n") else prepared + "\n"
-                cells.append((first, number))
-                parts.append(prepared)
-                first += prepared.count("\n")
-            text = "".join(parts)
-        except (ValueError, UnicodeDecodeError, AttributeError, TypeError) as exc:
-            return Source(name, None, error=f"{name} is not a readable notebook: {exc}")
-    else:
-        text, problem = source_text(raw, name)   # as Python decodes it (PEP 263)
-        if problem:
-            return Source(name, None, error=problem)
-    return parse_source(text, name, tuple(cells))
-
-
-def parse_source(text: str, filename: str, cells: tuple[tuple[int, int], ...] = ()) -> Source:
-    """Parse ``text`` as a module (no code is compiled or run)."""
-    try:
-        tree = ast.parse(text, filename)
-    except SyntaxError as exc:
-        where = Source(filename, None, cells=cells).where(exc.lineno)
-        return Source(filename, None, text, f"{filename}, {where}: {exc.msg}", cells)
-    except (ValueError, RecursionError, MemoryError) as exc:
-        return Source(filename, None, text, f"{filename} cannot be parsed: "
-                      f"{exc or type(exc).__name__}", cells)
-    return Source(filename, tree, text, "", cells)
-
-
-def definition(source: Source, name: str) -> ast.stmt | None:
-    """The last top-level ``def name`` or ``name = ...`` of the module (as Python would
-    leave it), or None."""
-    found = None
-    for statement in source.tree.body if source.tree is not None else ():
-        if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)) \
-                and statement.name == name:
-            found = statement
-        elif isinstance(statement, (ast.Assign, ast.AnnAssign)):
-            targets = statement.targets if isinstance(statement, ast.Assign) \
-                else [statement.target]
-            if any(isinstance(t, ast.Name) and t.id == name for t in targets):
-                found = statement
-    return found
 
 
 # --- functions of one operation per line ---------------------------------------------------
@@ -196,6 +105,7 @@ def read_program(source: Source, name: str, inputs: Iterable[str], *,
     Raises :class:`LineError` (missing, not a function, a line that cannot be read) or
     :class:`NotWritten` (the template's ``raise NotImplementedError``).
 
+    >>> from gradcheck.grading.graphsource import parse_source
     >>> source = parse_source("def f(a):\\n    t1 = a + b\\n    return t1\\n", "s.py")
     >>> read_program(source, "f", ("a",))
     Traceback (most recent call last):
@@ -300,23 +210,9 @@ def _construct(statement: ast.stmt) -> str:
 
 
 def _segment(source: Source, node: ast.AST) -> str:
-    text = _source_segment(source.lines, node)
+    text = source_segment(source.lines, node)
     text = " ".join((text or "").split()) or "?"
     return text if len(text) <= TEXT_CHARS else text[: TEXT_CHARS - 3] + "..."
-
-
-def _source_segment(lines: Sequence[bytes], node: ast.AST) -> str | None:
-    """``ast.get_source_segment`` over lines split once (it splits the whole text on every
-    call, which made quoting the lines of a long submission most of its grading)."""
-    end = getattr(node, "end_lineno", None)
-    if not lines or end is None or node.end_col_offset is None or end > len(lines):
-        return None
-    first, last = node.lineno - 1, end - 1
-    if first == last:
-        return lines[first][node.col_offset:node.end_col_offset].decode("utf-8", "replace")
-    parts = [lines[first][node.col_offset:], *lines[first + 1:last],
-             lines[last][:node.end_col_offset]]
-    return b"".join(parts).decode("utf-8", "replace")
 
 
 def _check_size(node: ast.AST, where: str, text: str, line: int) -> None:
@@ -413,6 +309,7 @@ def read_graph(source: Source, name: str) -> tuple[dict[str, set[str]], int]:
     nodes it is computed from) or an edge list ``[("t1", "t3"), ("t2", "t3"), ...]`` (from,
     to). Returns node -> inputs (every node named anywhere is a key) and the line.
 
+    >>> from gradcheck.grading.graphsource import parse_source
     >>> source = parse_source("G = {'t1': ['a', 'b'], 't2': ('t1',)}\\n", "s.py")
     >>> graph, line = read_graph(source, "G")
     >>> sorted((k, sorted(v)) for k, v in graph.items())

@@ -184,12 +184,12 @@ def test_a_linked_part_takes_the_function_and_inputs_of_its_variables_part():
     ("2c-B", "a wrong local derivative", "but the adjoint of"),
 ])
 def test_validate_mutants_lose_the_points_for_their_reason(exercise_id, name, phrase):
-    from gradcheck.grading import graph, graphmutants, graphread
+    from gradcheck.grading import graph, graphmutants, graphsource
     from gradcheck.spec import load_sheet
     from gradcheck.spec.sampling import sample_points
 
     exercise = load_sheet("sheet01").exercise(exercise_id)
-    made = dict(graphmutants.mutants(exercise, graphread.read_source(SOLUTION)))
+    made = dict(graphmutants.mutants(exercise, graphsource.read_source(SOLUTION)))
     result = graph.grade_graph(exercise, sample_points(exercise, 1), made[name])
     assert result.score == 0 and phrase in result.message, result.message
 
@@ -199,11 +199,11 @@ def test_quoted_lines_are_the_source_segments_python_reports():
     # ast.get_source_segment gives, whatever the line endings and characters.
     import ast
 
-    from gradcheck.grading.graphread import _source_segment, parse_source
+    from gradcheck.grading.graphsource import parse_source, source_segment
 
     text = "a = 1\r\nt1 = (x +\n   é * 2)\x0c\ny = [1,\r 2]\nz = 'ü' + w\n"
     source = parse_source(text, "s.py")
     nodes = [n for n in ast.walk(source.tree) if isinstance(n, ast.expr)]
     assert len(nodes) > 10
     for node in nodes:
-        assert _source_segment(source.lines, node) == ast.get_source_segment(text, node)
+        assert source_segment(source.lines, node) == ast.get_source_segment(text, node)

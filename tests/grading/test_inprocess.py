@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from gradcheck.grading import grader, graph, graphread
+from gradcheck.grading import grader, graph, graphsource
 from gradcheck.grading.inprocess import InProcess
 from gradcheck.sandbox import Request, Sandbox
 from gradcheck.spec import load_sheet
@@ -80,7 +80,7 @@ def test_the_same_verdicts_as_grade(tmp_path, sandbox, sheet_name, override):
     for exercise, theirs in zip(prepared.sheet.exercises, official.exercises, strict=True):
         if exercise.kind == "graph":   # read as text in both places, never run
             mine = graph.grade_graph(exercise, prepared.points[exercise.id],
-                                     graphread.read_source(path))
+                                     graphsource.read_source(path))
         else:
             mine = grader.grade_exercise(prepared, exercise, ask, ask.defs,
                                          filename=path.name, timeout=0.5)
