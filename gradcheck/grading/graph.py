@@ -2,9 +2,10 @@
 
 The three parts (:mod:`gradcheck.spec.graph`) are read by :mod:`gradcheck.grading.graphread`
 and evaluated with gradcheck's expression language and reference backprop, in the grader's
-process; no line of the submission is run. Each part lists its criteria as checks and is all
-or nothing: its points when every criterion holds, else zero, with the first failing
-criterion as the message.
+process (the student's forward function, which every part is about, by
+:mod:`gradcheck.grading.graphforward`); no line of the submission is run. Each part lists
+its criteria as checks and is all or nothing: its points when every criterion holds, else
+zero, with the first failing criterion as the message.
 
 ``variables`` (the student function ``forward``): every line one operation; the result equals
 the spec's function at the test points; no two lines compute the same value (reuse); and with
@@ -30,6 +31,7 @@ import numpy as np
 
 from gradcheck import compare, engine
 from gradcheck.errors import EvaluationError
+from gradcheck.grading.graphforward import drawing, forward_program, run_forward
 from gradcheck.grading.graphread import (
     ADJOINT_PREFIX,
     LineError,
@@ -46,7 +48,6 @@ from gradcheck.results import (
     PASS,
     CheckResult,
     ExerciseResult,
-    GraphNode,
     PointResult,
 )
 from gradcheck.spec import Exercise
@@ -85,11 +86,11 @@ def grade_graph(exercise: Exercise, points: Sequence[TestPoint], source: Source
         return _result(exercise, ERROR, f"{source.error}", location)
     try:
         if part == VARIABLES:
-            checks, drawing, line = _variables(exercise, points, source)
+            checks, drawn, line = _variables(exercise, points, source)
         elif part == GRAPH:
-            checks, drawing, line = _graph(exercise, source)
+            checks, drawn, line = _graph(exercise, source)
         else:
-            checks, drawing, line = _adjoints(exercise, points, source)
+            checks, drawn, line = _adjoints(exercise, points, source)
     except NotWritten as exc:
         return _result(exercise, NOT_IMPLEMENTED, str(exc), location)
     except LineError as exc:
@@ -102,7 +103,7 @@ def grade_graph(exercise: Exercise, points: Sequence[TestPoint], source: Source
         id=exercise.id, title=exercise.title, kind=exercise.kind, student=exercise.student,
         points=exercise.points, score=exercise.points if failing is None else 0.0,
         status=status, message=message, checks=tuple(checks),
-        duration=round(time.monotonic() - started, 4), graph=drawing, **location)
+        duration=round(time.monotonic() - started, 4), graph=drawn, **location)
 
 
 def _result(exercise: Exercise, status: str, message: str, location: Mapping) -> ExerciseResult:
@@ -116,22 +117,6 @@ def _check(passed: bool, message: str, checks: Sequence[CheckResult] = ()) -> Po
                        message=message)
 
 
-def _forward(exercise: Exercise, source: Source) -> Program:
-    name = exercise.student if exercise.graph.part == VARIABLES else exercise.graph.forward
-    try:
-        return read_program(source, name, exercise.input_names)
-    except NotWritten:
-        if exercise.graph.part == VARIABLES:
-            raise
-        raise NotWritten(f"{exercise.student} needs {name} (the intermediate variables), "
-                         "which is not written yet") from None
-    except LineError as exc:
-        if exercise.graph.part == VARIABLES:
-            raise
-        raise LineError(f"{exercise.student} is checked against {name}, which cannot be read: "
-                        f"{exc.message}", exc.line) from None
-
-
 def _inputs_text(point: TestPoint) -> str:
     parts = []
     for name, value in point.inputs.items():
@@ -141,26 +126,10 @@ def _inputs_text(point: TestPoint) -> str:
     return ", ".join(parts)
 
 
-def run_forward(program: Program, inputs: Mapping[str, np.ndarray]
-                ) -> tuple[dict[str, engine.Node], engine.Node]:
-    """The program's lines as an engine graph on ``inputs``: node of every name, and the
-    returned one. Raises ``EvaluationError`` (naming the line) where a line cannot be
-    evaluated."""
-    env: dict[str, engine.Node] = {k: engine.variable(v) for k, v in inputs.items()}
-    for line in program.lines:
-        try:
-            node = line.expression.build(env)
-            env[line.target] = node if isinstance(node, engine.Node) else engine.constant(node)
-        except EvaluationError as exc:
-            raise EvaluationError(f"line {line.line}: {line.target} = {line.text}: {exc}") \
-                from None
-    return env, env[program.result]
-
-
 # --- variables ---------------------------------------------------------------------------
 
 def _variables(exercise: Exercise, points: Sequence[TestPoint], source: Source):
-    program = _forward(exercise, source)
+    program = forward_program(exercise, source)
     checks = [_one_operation(program)]
     values: list[dict[str, np.ndarray]] = []
     value_check = None
@@ -233,23 +202,12 @@ def _same(a: np.ndarray, b: np.ndarray) -> bool:
 
 # --- the graph ---------------------------------------------------------------------------
 
-def drawing(program: Program, inputs: Sequence[str]) -> tuple[GraphNode, ...]:
-    """The program's graph as nodes to draw: the inputs it reads, then one node per line."""
-    used = [n for n in inputs if any(n in line.reads for line in program.lines)]
-    nodes = [GraphNode(name, name, (), "input") for name in used]
-    for line in program.lines:
-        nodes.append(GraphNode(line.target, f"{line.target} = {line.text}", line.reads,
-                               "output" if line.target == program.result else "variable",
-                               line.line))
-    return tuple(nodes)
-
-
 def _edges(graph: Mapping[str, set[str]]) -> set[tuple[str, str]]:
     return {(start, end) for end, starts in graph.items() for start in starts}
 
 
 def _graph(exercise: Exercise, source: Source):
-    program = _forward(exercise, source)
+    program = forward_program(exercise, source)
     drawn = drawing(program, exercise.input_names)
     theirs, line = read_graph(source, exercise.student)
     expected = {n.name: set(n.inputs) for n in drawn}
@@ -325,7 +283,7 @@ def _cycle(graph: Mapping[str, set[str]]) -> list[str]:
 # --- adjoints ----------------------------------------------------------------------------
 
 def _adjoints(exercise: Exercise, points: Sequence[TestPoint], source: Source):
-    forward = _forward(exercise, source)
+    forward = forward_program(exercise, source)
     nodes = [n.name for n in drawing(forward, exercise.input_names)]
     backward = read_program(source, exercise.student, exercise.input_names,
                             nodes=forward.targets)
