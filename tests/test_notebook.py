@@ -212,6 +212,19 @@ def test_a_forbidden_package_in_the_kernel_is_a_warning(capsys):
     assert notebook.check("1c", namespace={"d_1c": d_1c, "np": np}).warnings == ()
 
 
+def test_the_front_end_in_the_kernel_is_no_warning(capsys):
+    # `from gradcheck import notebook as gc` and what its checks returned stay in the kernel's
+    # namespace: they come from gradcheck, which the sheet forbids, but they are this front end
+    from gradcheck import notebook
+
+    notebook.use("sheet01")
+    earlier = notebook.check("9z", namespace={})
+    report = notebook.check("1a")
+    again = notebook.check("1c", namespace={"gc": notebook, "report": report, "earlier": earlier,
+                                            "check": notebook.check})
+    assert again.warnings == (), again.warnings
+
+
 @pytest.mark.parametrize("notebook_name, files, expected", [
     ("sheet01.ipynb", [], "sheet01"),
     ("DL-Sheet01.ipynb", [], "sheet01"),

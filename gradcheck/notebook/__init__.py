@@ -17,14 +17,13 @@ worker's code), the same judging and scoring (``grader.grade_exercise``). The st
 functions run in the student's own kernel, not in a sandbox; the grade that counts is the
 one from ``gradcheck grade``, and every check says so.
 
-Imported by nothing else in gradcheck (the command line never loads it); IPython is used
-only when it is there.
+What a check shows, and how, is :mod:`gradcheck.notebook.show`; which sheet a notebook
+belongs to when ``use`` was not called, :mod:`gradcheck.notebook.sheets`. Imported by nothing
+else in gradcheck (the command line never loads it); IPython is used only when it is there.
 """
 
 from __future__ import annotations
 
-import os
-import re
 import sys
 import time
 from collections import ChainMap
@@ -33,11 +32,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from gradcheck import __version__
-from gradcheck.errors import GradcheckError, SpecError
+from gradcheck.errors import GradcheckError
 from gradcheck.grading import grader, graph, graphsource
 from gradcheck.grading.inprocess import InProcess
-from gradcheck.render import notebook as view
-from gradcheck.render.common import fmt_num
+from gradcheck.notebook.sheets import guess_sheet, notebook_name
+from gradcheck.notebook.show import Problem, Report, cell_label, show
 from gradcheck.results import (
     DERIVATIVE,
     GRAPH,
@@ -49,7 +48,7 @@ from gradcheck.results import (
     ExerciseResult,
     SheetResult,
 )
-from gradcheck.spec import Sheet, bundled_sheets, load_sheet
+from gradcheck.spec import Sheet, load_sheet
 
 # the kinds a kernel can check: those whose answers come from requests a worker answers
 IN_PROCESS_KINDS = (DERIVATIVE, NODE, LAYER, LOSS, OBJECT, MANUAL)
@@ -104,10 +103,10 @@ def check(exercise: str, *, namespace: Mapping | None = None) -> Report:
         choice = _choice(namespace)
         found = _select(choice.sheet, exercise)
     except GradcheckError as exc:
-        return _show(_Problem(str(exc)))
+        return show(Problem(str(exc)))
     results = tuple(_grade(choice, found, namespace))
-    return _show(Report(choice.sheet.name, choice.seed, results,
-                        warnings=forbidden_here(choice.sheet, namespace)))
+    return show(Report(choice.sheet.name, choice.seed, results,
+                       warnings=forbidden_here(choice.sheet, namespace)))
 
 
 def check_all(*, namespace: Mapping | None = None) -> Report:
@@ -121,118 +120,22 @@ def check_all(*, namespace: Mapping | None = None) -> Report:
     try:
         choice = _choice(namespace)
     except GradcheckError as exc:
-        return _show(_Problem(str(exc)))
+        return show(Problem(str(exc)))
     started = time.monotonic()
     sheet = choice.sheet
     results = tuple(_grade(choice, sheet.exercises, namespace))
     automatic = [r for r in results if r.automatic]
     summary = SheetResult(
         sheet=sheet.name, title=sheet.title, module=sheet.module,
-        submission=_notebook_name(namespace) or "this notebook",
+        submission=notebook_name(namespace) or "this notebook",
         score=round(sum(r.score for r in automatic), 6), max_score=sheet.max_score,
         manual_points=sheet.manual_points, seed=choice.seed, spec_sha256=sheet.sha256,
         gradcheck_version=__version__, exercises=results,
         warnings=forbidden_here(sheet, namespace), duration=round(time.monotonic() - started, 4))
-    return _show(Report(sheet.name, choice.seed, results, summary))
+    return show(Report(sheet.name, choice.seed, results, summary))
 
 
 grade = check_all
-
-
-# --- what is shown ----------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class Report:
-    """What a check shows: the exercises' results (``exercises``), and for the whole sheet
-    the :class:`~gradcheck.results.SheetResult` (``result``)."""
-
-    sheet: str
-    seed: int
-    exercises: tuple[ExerciseResult, ...]
-    result: SheetResult | None = None
-    warnings: tuple[str, ...] = ()
-
-    def text(self) -> str:
-        if self.result is not None:
-            return view.sheet_text(self.result)
-        return view.exercises_text(self.exercises, sheet=self.sheet, seed=self.seed,
-                                   warnings=self.warnings)
-
-    def html(self) -> str:
-        if self.result is not None:
-            return view.sheet_html(self.result)
-        return view.exercises_html(self.exercises, sheet=self.sheet, seed=self.seed,
-                                   warnings=self.warnings)
-
-    def __repr__(self) -> str:
-        score = sum(e.score for e in self.exercises if e.automatic)
-        points = sum(e.points for e in self.exercises if e.automatic)
-        names = ", ".join(e.id for e in self.exercises) if self.result is None else self.sheet
-        return f"<gradcheck {names}: {fmt_num(score)}/{fmt_num(points)} points>"
-
-    def _ipython_display_(self) -> None:
-        _display(self)
-
-
-@dataclass(frozen=True)
-class _Problem:
-    """A check that could not start (no sheet chosen, an unknown exercise)."""
-
-    message: str
-
-    def text(self) -> str:
-        return f"gradcheck: {self.message}"
-
-    def html(self) -> str:
-        return view.problem_html(self.message)
-
-    def __repr__(self) -> str:
-        return self.text()
-
-    def _ipython_display_(self) -> None:
-        _display(self)
-
-
-_shown: dict[int, int] = {}   # id of a report -> the execution count it was shown in
-
-
-def _show(report):
-    """Show ``report`` under the running cell now; returned as the cell's last value, it is
-    not shown a second time."""
-    shell = _shell()
-    if shell is None:
-        print(report.text())
-        return report
-    from IPython.display import display
-
-    display({"text/plain": report.text(), "text/html": report.html()}, raw=True)
-    _shown.clear()
-    _shown[id(report)] = shell.execution_count
-    return report
-
-
-def _display(report) -> None:
-    shell = _shell()
-    if shell is not None and _shown.get(id(report)) == shell.execution_count:
-        return   # check() showed it already in this cell
-    _shown.pop(id(report), None)
-    if shell is None:
-        print(report.text())
-        return
-    from IPython.display import display
-
-    display({"text/plain": report.text(), "text/html": report.html()}, raw=True)
-
-
-def _shell():
-    """The running IPython shell, or None (no IPython, or not inside one)."""
-    module = sys.modules.get("IPython")
-    if module is None:
-        return None
-    try:
-        return module.get_ipython()
-    except Exception:  # noqa: BLE001 - an odd IPython: show plain text
-        return None
 
 
 # --- grading in the kernel ----------------------------------------------------------------------
@@ -240,8 +143,8 @@ def _shell():
 def _grade(choice: _Choice, exercises, namespace: Mapping):
     if choice.prepared is None:
         choice.prepared = grader.prepare(choice.sheet, choice.seed, cache=True)
-    filename = _notebook_name(namespace) or "this notebook"
-    ask = InProcess(namespace, filename=filename, label=_cell_label)
+    filename = notebook_name(namespace) or "this notebook"
+    ask = InProcess(namespace, filename=filename, label=cell_label)
     source = None
     for exercise in exercises:
         if exercise.kind == GRAPH:  # read from the cells this kernel ran, never run again
@@ -278,7 +181,8 @@ def forbidden_here(sheet: Sheet, namespace: Mapping) -> tuple[str, ...]:
                 else getattr(value, "__module__", None)
         except Exception:  # noqa: BLE001 - a student's object may refuse to say
             continue
-        if not isinstance(module, str) or module == __name__:
+        if not isinstance(module, str) or module == __name__ \
+                or module.startswith(__name__ + "."):   # this front end, gc and its reports
             continue
         package = next((p for p in sheet.forbid
                         if module == p or module.startswith(p + ".")), None)
@@ -312,76 +216,12 @@ def _caller_namespace() -> Mapping:
         if frame.f_locals is not frame.f_globals else frame.f_globals
 
 
-def _cell_label(filename: str) -> str:
-    """A code file name as the student knows it: ``In[5]`` for a notebook cell."""
-    shell = _shell()
-    try:
-        named = shell.compile.format_code_name(filename) if shell is not None else None
-    except Exception:  # noqa: BLE001 - an older IPython
-        named = None
-    return named[1] if named else filename
-
-
-# --- which sheet ----------------------------------------------------------------------------
-
-def _notebook_name(namespace: Mapping) -> str | None:
-    """The running notebook's file name, when the front end tells (VS Code, Jupyter)."""
-    for value in (namespace.get("__vsc_ipynb_file__"), namespace.get("__session__"),
-                  os.environ.get("JPY_SESSION_NAME")):
-        if isinstance(value, str) and value.endswith(".ipynb"):
-            return Path(value).name
-    return None
-
-
 def _choice(namespace: Mapping) -> _Choice:
     global _chosen
     if _chosen is None:
-        sheet = guess_sheet(_notebook_name(namespace), Path.cwd())
+        sheet = guess_sheet(notebook_name(namespace), Path.cwd())
         _chosen = _Choice(sheet, sheet.seed, None)
     return _chosen
-
-
-def _simple(name: str) -> str:
-    return re.sub(r"[^a-z0-9]", "", name.lower())
-
-
-def guess_sheet(notebook: str | None, folder: Path) -> Sheet:
-    """The sheet a notebook belongs to, when that is unambiguous: the spec files in
-    ``folder``, else the bundled sheets, whose module (or name) is the notebook's name
-    (``sheet01.ipynb``) or ends it (``DL-Sheet01.ipynb``). Without a notebook name, the one
-    sheet whose ``<module>.ipynb`` or ``<module>.py`` is in ``folder``.
-
-    >>> guess_sheet("DL-Sheet01.ipynb", Path("/nonexistent")).name
-    'sheet01'
-    """
-    local = []
-    for path in sorted([*folder.glob("*.yaml"), *folder.glob("*.yml")]):
-        try:
-            local.append(load_sheet(str(path)))
-        except (GradcheckError, OSError):
-            continue
-    bundled = [load_sheet(name) for name in bundled_sheets()]
-    if notebook is not None:
-        stem = _simple(Path(notebook).stem)
-        tests = (lambda s: stem in (_simple(s.module), _simple(s.name)),
-                 lambda s: bool(_simple(s.module)) and stem.endswith(_simple(s.module)))
-    else:
-        tests = (lambda s: any((folder / f"{s.module}{suffix}").is_file()
-                               for suffix in grader.SUBMISSION_SUFFIXES),)
-    for candidates in (local, bundled):
-        for test in tests:
-            found = {s.path or s.name: s for s in candidates if test(s)}
-            if len(found) == 1:
-                return next(iter(found.values()))
-            if len(found) > 1:
-                raise SpecError(_which(notebook, sorted(s.name for s in found.values())))
-    raise SpecError(_which(notebook, bundled_sheets()))
-
-
-def _which(notebook: str | None, names: list[str]) -> str:
-    about = f"which sheet {notebook} belongs to" if notebook else "which sheet this is"
-    return (f"cannot tell {about}: call gc.use(\"{names[0] if names else 'sheet01'}\") or "
-            f"gc.use(\"path/to/spec.yaml\") first (sheets: {', '.join(names)})")
 
 
 # --- IPython extension --------------------------------------------------------------------------
@@ -400,7 +240,7 @@ def load_ipython_extension(ipython) -> None:
             try:
                 use(words[1])
             except GradcheckError as exc:
-                return _show(_Problem(str(exc)))
+                return show(Problem(str(exc)))
             return None
         if not words or words == ["all"]:
             return check_all(namespace=namespace)
