@@ -184,6 +184,9 @@ def compare(expected: Any, received: Any, *, error: Any = None, rtol: float | No
     if out_ndim is None:
         out_ndim = expected.ndim // 2
     if got.shape != expected.shape:
+        if got.ndim == 0 and expected.size != 1:   # a 0 for an array, say
+            return failure("shape", f"wrong shape: a scalar {float(got):.6g} — expected shape "
+                           f"{expected.shape}", expected.shape, (), label, received=float(got))
         story = _shape_story(expected.shape, got, out_ndim,
                              lambda turned: _fits(expected, turned, tol))
         return failure("shape", story, expected.shape, got.shape, label)
@@ -217,15 +220,17 @@ def compare(expected: Any, received: Any, *, error: Any = None, rtol: float | No
 
 
 def failure(code: str, story: str, expected_shape: tuple[int, ...],
-            received_shape: tuple[int, ...] | None = None, label: str = "") -> CheckResult:
-    """A failing result with no values to compare (invalid answer, wrong shape, ...).
+            received_shape: tuple[int, ...] | None = None, label: str = "",
+            received: float | None = None) -> CheckResult:
+    """A failing result with no values to compare (invalid answer, wrong shape, ...);
+    ``received``: the one value received (a scalar where an array was expected).
 
     >>> failure("invalid", "df raised KeyError: 'x'", (2,)).diagnosis
     "df raised KeyError: 'x'"
     """
     return CheckResult(passed=False, code=code, diagnosis=story, max_abs_error=math.inf,
                        max_rel_error=math.inf, tolerance=math.nan, worst_index=None,
-                       expected=None, received=None, expected_shape=tuple(expected_shape),
+                       expected=None, received=received, expected_shape=tuple(expected_shape),
                        received_shape=received_shape, label=label)
 
 

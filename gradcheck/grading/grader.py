@@ -15,7 +15,6 @@ worker (``Session.pipeline``, here) or another *ask* function with the same cont
 from __future__ import annotations
 
 import dataclasses
-import math
 import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -24,7 +23,7 @@ import numpy as np
 
 from gradcheck import __version__, compare, numeric
 from gradcheck.errors import SubmissionError
-from gradcheck.grading import choice, graph, graphread, layer, objects
+from gradcheck.grading import choice, graph, graphread, layer, messages, objects
 from gradcheck.grading.hints import did_you_mean
 from gradcheck.grading.ipynb import ipynb_line
 from gradcheck.grading.prepared import PreparedSheet, prepare
@@ -54,8 +53,6 @@ from gradcheck.spec.template import sheet_argument
 
 DEFAULT_TIMEOUT = 5.0
 SUBMISSION_SUFFIXES = (".py", ".ipynb")
-# Worst status first: an exercise shows the worst status among its test points.
-_STATUS_ORDER = (NOT_IMPLEMENTED, TIMEOUT, ERROR, FAIL, PASS)
 # What answers the requests of one exercise: ``ask(requests, stop=statuses)`` returns one
 # outcome per request in order, cut after the first whose status is in ``stop``
 # (``Session.pipeline``).
@@ -227,9 +224,10 @@ class _ExerciseGrader:
             results.append(PointResult(status=results[-1].status, inputs=_inputs(point),
                                        message=f"not run after {results[-1].status}"))
         passed = sum(1 for r in results if r.passed)
-        status = min((r.status for r in results), key=_STATUS_ORDER.index)
+        status = min((r.status for r in results), key=messages.STATUS_ORDER.index)
         score = round(ex.points * passed / len(results), 6)
-        message = _summary(results, passed)
+        message = messages.summary(results, passed, ex, [messages.point_sizes(ex, p)
+                                                         for p in self.points])
         return ExerciseResult(
             id=ex.id, title=ex.title, kind=ex.kind, student=ex.student, points=ex.points,
             score=score, status=status, message=message, checks=tuple(results),
@@ -244,7 +242,8 @@ class _ExerciseGrader:
         if ex.kind == NODE:
             return Request.node(ex.student, point.args(), point.grad_output,
                                 timeout=self.timeout, params=ex.param_values(),
-                                grads=len(ex.differentiable))
+                                grads=len(ex.differentiable), grad_names=[
+                                    f"the gradient of {n}" for n in ex.differentiable])
         arity = len(ex.wrt) if ex.multi else None
         return Request.call(ex.student, point.args(), arity=arity, timeout=self.timeout,
                             params=ex.param_values())
@@ -287,13 +286,12 @@ def judge(exercise: Exercise, point: TestPoint, received: object, *,
     answers = _flatten(received)
     if len(answers) != len(point.expected):
         return PointResult(status=ERROR, inputs=inputs, duration=duration,
-                           message=f"returned {len(answers)} values, expected "
-                           f"{len(point.expected)}")
+                           message=messages.count_story(exercise, point, answers))
     checks = tuple(_compare(exercise, point, k, expected, answer, quotients, diagnose)
                    for k, (expected, answer) in enumerate(zip(point.expected, answers,
                                                                strict=True)))
     failing = next((c for c in checks if not c.passed), None)
-    message = "" if failing is None else _describe(failing)
+    message = "" if failing is None else messages.describe(failing)
     result = PointResult(status=PASS if failing is None else FAIL, inputs=inputs,
                          checks=checks, message=message, duration=duration)
     if exercise.kind in (LAYER, LOSS, OBJECT):
@@ -377,53 +375,5 @@ def _flatten(value: object) -> tuple[np.ndarray, ...]:
     return (value,)
 
 
-def _describe(check: CheckResult) -> str:
-    """A failed check in one line: what, the diagnosis, and the worst entry's values (unless
-    the diagnosis already names them)."""
-    text = f"{check.label}: {check.diagnosis}"
-    if check.worst_index is not None and check.expected is not None \
-            and check.received is not None \
-            and check.code not in ("shape", "nonfinite", "entry", "row", "column"):
-        where = f" at {list(check.worst_index)}" if check.worst_index else ""
-        text += f" (worst entry{where}: expected {check.expected:.6g}, got {check.received:.6g})"
-    return text
-
-
 def _inputs(point: TestPoint) -> dict[str, object]:
     return {k: (float(v) if v.ndim == 0 else v.tolist()) for k, v in point.inputs.items()}
-
-
-def _summary(results: list[PointResult], passed: int) -> str:
-    """The exercise's message: the worst failing point's diagnosis, and how many failed."""
-    total = len(results)
-    if passed == total:
-        return f"all {total} test points passed"
-    failing = [r for r in results if not r.passed]
-    ran = [r for r in failing if not r.message.startswith("not run after")]
-    worst = min(ran, key=lambda r: (_STATUS_ORDER.index(r.status), -_error_key(r)))
-    if worst.status == NOT_IMPLEMENTED:
-        return worst.message
-    if len(ran) < len(failing):
-        return f"{worst.message} ({len(failing) - len(ran)} more test points not run)"
-    return f"{_varying_factor(ran) or worst.message} ({len(failing)} of {total} test points " \
-           "failed)"
-
-
-def _error_key(result: PointResult) -> float:
-    error = result.max_rel_error
-    return math.inf if error is None or math.isnan(error) else error
-
-
-def _varying_factor(failing: list[PointResult]) -> str:
-    """Points that each look "off by a constant factor", by a different factor at each point:
-    no constant is wrong but an input-dependent factor (an inner derivative, say)."""
-    checks = [next((c for c in r.checks if not c.passed), None) for r in failing]
-    if len(checks) < 2 or any(c is None or c.code != "factor" or not c.expected
-                              for c in checks):
-        return ""
-    factors = sorted(c.received / c.expected for c in checks)
-    if factors[-1] - factors[0] <= 0.01 * max(abs(factors[0]), abs(factors[-1])):
-        return ""
-    return (f"{checks[0].label}: off by a factor that changes from point to point "
-            f"({factors[0]:.3g} … {factors[-1]:.3g}): a factor that depends on the input is "
-            "missing or extra (an inner derivative?)")

@@ -131,7 +131,8 @@ class InProcess:
 # What the worker runs for each request (``worker.handle``), on the same Submission.
 _OPS = {
     "call": lambda s, h, a: s.call(h["name"], a, h.get("arity"), _params(h)),
-    "node": lambda s, h, a: s.node(h["name"], a[:-1], a[-1], _params(h), h.get("grads")),
+    "node": lambda s, h, a: s.node(h["name"], a[:-1], a[-1], _params(h), h.get("grads"),
+                                   h.get("grad_names", ())),
     "layer": layer.run,
     "value": objects.run_value,
     "module": objects.run_module,

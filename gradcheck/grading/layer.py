@@ -30,7 +30,7 @@ def request(exercise: Exercise, point: TestPoint, timeout: float) -> Request:
         return Request.layer(exercise.student, exercise.backward, point.args(),
                              split(point.grad_output, shapes), grads=len(exercise.wrt),
                              names=exercise.output_names, params=exercise.param_values(),
-                             timeout=timeout)
+                             timeout=timeout, grad_names=[f"d{n}" for n in exercise.wrt])
     return Request.call(exercise.student, point.args(), arity=len(exercise.wrt) + 1,
                         timeout=timeout, params=exercise.param_values())
 

@@ -38,6 +38,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
 from gradcheck.errors import SandboxError, UsageError
+from gradcheck.sandbox.child.protocol import MAX_GRADIENTS
 from gradcheck.sandbox.limits import (
     ERROR,
     TIMEOUT,
@@ -107,26 +108,31 @@ class Request:
     @classmethod
     def node(cls, name: str, inputs: Sequence[np.ndarray], grad_output: np.ndarray, *,
              timeout: float | None = None, params: Sequence = (),
-             grads: int | None = None) -> Request:
+             grads: int | None = None, grad_names: Sequence[str] = ()) -> Request:
         """``cls().forward(*inputs, *params)`` and ``.backward(grad_output)``, as
         :meth:`Session.node`; ``grads``: how many gradients backward returns (default: one
-        per input; fewer when some inputs are data)."""
+        per input; fewer when some inputs are data); ``grad_names`` name them in messages.
+        The reply holds the gradients backward returned, however many (see :meth:`fits`)."""
         arrays = tuple(checked_input(a) for a in [*inputs, grad_output])
         header = {"op": "node", "name": name}
         if params:
             header["params"] = list(params)
         if grads is not None and grads != len(inputs):
             header["grads"] = grads
+        if grad_names:
+            header["grad_names"] = [str(n) for n in grad_names]
         count = len(inputs) if grads is None else grads
         return cls(header, arrays, count + 1, f"running {name}", None, timeout)
 
     @classmethod
     def layer(cls, forward: str, backward: str, inputs: Sequence[np.ndarray],
               douts: Sequence[np.ndarray], *, grads: int, names: Sequence[str] = (),
-              params: Sequence = (), timeout: float | None = None) -> Request:
+              params: Sequence = (), timeout: float | None = None,
+              grad_names: Sequence[str] = ()) -> Request:
         """``*outs, cache = forward(*inputs, *params)``, then ``backward(*douts, cache)``
         returning ``grads`` gradients; the cache stays in the worker. The outcome's value is
-        the tuple of outputs (one per dout) and then the gradients."""
+        the tuple of outputs (one per dout) and then the gradients (as many as backward
+        returned). ``names`` name the outputs in messages, ``grad_names`` the gradients."""
         if not isinstance(grads, int) or grads < 1 or not douts:
             raise UsageError("a layer request needs an upstream gradient per output and "
                              "grads >= 1")
@@ -134,6 +140,8 @@ class Request:
                   "outputs": len(douts), "grads": grads}
         if names:
             header["names"] = list(names)
+        if grad_names:
+            header["grad_names"] = [str(n) for n in grad_names]
         if params:
             header["params"] = list(params)
         arrays = tuple(checked_input(a) for a in [*inputs, *douts])
@@ -151,6 +159,22 @@ class Request:
         2.0
         """
         return float(limits.call_timeout if self.timeout is None else self.timeout)
+
+    def fits(self, count: int) -> bool:
+        """Whether an "ok" reply may hold ``count`` arrays: exactly :attr:`expected`, but
+        for a node or a layer the forward values and then whatever number of gradients its
+        backward returned, up to ``MAX_GRADIENTS`` (the grader counts them).
+
+        >>> import numpy as np
+        >>> node = Request.node("Mul", [np.ones(2), np.ones(2)], np.ones(2))
+        >>> node.expected, node.fits(2), node.fits(4), Request.call("f", [1.0]).fits(2)
+        (3, True, True, False)
+        """
+        op = self.header["op"]
+        if op not in ("node", "layer"):
+            return count == self.expected
+        first = 1 if op == "node" else int(self.header["outputs"])
+        return first <= count <= first + MAX_GRADIENTS
 
     def shape(self, values: list[np.ndarray]):
         """The arrays of an "ok" reply as the outcome's value: one array, a k-tuple, or

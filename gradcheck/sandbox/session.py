@@ -230,7 +230,7 @@ class Session:
             message = str(header.get("message") or "")
             if status == OK:
                 values = reply.arrays
-                if len(values) == request.expected and all(is_plain(v) for v in values):
+                if request.fits(len(values)) and all(is_plain(v) for v in values):
                     return CallOutcome(OK, request.shape(values), "", reply.duration, output)
                 reply = Reply("garbled", duration=reply.duration, problem=f"{len(values)} "
                               f"arrays where {request.expected} were expected")

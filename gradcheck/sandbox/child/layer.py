@@ -6,8 +6,10 @@ to the backward function as it is, and only the outputs and the gradients are se
 
 A ``layer`` request's header names ``forward`` and ``backward`` and says how many ``outputs``
 the forward function returns before its cache (their ``names`` for messages), how many
-``grads`` the backward function returns, and the ``params`` passed after the inputs; its
-arrays are the inputs, then one upstream gradient per output.
+``grads`` the backward function returns (their ``grad_names`` for messages), and the
+``params`` passed after the inputs; its arrays are the inputs, then one upstream gradient
+per output. The gradients go back item by item, however many the backward returned
+(``values.gradients``): the grader counts them.
 """
 
 from __future__ import annotations
@@ -67,7 +69,8 @@ def run(submission, header: dict, arrays: list):
                                         backward_name)
     if failed:
         return failed, []
-    reply, converted = submission._convert(gradients, grads, backward_name)
+    reply, converted = submission._gradients(gradients, grads, backward_name,
+                                             header.get("grad_names"))
     if reply["status"] != "ok":
         return reply, []
     return {"status": "ok"}, values + converted

@@ -306,9 +306,10 @@ class Submission:
         return self._convert(value, arity, name)
 
     def node(self, name: str, inputs: list, grad_output, params: list = (),
-             grads: int | None = None):
+             grads: int | None = None, names: list | tuple = ()):
         """``obj = cls(); out = obj.forward(*inputs, *params); grads =
-        obj.backward(grad_output)`` (``grads`` gradients, default one per input)."""
+        obj.backward(grad_output)`` (``grads`` gradients, default one per input; ``names``
+        name them in messages). The gradients go back item by item (``values.gradients``)."""
         cls, missing = self._lookup(name, want_class=True)
         if missing:
             return missing, []
@@ -331,14 +332,24 @@ class Submission:
         if failed:
             return failed, []
         count = len(inputs) if grads is None else grads
-        backward, gradients = self._convert(gradients, count, f"{name}.backward")
+        backward, gradients = self._gradients(gradients, count, f"{name}.backward", names)
         if backward["status"] != "ok":
             return backward, []
         return {"status": "ok"}, arrays + gradients
 
     def _convert(self, value, arity, what):
+        return self._converted(self.values.to_arrays, value, arity, what)
+
+    def _gradients(self, value, count, what, names=()):
+        """A backward's gradients item by item (``values.gradients``); ``names`` (from a
+        request's header) name them in messages when they are a list of strings."""
+        if not isinstance(names, (list, tuple)) or not all(isinstance(n, str) for n in names):
+            names = ()
+        return self._converted(self.values.gradients, value, count, what, names)
+
+    def _converted(self, convert, value, arity, what, *names):
         try:
-            return {"status": "ok"}, self.values.to_arrays(value, arity, what, self.max_bytes)
+            return {"status": "ok"}, convert(value, arity, what, self.max_bytes, *names)
         except self.values.Invalid as exc:
             return {"status": "invalid", "message": str(exc)}, []
         except BaseException as exc:  # noqa: BLE001 - a student's __len__/__iter__ failed

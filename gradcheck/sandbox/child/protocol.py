@@ -27,6 +27,9 @@ if TYPE_CHECKING:
     import numpy as np
 
 MAGIC = b"GCW1"
+# A backward's tuple goes back item by item, however many items it has up to this many (the
+# grader counts them against the inputs); a node or layer reply may hold that many gradients.
+MAX_GRADIENTS = 64
 PREFIX = struct.Struct("<4sIQ")
 MAX_HEADER = 8 << 20
 CHUNK = 1 << 16

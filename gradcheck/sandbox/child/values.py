@@ -11,6 +11,8 @@ import math
 
 import numpy as np
 
+from .protocol import MAX_GRADIENTS
+
 
 class Invalid(Exception):
     """A result that is not a number or an array of numbers (status ``invalid``)."""
@@ -118,6 +120,42 @@ def to_arrays(value, arity: int | None, what: str, max_bytes: int) -> list[np.nd
     arrays = []
     for i, item in enumerate(items):
         array = to_array(item, f"{what} (result {i + 1})", max_bytes - total)
+        total += array.nbytes
+        arrays.append(array)
+    return arrays
+
+
+def gradients(value, count: int, what: str, max_bytes: int,
+              names: list | tuple = ()) -> list[np.ndarray]:
+    """A backward's gradients as arrays: every item of a returned tuple (or list) as its own
+    array, however many there are (up to :data:`MAX_GRADIENTS`). The grader counts them and
+    says which were expected; an item that is not numbers is named by ``names[i]``.
+
+    Anything but a tuple or list is one gradient when ``count`` is 1; with ``count`` > 1 an
+    array gives its rows when it has ``count`` of them. A list with ``count`` 1 is one
+    gradient (a vector written as a list) unless it holds exactly one item.
+
+    >>> [a.tolist() for a in gradients((2.0, 0), 1, "Square.backward", 1 << 20, ["a"])]
+    [2.0, 0.0]
+    """
+    if isinstance(value, list) and count == 1 and len(value) != 1:
+        return [to_array(value, what, max_bytes)]
+    if isinstance(value, (tuple, list)):
+        items = list(value)
+        if len(items) > MAX_GRADIENTS:
+            raise Invalid(f"{what} returned {len(items)} results; expected {count}")
+    elif count == 1:
+        return [to_array(value, what, max_bytes)]
+    elif isinstance(value, np.ndarray) and value.ndim >= 1 and len(value) == count:
+        items = list(np.ndarray.view(value, np.ndarray))
+    else:
+        shape = f" of shape {value.shape}" if isinstance(value, np.ndarray) else ""
+        raise Invalid(f"{what} returned {describe(value)}{shape}; expected a tuple of "
+                      f"{count} gradients")
+    arrays, total = [], 0
+    for i, item in enumerate(items):
+        name = str(names[i]) if i < len(names) else f"result {i + 1}"
+        array = to_array(item, f"{what} ({name})", max_bytes - total)
         total += array.nbytes
         arrays.append(array)
     return arrays

@@ -325,7 +325,8 @@ class Worker:
                                               _params(header))
         elif op == "node" and self.submission and arrays:
             reply, out = self.submission.node(header["name"], arrays[:-1], arrays[-1],
-                                              _params(header), header.get("grads"))
+                                              _params(header), header.get("grads"),
+                                              header.get("grad_names", ()))
         elif op == "layer" and self.submission and arrays:
             reply, out = layer.run(self.submission, header, arrays)
         elif op == "value" and self.submission:
