@@ -13,9 +13,9 @@ zygote. Under bubblewrap the pid namespace does the same.
 The zygote imports numpy, becomes a child subreaper and serves requests on the control socket
 FD: ``spawn`` forks a worker (its socket and output file arrive as SCM_RIGHTS fds), ``reap``
 kills a worker's process group and returns its wait status, ``quit``. Orphans reparented to
-the zygote are killed at once. A worker confines itself (``guard``, ``landlock``), says hello,
-then answers ``load``, ``call``, ``node``, ``layer``, ``value``, ``module``, ``ping`` and
-``quit`` (``load``, ``imports``).
+the zygote are killed at once. A worker (``serve.py``) confines itself (``guard``,
+``landlock``), says hello, then answers ``load``, ``call``, ``node``, ``layer``, ``value``,
+``module``, ``ping`` and ``quit`` (``load``, ``imports``).
 
 Messages both ways are the frames of ``protocol.py`` (JSON header + ``.npy`` arrays, never
 pickle). The helper modules next to this file load as a package that exists only while they
@@ -36,27 +36,33 @@ import types
 
 SWEEP_INTERVAL = 0.2
 CTL_MAX_PAYLOAD = 0
-REQUEST_MAX_PAYLOAD = 1 << 30
 LAYERS_KEPT = 2          # Landlock reading layers the zygote keeps built (one per forbid list)
 
 
 # The helper modules next to this file, loaded by main() (see _load_helpers).
-protocol = guard = landlock = processes = imports = load = values = layer = objects = None
+protocol = guard = landlock = processes = serve = None
 HELPERS = "_gradcheck_worker"   # the name of their package while they load
+_loaded: dict[str, types.ModuleType] = {}   # helper name -> module, once loaded
 
 
 def _load_helpers(*names: str) -> list:
     """Helper modules from this script's folder, imported as the submodules of a package
     that exists only while they load: they may import each other (``from . import guard``),
-    and none of them stays in sys.modules for student code to find."""
+    and none of them stays in sys.modules for student code to find. A helper loaded by an
+    earlier call is the same module again, not a second copy."""
     package = types.ModuleType(HELPERS)
     package.__path__ = [os.path.dirname(os.path.abspath(__file__))]
     sys.modules[HELPERS] = package
+    for name, module in _loaded.items():
+        sys.modules[f"{HELPERS}.{name}"] = module
+        setattr(package, name, module)
     try:
         return [importlib.import_module(f"{HELPERS}.{name}") for name in names]
     finally:
         for key in [k for k in sys.modules if k == HELPERS or k.startswith(HELPERS + ".")]:
-            del sys.modules[key]
+            module = sys.modules.pop(key)
+            if key != HELPERS:
+                _loaded[key[len(HELPERS) + 1:]] = module
 
 
 # -- the zygote ----------------------------------------------------------------------------
@@ -199,7 +205,8 @@ class Zygote:
         if pid == 0:
             code = 70
             try:
-                Worker(request, fds[0], fds[1], zygote, self.ctl, layer, self.protected).run()
+                serve.Worker(request, fds[0], fds[1], zygote, self.ctl, layer,
+                             self.protected).run()
                 code = 0
             except BaseException:  # noqa: BLE001 - never return into the zygote's loop
                 import traceback
@@ -209,153 +216,6 @@ class Zygote:
                 os._exit(code)
         self.workers.add(pid)
         return {"ok": True, "pid": pid}
-
-
-# -- a worker --------------------------------------------------------------------------------
-
-
-class Worker:
-    """One submission's process: confine, load, answer requests until told to quit."""
-
-    def __init__(self, request, sock_fd, out_fd, zygote, ctl, layer=-1, protected=()):
-        self.request = request
-        self.sock_fd = sock_fd
-        self.out_fd = out_fd
-        self.zygote = zygote
-        self.ctl = ctl
-        self.layer = layer           # a Landlock reading layer built by the zygote, or -1
-        self.protected = protected   # pids no signal from here may reach
-        self.submission = None
-
-    def confine(self) -> dict:
-        """Own session, parent-death signal, stdio, scratch folder, limits, capabilities,
-        seccomp, Landlock: all before any student code. Returns what was applied."""
-        os.setsid()
-        request = self.request
-        guard.set_parent_death_signal(signal.SIGKILL)
-        guard.become_subreaper()  # what student code starts stays ours, to end with each call
-        if os.getppid() != self.zygote:
-            os._exit(1)
-        self.ctl.sock.close()
-        for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGCHLD):
-            signal.signal(signum, signal.SIG_DFL)
-        signal.signal(signal.SIGINT, signal.default_int_handler)
-        if hasattr(signal, "SIGXFSZ"):
-            signal.signal(signal.SIGXFSZ, signal.SIG_IGN)   # too much output: EFBIG, not death
-        null = os.open(os.devnull, os.O_RDONLY)
-        os.dup2(null, 0)
-        os.dup2(self.out_fd, 1)
-        os.dup2(self.out_fd, 2)
-        for fd in (null, self.out_fd):
-            os.close(fd)
-        low = 3
-        for keep in sorted({self.sock_fd, self.layer} - {-1}):
-            os.closerange(low, keep)
-            low = keep + 1
-        os.closerange(low, 1 << 16)
-        sys.stdout.reconfigure(line_buffering=True)
-        import faulthandler
-
-        faulthandler.enable(sys.stderr)
-        work = request["work"]
-        os.environ.update(HOME=work, TMPDIR=work)
-        os.chdir(work)
-        limits = request["limits"]
-        protections = {"rlimits": guard.apply_rlimits(
-            memory=limits["memory"], file_size=limits["file_size"],
-            open_files=limits["open_files"], processes=request.get("nproc"))}
-        if request.get("proc_hidden"):   # the zygote is not dumpable; the worker's children
-            guard.set_dumpable(True)      # must be, for it to find and end them in /proc
-        protections["proc_hidden"] = bool(request.get("proc_hidden"))
-        protections["ipc_namespace"] = guard.own_ipc_namespace()
-        if guard.limit_own_processes(int(limits.get("processes", 64))):
-            protections["rlimits"].append("RLIMIT_NPROC (this worker's own)")
-        protections["capabilities_dropped"] = guard.drop_capabilities()
-        protections["seccomp"] = guard.install_seccomp(
-            self.protected, os.getpid(), shared_ipc=not protections["ipc_namespace"])
-        protections["landlock"] = 0
-        if request.get("landlock"):
-            layers = [self.layer] if self.layer >= 0 else []
-            protections["landlock"] = landlock.apply_landlock(
-                read_roots=list(request["read_roots"]) + [work], write_dirs=[work],
-                layers=layers)
-            protections["landlock_hides_forbidden"] = bool(layers and protections["landlock"])
-        if self.layer >= 0:
-            os.close(self.layer)
-        return protections
-
-    def run(self) -> None:
-        protections = self.confine()
-        guard_imports = imports.ImportGuard(self.request.get("forbid", ()),
-                                            self.request.get("hidden", ()))
-        guard_imports.install()
-        chan = protocol.Channel(socket.socket(fileno=self.sock_fd))
-        chan.send({"op": "hello", "pid": os.getpid(), "protections": protections})
-        while True:
-            try:
-                header, raw, arrays = chan.receive(max_payload=REQUEST_MAX_PAYLOAD)
-            except (EOFError, OSError, protocol.ProtocolError):
-                return
-            if header.get("op") == "quit":
-                return
-            try:
-                reply, out = self.handle(header, raw, arrays, guard_imports)
-            except BaseException as exc:  # noqa: BLE001 - e.g. interrupt_main() from a thread
-                reply, out = {"status": "error", "message": "the request was interrupted: "
-                              f"{type(exc).__name__}: {exc}"}, []
-            reply["id"] = header.get("id")
-            processes.end_descendants()
-            try:
-                chan.send(reply, out)
-            except OSError:
-                return
-
-    def handle(self, header: dict, raw: bytes, arrays: list, guarded) -> tuple[dict, list]:
-        """Answer one request: (reply header, arrays)."""
-        op = header.get("op")
-        guard.set_cpu_limit(float(header.get("timeout", 60)))
-        out: list = []
-        if op == "load":
-            max_bytes = int(self.request["limits"]["result_size"])
-            self.submission = load.Submission(raw, header["filename"], header["module"],
-                                              header["path"], guarded, max_bytes, values)
-            reply = self.submission.load()
-        elif op == "call" and self.submission:
-            reply, out = self.submission.call(header["name"], arrays, header.get("arity"),
-                                              _params(header))
-        elif op == "node" and self.submission and arrays:
-            reply, out = self.submission.node(header["name"], arrays[:-1], arrays[-1],
-                                              _params(header), header.get("grads"),
-                                              header.get("grad_names", ()))
-        elif op == "layer" and self.submission and arrays:
-            reply, out = layer.run(self.submission, header, arrays)
-        elif op == "value" and self.submission:
-            reply, out = objects.run_value(self.submission, header, arrays)
-        elif op == "module" and self.submission and arrays:
-            reply, out = objects.run_module(self.submission, header, arrays)
-        elif op == "ping":
-            reply = {"status": "ok"}
-        else:
-            reply = {"status": "error", "message": f"unexpected request {op!r}"}
-        _flush()
-        violation = guarded.violation()
-        if violation and reply.get("status") == "ok":
-            return {"status": "error", "error": violation, "message": violation}, []
-        return reply, out
-
-
-def _params(header: dict) -> list:
-    """The plain values a request passes after the arrays (the spec's parameters)."""
-    params = header.get("params")
-    return list(params) if isinstance(params, list) else []
-
-
-def _flush() -> None:
-    for stream in (sys.stdout, sys.stderr, sys.__stdout__, sys.__stderr__):
-        try:
-            stream.flush()
-        except Exception:  # noqa: BLE001 - the student may have replaced or closed it
-            pass
 
 
 def main(argv: list[str]) -> int:
@@ -374,7 +234,7 @@ def main(argv: list[str]) -> int:
     here = os.path.dirname(os.path.abspath(__file__))
     sys.path[:] = [p for p in sys.path if p and os.path.abspath(p) != here]
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    global protocol, guard, landlock, processes, imports, load, values, layer, objects
+    global protocol, guard, landlock, processes, serve
     guard, landlock, processes = _load_helpers("guard", "landlock", "processes")
     grader = os.getppid()
     keeper_pid = 0
@@ -392,8 +252,7 @@ def main(argv: list[str]) -> int:
         guard.set_dumpable(False)
     import numpy as np
 
-    protocol, imports, load, values, layer, objects = _load_helpers(
-        "protocol", "imports", "load", "values", "layer", "objects")
+    protocol, serve = _load_helpers("protocol", "serve")   # and the helpers serve imports
     guard.become_subreaper()
     for name in ("ast", "inspect", "linecache", "traceback", "faulthandler", "numpy.linalg"):
         importlib.import_module(name)   # imported once here, shared by every forked worker
