@@ -27,17 +27,18 @@ import numpy as np
 
 from gradcheck import numeric
 from gradcheck.compare import as_numeric, compare, default_rtol, failure, screen
-from gradcheck.errors import EvaluationError, UsageError
+from gradcheck.errors import EvaluationError, StudentCodeError, UsageError
 from gradcheck.results import CheckResult
 
 MODES = ("auto", "full", "directional")
 UNDECIDED, NOT_DIFFERENTIABLE = "undecided", "not-differentiable"   # results, not a verdict
 DIRECTIONAL_SIZE = 2_000  # "auto": directional above this many entries (full: ~30 f calls each)
+MAX_ATOL = 1e6            # the largest absolute tolerance, as in a spec (spec/bounds.py)
 
 
 def check(f: Callable[..., Any], df: Callable[..., Any], *args: Any, wrt: int = 0,
           rtol: float | None = None, mode: str = "auto", probes: int = 5,
-          seed: int = 0) -> CheckResult:
+          seed: int = 0, atol: float | None = None) -> CheckResult:
     """Check that ``df(*args)`` is the derivative of ``f`` with respect to ``args[wrt]``.
 
     ``f`` may return a scalar or an array; ``df`` returns floats, lists or arrays (float32
@@ -52,6 +53,10 @@ def check(f: Callable[..., Any], df: Callable[..., Any], *args: Any, wrt: int = 
 
     ``mode``: ``"full"`` (every entry, by finite differences), ``"directional"`` (``probes``
     seeded random directions) or ``"auto"`` (directional above ``DIRECTIONAL_SIZE`` entries).
+    ``rtol`` (above 0, at most 1; default by dtype) and ``atol`` (0 to ``MAX_ATOL``; default
+    0) widen the tolerance (see :func:`gradcheck.compare.compare`). A ``df`` that runs
+    elsewhere (a sandbox worker) may raise :class:`~gradcheck.errors.StudentCodeError`: its
+    message is the failing result's diagnosis, and a timeout propagates.
 
     >>> import numpy as np
     >>> check(np.sin, np.cos, 0.5).passed
@@ -60,7 +65,7 @@ def check(f: Callable[..., Any], df: Callable[..., Any], *args: Any, wrt: int = 
     >>> result.code, result.diagnosis
     ('sign', 'sign flipped: received is -1 x the expected derivative')
     """
-    values, x, label, wrt = _prepare(f, args, wrt, mode, probes)
+    values, x, label, wrt = _prepare(f, args, wrt, mode, probes, rtol, atol)
     g = _partial(f, values, wrt)
     raw, f0 = _reference_value(g, x)
     shape = f0.shape + x.shape
@@ -73,26 +78,27 @@ def check(f: Callable[..., Any], df: Callable[..., Any], *args: Any, wrt: int = 
     if failure is not None:
         return failure
     if _directional(mode, x):
-        return _check_directional(g, x, raw, received, label, rtol, probes, seed)
+        return _check_directional(g, x, raw, received, label, rtol, probes, seed, atol)
     kept: dict = {}   # the evaluations of f, for the diagnosis of a wrong answer
     est = numeric.jacobian(g, x, value=raw, cache=kept)
     unsettled = _unsettled(est, x, raw, shape, label, f0.ndim)
     if unsettled is not None:
         return unsettled
-    return compare(est.value, received, error=est.error, rtol=rtol, label=label,
+    return compare(est.value, received, error=est.error, rtol=rtol, atol=atol, label=label,
                    out_ndim=f0.ndim, candidates=numeric.QuotientModel(g, x, raw, kept))
 
 
 def check_vjp(f: Callable[..., Any], vjp: Callable[..., Any], *args: Any, wrt: int = 0,
               rtol: float | None = None, mode: str = "auto", probes: int = 3,
-              seed: int = 0) -> CheckResult:
+              seed: int = 0, atol: float | None = None) -> CheckResult:
     """Check a backward function: ``vjp(u, *args)`` must be the gradient of ``<u, f(*args)>``
     with respect to ``args[wrt]``, for any upstream gradient ``u`` shaped like ``f(*args)``.
 
     If ``vjp`` returns a tuple (or list) with one gradient per argument, element ``wrt`` is
     checked. ``probes`` seeded random upstream gradients are tried against one
     finite-difference Jacobian (or, in directional mode, seeded random directions); the
-    worst result is returned, a failing one if any fails.
+    worst result is returned, a failing one if any fails. ``rtol`` and ``atol`` as in
+    :func:`check`.
 
     >>> import numpy as np
     >>> mul = lambda a, b: a * b
@@ -101,7 +107,7 @@ def check_vjp(f: Callable[..., Any], vjp: Callable[..., Any], *args: Any, wrt: i
     >>> check_vjp(mul, lambda u, a, b: (u * a, u * b), [1.0, 2.0], [3.0, -1.0]).passed
     False
     """
-    values, x, label, wrt = _prepare(f, args, wrt, mode, probes)
+    values, x, label, wrt = _prepare(f, args, wrt, mode, probes, rtol, atol)
     label = f"backward of {label}"
     g = _partial(f, values, wrt)
     raw, f0 = _reference_value(g, x)
@@ -129,12 +135,13 @@ def check_vjp(f: Callable[..., Any], vjp: Callable[..., Any], *args: Any, wrt: i
         if failure is None:
             answers.append(as_numeric(received)[0])
         if failure is None and _directional(mode, x):
-            failure = _vjp_directional(est, k, u, directions[k], received, name, rtol)
+            failure = _vjp_directional(est, k, u, directions[k], received, name, rtol, atol)
         elif failure is None:
             axes = (tuple(range(f0.ndim)), tuple(range(f0.ndim)))
             expected = np.tensordot(u, est.value, axes=axes)
             error = np.tensordot(np.abs(u), est.error, axes=axes)
-            failure = compare(expected, received, error=error, rtol=rtol, label=name, out_ndim=0)
+            failure = compare(expected, received, error=error, rtol=rtol, atol=atol, label=name,
+                              out_ndim=0)
         results.append(failure)
     failed = [r for r in results if not r.passed]
     if not failed:
@@ -147,7 +154,12 @@ def check_vjp(f: Callable[..., Any], vjp: Callable[..., Any], *args: Any, wrt: i
 
 
 def _prepare(f: Callable[..., Any], args: tuple[Any, ...], wrt: int, mode: str,
-             probes: int) -> tuple[list[Any], np.ndarray, str, int]:
+             probes: int, rtol: float | None, atol: float | None
+             ) -> tuple[list[Any], np.ndarray, str, int]:
+    if rtol is not None and not (isinstance(rtol, Real) and 0 < rtol <= 1):
+        raise UsageError(f"rtol must be above 0 and at most 1, not {rtol!r}")
+    if atol is not None and not (isinstance(atol, Real) and 0 <= atol <= MAX_ATOL):
+        raise UsageError(f"atol must be from 0 to {MAX_ATOL:g}, not {atol!r}")
     if mode not in MODES:
         raise UsageError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
     if probes < 1:
@@ -274,6 +286,10 @@ def _call_derivative(df: Callable[..., Any], values: list[Any], label: str,
     try:
         with np.errstate(all="ignore"):
             return df(*copies), None
+    except StudentCodeError as exc:   # in a worker: the message names df and the line
+        if exc.status == "timeout":
+            raise
+        return None, failure("invalid", str(exc), shape, label=label)
     except Exception as exc:
         name = name or _name(df, "the derivative")
         return None, failure("invalid", f"{name} raised {type(exc).__name__}: {exc}", shape,
@@ -285,7 +301,8 @@ def _directional(mode: str, x: np.ndarray) -> bool:
 
 
 def _check_directional(g: Callable[[Any], Any], x: np.ndarray, raw: Any, received: Any,
-                       label: str, rtol: float | None, probes: int, seed: int) -> CheckResult:
+                       label: str, rtol: float | None, probes: int, seed: int,
+                       atol: float | None = None) -> CheckResult:
     f0 = np.asarray(raw, dtype=np.float64)
     label = f"{label} along {probes} random directions"
     arr, failure = screen(f0.shape + x.shape, received, label=label, out_ndim=f0.ndim)
@@ -299,12 +316,13 @@ def _check_directional(g: Callable[[Any], Any], x: np.ndarray, raw: Any, receive
     if unsettled is not None:
         return unsettled
     rtol = default_rtol(arr.dtype) if rtol is None else rtol
-    return compare(est.value, projected, error=est.error, rtol=rtol, label=label,
+    return compare(est.value, projected, error=est.error, rtol=rtol, atol=atol, label=label,
                    structure=False)
 
 
 def _vjp_directional(est: numeric.Estimate, k: int, u: np.ndarray, v: np.ndarray,
-                     received: Any, label: str, rtol: float | None) -> CheckResult:
+                     received: Any, label: str, rtol: float | None,
+                     atol: float | None = None) -> CheckResult:
     arr, failure = screen(v.shape, received, label=label, out_ndim=0)
     if failure is not None:
         return failure
@@ -312,8 +330,8 @@ def _vjp_directional(est: numeric.Estimate, k: int, u: np.ndarray, v: np.ndarray
     error = np.vdot(np.abs(u), est.error[k])
     got = np.vdot(arr.astype(np.float64), v)
     rtol = default_rtol(arr.dtype) if rtol is None else rtol
-    return compare(expected, got, error=error, rtol=rtol, label=f"{label} (along a random "
-                   "direction)", structure=False)
+    return compare(expected, got, error=error, rtol=rtol, atol=atol, label=f"{label} (along a "
+                   "random direction)", structure=False)
 
 
 def _pick(result: Any, nargs: int, wrt: int, shape: tuple[int, ...]) -> Any:

@@ -67,3 +67,18 @@ class SandboxError(GradcheckError):
 
 class UsageError(GradcheckError):
     """Arguments that do not fit together (e.g. ``--github`` outside GitHub Actions)."""
+
+
+class StudentCodeError(GradcheckError):
+    """A call into a function that runs in a sandbox worker went wrong there: it raised, did
+    not return numbers, or was stopped. ``status`` is the worker's (``error``, ``invalid``,
+    ``timeout``, ``crashed``, ...); the message is the worker's one line, which names the
+    function and the line of the failure.
+
+    >>> StudentCodeError("ValueError: no in df (work.ipynb, cell 3, line 2)", "error").status
+    'error'
+    """
+
+    def __init__(self, message: str, status: str = "error"):
+        super().__init__(message)
+        self.status = status

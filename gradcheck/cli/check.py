@@ -1,7 +1,12 @@
-"""``gradcheck check FILE.py:FUNC FILE.py:DERIV``: check any derivative of your own."""
+"""``gradcheck check FILE:FUNC FILE:DERIV``: check any derivative of your own.
+
+A ``.py`` file is imported here; a notebook (``.ipynb``) is read as ``grade`` reads one and
+its functions run in a sandbox worker (``sandbox/remote.py``).
+"""
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -10,10 +15,13 @@ import click
 
 from gradcheck.cli.common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, UsageExit
 
+MAX_ATOL = 1e6   # gradcheck.check.MAX_ATOL (not imported here: it imports numpy)
+A_DAY = 86400.0  # a notebook's worker has no time budget beyond each call's --timeout
+
 
 @click.command("check")
-@click.argument("function", metavar="FILE.py:FUNC")
-@click.argument("derivative", metavar="FILE.py:DERIV")
+@click.argument("function", metavar="FILE:FUNC")
+@click.argument("derivative", metavar="FILE:DERIV")
 @click.option("--at", "points", multiple=True, metavar="VALUE",
               help="A point: a number or nested list (JSON or Python literal). When FUNC takes "
                    "several arguments, a list with one entry per argument. Repeatable.")
@@ -33,31 +41,44 @@ from gradcheck.cli.common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, UsageExit
 @click.option("--rtol", type=click.FloatRange(min=0, max=1, min_open=True), default=None,
               callback=lambda ctx, param, value: _finite(value, param),
               help="Relative tolerance, above 0 and at most 1 (default by dtype).")
+@click.option("--atol", type=click.FloatRange(min=0, max=MAX_ATOL), default=None,
+              callback=lambda ctx, param, value: _finite(value, param),
+              help="Absolute tolerance added to every entry, from 0 to 1e6 (default 0).")
 @click.option("--timeout", type=click.FloatRange(min=0, max=3600, min_open=True), default=5.0,
               show_default=True, callback=lambda ctx, param, value: _finite(value, param),
               help="Seconds allowed for each call of FUNC or DERIV.")
 def check_command(function: str, derivative: str, points: tuple[str, ...],
                   random_count: int | None, shapes: tuple[str, ...], domain: str, seed: int,
-                  wrt: int, mode: str, rtol: float | None, timeout: float) -> None:
+                  wrt: int, mode: str, rtol: float | None, atol: float | None,
+                  timeout: float) -> None:
     """Check that DERIV is the derivative of FUNC at some points.
 
     DERIV(*args) must return the derivative of FUNC(*args) with respect to argument --wrt,
-    in layout FUNC.shape + x.shape. Exit 0 when every point passes, 1 when one fails, 2 for
-    usage errors (or a point where FUNC itself fails).
+    in layout FUNC.shape + x.shape. FILE is a .py file or a notebook (.ipynb, read as grade
+    reads it; its functions run in a sandbox worker). Exit 0 when every point passes, 1 when
+    one fails, 2 for usage errors (or a point where FUNC itself fails).
 
     \b
     gradcheck check f.py:f f.py:df --at 0.5 --at '[1.0, 2.0]'
     gradcheck check f.py:loss f.py:grad --random 3 --shape 4,2 --domain 0.1,2
+    gradcheck check work.ipynb:f work.ipynb:df --at '[1.0, 2.0]'
     """
+    with contextlib.ExitStack() as stack:
+        notebooks = _Notebooks(stack, timeout)
+        modules: dict[str, object] = {}
+        f, df = (_load(ref, modules, notebooks, timeout) for ref in (function, derivative))
+        _check_points(f, df, function, points, random_count, shapes, domain, seed, wrt, mode,
+                      rtol, atol, modules)
+
+
+def _check_points(f, df, function, points, random_count, shapes, domain, seed, wrt, mode,
+                  rtol, atol, modules) -> None:
     from rich.console import Console
     from rich.panel import Panel
     from rich.text import Text
 
     from gradcheck.check import check
 
-    modules: dict[str, object] = {}
-    f, df = _load_function(function, modules), _load_function(derivative, modules)
-    f, df = _limited(f, _short(function), timeout), _limited(df, _short(derivative), timeout)
     names = _parameters(f)
     if not points and random_count is None:
         raise UsageExit("give at least one point: --at VALUE or --random N --shape S")
@@ -82,7 +103,8 @@ def check_command(function: str, derivative: str, points: tuple[str, ...],
                   for m in modules.values()}
     for number, (args, where) in enumerate(zip(arg_sets, shown, strict=True), 1):
         status, text = _outcome(
-            lambda args=args: check(f, df, *args, wrt=wrt, rtol=rtol, mode=mode, seed=seed),
+            lambda args=args: check(f, df, *args, wrt=wrt, rtol=rtol, atol=atol, mode=mode,
+                                    seed=seed),
             _short(function), user_files)
         failed += status == "FAIL"
         unusable += status not in ("PASS", "FAIL")
@@ -182,16 +204,70 @@ def _short(ref: str) -> str:
     return ref.rpartition(":")[2]
 
 
+def _split(ref: str) -> tuple[Path, str]:
+    path_text, sep, name = ref.rpartition(":")
+    if not sep or not path_text or not name:
+        raise UsageExit(f"expected FILE.py:FUNCTION or FILE.ipynb:FUNCTION, got {ref!r}")
+    path = Path(path_text)
+    if not path.is_file():
+        raise UsageExit(f"file not found: {path}")
+    return path, name
+
+
+def _load(ref: str, modules: dict[str, object], notebooks: _Notebooks,
+          timeout: float) -> Callable[..., object]:
+    """``FILE:NAME`` -> a callable: from a notebook, run in a sandbox worker (each call
+    bounded there); from a .py file, imported here and bounded by SIGALRM."""
+    path, name = _split(ref)
+    if path.suffix.lower() == ".ipynb":
+        return notebooks.function(path, name)
+    return _limited(_load_function(ref, modules), name, timeout)
+
+
+class _Notebooks:
+    """The notebooks named on the command line, each loaded once in a sandbox worker that
+    lives as long as ``stack``."""
+
+    def __init__(self, stack: contextlib.ExitStack, timeout: float):
+        self.stack = stack
+        self.timeout = timeout
+        self.sandbox = None
+        self.sessions: dict[str, object] = {}
+
+    def function(self, path: Path, name: str) -> Callable[..., object]:
+        from gradcheck.errors import GradcheckError
+        from gradcheck.sandbox import Limits, Sandbox
+        from gradcheck.sandbox.remote import RemoteFunction
+
+        key = str(path.resolve())
+        if key not in self.sessions:
+            try:
+                if self.sandbox is None:
+                    self.sandbox = self.stack.enter_context(Sandbox(limits=Limits(
+                        call_timeout=self.timeout, session_timeout=A_DAY)))
+                session = self.stack.enter_context(self.sandbox.open(path))
+            except GradcheckError as exc:
+                raise UsageExit(f"could not load {path}: {exc}") from None
+            if not session.load.ok:
+                raise UsageExit(f"could not load {path}: {session.load.error}")
+            for warning in session.load.warnings:
+                click.echo(f"{path.name}: {warning}", err=True)
+            self.sessions[key] = session
+        session = self.sessions[key]
+        defs = session.load.defs
+        if defs.get(name, {}).get("kind") != "function":
+            defined = sorted(n for n, d in defs.items()
+                             if d.get("kind") == "function" and not n.startswith("_"))
+            hint = f" (it defines: {', '.join(defined)})" if defined else ""
+            raise UsageExit(f"{path} has no function {name!r}{hint}")
+        return RemoteFunction(session, name, timeout=self.timeout)
+
+
 def _load_function(ref: str, modules: dict[str, object]) -> Callable[..., object]:
     """``FILE.py:NAME`` -> the callable, importing the user's file once under a unique name."""
     import importlib.util
 
-    path_text, sep, name = ref.rpartition(":")
-    if not sep or not path_text or not name:
-        raise UsageExit(f"expected FILE.py:FUNCTION, got {ref!r}")
-    path = Path(path_text)
-    if not path.is_file():
-        raise UsageExit(f"file not found: {path}")
+    path, name = _split(ref)
     key = str(path.resolve())
     if key not in modules:
         module_name = f"_gradcheck_user_{len(modules)}_{abs(hash(key))}"

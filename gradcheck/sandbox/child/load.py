@@ -97,12 +97,20 @@ def _cookie_line(source: bytes) -> int:
 
 
 def _params(obj) -> list[str] | None:
+    """The parameters as written: ``["x", "scale=", "*args", "**kwargs"]`` (``=``: it has a
+    default; a bare ``*`` before keyword-only parameters when there is no ``*args``)."""
     try:
         signature = inspect.signature(obj)
     except Exception:  # noqa: BLE001 - builtins and odd callables have none
         return None
     prefix = {inspect.Parameter.VAR_POSITIONAL: "*", inspect.Parameter.VAR_KEYWORD: "**"}
-    return [prefix.get(p.kind, "") + p.name for p in signature.parameters.values()]
+    params = []
+    for p in signature.parameters.values():
+        if p.kind == p.KEYWORD_ONLY and not any(n.startswith("*") for n in params):
+            params.append("*")
+        params.append(prefix.get(p.kind, "") + p.name + ("=" if p.default is not p.empty
+                                                          else ""))
+    return params
 
 
 def _describe_definition(value) -> dict:
