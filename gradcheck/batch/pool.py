@@ -7,9 +7,11 @@ process from that grading process's sandbox. Grading processes are started with
 ``python -c`` (not ``multiprocessing``), talk over a socket pair with length-prefixed JSON
 messages, ignore Ctrl-C (the coordinator stops them), die with the coordinator
 (parent-death signal; their sandboxes then clean up after themselves), and each draws the
-same test points from the same spec file and seed. Each grading process is given its next
-submission ahead of time (:data:`QUEUED` tasks at most) and starts that submission's worker
-(fork, confinement, loading) on a helper thread while it grades the current one.
+same test points from the same spec file and seed (:mod:`gradcheck.batch.process` is the
+grading process's side). Each grading process is given its next submission ahead of time
+(:data:`QUEUED` tasks at most) and starts that submission's worker (fork, confinement,
+loading) on a helper thread while it grades the current one. Their math libraries run on one
+thread (:func:`grading_environment`).
 
 Messages, coordinator -> grading process: ``{"op": "grade", "task": n, "path", "relative"}``,
 ``{"op": "quit"}``; back: ``{"op": "ready", "spec_sha256"}``, ``{"op": "done", "task": n,
@@ -25,19 +27,15 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
-import signal
 import socket
 import subprocess
 import sys
 import tempfile
 import time
 from collections import deque
-from collections.abc import Callable, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Callable, Mapping, Sequence
 from multiprocessing.connection import Connection, wait
 from pathlib import Path
-from queue import Queue
-from threading import Thread
 
 from gradcheck.errors import GradcheckError, SandboxError
 from gradcheck.sandbox.limits import Limits
@@ -46,11 +44,13 @@ QUEUED = 2              # tasks given to one grading process at a time (the next
 STOP_GRACE = 5.0         # seconds a grading process gets to close its sandbox when stopped
 WATCHDOG_SLACK = 60.0    # seconds on top of the longest a submission can take by its limits
 
+ONE_THREAD = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
+
 OnResult = Callable[[int, dict, bytes], None]
 # os._exit: once the sandbox is closed there is nothing left to tear down (numpy's teardown
 # alone takes longer than closing the sandbox).
 _BOOT = ("import os, sys; sys.path.insert(0, sys.argv[1]); "
-         "from gradcheck.batch.pool import main; os._exit(main(sys.argv[2:]))")
+         "from gradcheck.batch.process import main; os._exit(main(sys.argv[2:]))")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -68,7 +68,7 @@ class _Grader:
                  mode: str | None = None):
         ours, theirs = socket.socketpair()
         self.log = tempfile.TemporaryFile()
-        root = str(Path(__file__).resolve().parent.parent)
+        root = str(Path(__file__).resolve().parents[2])   # the folder that holds gradcheck
         # only the channel and the parent on the command line, which every process can
         # read: the seed (secret when drawn) and the rest travel over the private socket
         command = [sys.executable, "-c", _BOOT, root, "--fd", str(theirs.fileno()),
@@ -79,7 +79,7 @@ class _Grader:
         try:
             self.process = subprocess.Popen(command, pass_fds=[theirs.fileno()],
                                             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                            stderr=self.log)
+                                            stderr=self.log, env=grading_environment())
         finally:
             theirs.close()
         self.conn = Connection(ours.detach())
@@ -276,112 +276,17 @@ class GraderPool:
         self.graders.clear()
 
 
-# -- the grading process -------------------------------------------------------------------
+def grading_environment(environ: Mapping[str, str] = os.environ) -> dict[str, str]:
+    """A grading process's environment: this one, with numpy's math libraries on one thread
+    unless the user chose otherwise. The grader works on small arrays, and the idle threads
+    a math library starts with numpy would only take CPU from the other jobs.
 
-
-def _stop(_signum, _frame) -> None:
-    raise SystemExit(0)
-
-
-def main(argv: Sequence[str]) -> int:
-    """A grading process: ``--fd FD --parent PID``; its first message on FD is the setup
-    (``spec``, ``seed``, ``mode``, ``timeout``, ``feedback``), never on the command line."""
-    options = dict(zip(argv[::2], argv[1::2], strict=False))
-    from gradcheck.sandbox.child.guard import set_dumpable, set_parent_death_signal
-
-    set_parent_death_signal(signal.SIGKILL)
-    if os.getppid() != int(options["--parent"]):
-        return 1   # the coordinator is already gone
-    if os.geteuid() == 0:
-        set_dumpable(False)   # its /proc stays hidden from workers (hidepid)
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, _stop)
-    conn = Connection(int(options["--fd"]))
-    try:
-        setup = json.loads(conn.recv_bytes())
-    except (EOFError, OSError, ValueError):
-        return 0
-    if not isinstance(setup, dict) or setup.get("op") != "setup":
-        return 2
-    options.update({"--spec": setup["spec"], "--seed": str(setup["seed"])})
-    if setup.get("mode") is not None:
-        options["--mode"] = setup["mode"]
-    timeout = setup.get("timeout")
-    feedback = bool(setup.get("feedback"))
-
-    def send(message: dict, result: bytes | None = None) -> None:
-        conn.send_bytes(json.dumps(message).encode())
-        if result is not None:
-            conn.send_bytes(result)
-
-    from gradcheck.sandbox import Sandbox
-
-    try:   # the zygote starts while the grader imports and prepares
-        with Sandbox(mode=options.get("--mode")) as sandbox:
-            from gradcheck.grading import grader
-            from gradcheck.spec import load_sheet
-
-            try:
-                sheet = load_sheet(options["--spec"])
-                prepared = grader.prepare(sheet, int(options["--seed"]))
-                sandbox.mode   # noqa: B018 - waits for the zygote: SandboxError if it fails
-            except GradcheckError as exc:
-                send({"op": "fatal", "message": str(exc)})
-                return 2
-            send({"op": "ready", "spec_sha256": sheet.sha256})
-            queue: Queue = Queue()
-            opener = ThreadPoolExecutor(1, thread_name_prefix="gradcheck-open")
-            Thread(target=_receive, args=(conn, queue, opener, sandbox, sheet), daemon=True,
-                   name="gradcheck-tasks").start()
-            while (item := queue.get()) is not None:
-                send(*_grade(grader, prepared, *item, timeout, feedback))
-            return 0
-    except (EOFError, OSError, SystemExit):
-        return 0   # the coordinator stopped us or went away; the sandbox has cleaned up
-
-
-def _receive(conn: Connection, queue: Queue, opener: ThreadPoolExecutor, sandbox, sheet) -> None:
-    """Read tasks as they come and start opening each submission at once (worker forked,
-    confined, submission loaded) while the main thread grades the one before."""
-    while True:
-        try:
-            message = json.loads(conn.recv_bytes())
-        except (EOFError, OSError, ValueError):
-            message = {}
-        if message.get("op") != "grade":
-            queue.put(None)
-            return
-        future = opener.submit(sandbox.open, Path(message["path"]), module=sheet.module,
-                               forbid=sheet.forbid)
-        queue.put((message, future))
-
-
-def _grade(grader, prepared, message: dict, opening: Future, timeout: float | None,
-           feedback: bool) -> tuple[dict, bytes | None]:
-    task = message["task"]
-    try:
-        result = grader.grade(prepared, Path(message["path"]), timeout=timeout,
-                              session=opening.result())
-    except GradcheckError as exc:
-        return {"op": "failed", "task": task, "message": str(exc)}, None
-    except Exception as exc:  # noqa: BLE001 - a grader bug costs this submission, not the batch
-        return {"op": "failed", "task": task,
-                "message": f"internal error: {type(exc).__name__}: {exc}"}, None
-    result = dataclasses.replace(result, submission=message["relative"])
-    data = result.to_dict()
-    lite = {**data, "output": "", "exercises": [{**e, "checks": [], "output": ""}
-                                                for e in data["exercises"]]}
-    text = None
-    if feedback:   # a renderer that fails costs this feedback file, never the row
-        from gradcheck.render.batch import unrendered_feedback
-        from gradcheck.render.markdown import to_markdown
-
-        try:
-            text = to_markdown(result)
-        except Exception as exc:  # noqa: BLE001
-            text = unrendered_feedback(result, exc)
-    return ({"op": "done", "task": task, "lite": lite, "feedback": text},
-            json.dumps(data, separators=(",", ":")).encode())
+    >>> grading_environment({"PATH": "/bin"})["OPENBLAS_NUM_THREADS"]
+    '1'
+    >>> grading_environment({"OMP_NUM_THREADS": "4"})["OMP_NUM_THREADS"]
+    '4'
+    """
+    return {**dict.fromkeys(ONE_THREAD, "1"), **environ}
 
 
 def default_jobs() -> int:

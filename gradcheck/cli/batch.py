@@ -6,7 +6,14 @@ import sys
 
 import click
 
-from gradcheck.cli.common import EXIT_FAILED, EXIT_OK, Seconds, fail, load_spec
+from gradcheck.cli.common import (
+    EXIT_FAILED,
+    EXIT_OK,
+    Seconds,
+    fail,
+    grading_process_setup,
+    load_spec,
+)
 
 EXIT_INTERRUPTED = 130
 
@@ -55,6 +62,7 @@ def batch_command(sheet, submissions, output, jobs, timeout, seed, feedback, id_
     """
     from rich.console import Console
 
+    grading_process_setup()   # the grading processes inherit its environment
     from gradcheck.batch import default_jobs, run_batch
     from gradcheck.batch.roster import read_roster
     from gradcheck.errors import GradcheckError, UsageError

@@ -9,7 +9,15 @@ from concurrent.futures import ThreadPoolExecutor
 
 import click
 
-from gradcheck.cli.common import EXIT_FAILED, EXIT_OK, Seconds, fail, load_spec, write_text
+from gradcheck.cli.common import (
+    EXIT_FAILED,
+    EXIT_OK,
+    Seconds,
+    fail,
+    grading_process_setup,
+    load_spec,
+    write_text,
+)
 
 FORMATS = ("table", "json", "junit", "markdown", "gradescope")
 
@@ -70,6 +78,7 @@ def grade(sheet, submission, fmt, output, seed, timeout, min_score, github, verb
     Exit code 0 when every automatic point is scored (or at least --min-score), 1 when points
     are lost, 2 for usage or spec errors and a submission file that does not exist.
     """
+    grading_process_setup()
     from gradcheck.errors import GradcheckError
     from gradcheck.sandbox import Sandbox
 
@@ -83,8 +92,8 @@ def grade(sheet, submission, fmt, output, seed, timeout, min_score, github, verb
             raise fail(exc) from None
     # Start the sandbox first: its zygote imports numpy in the background while the grading
     # modules import and the spec loads; the submission then loads in its worker while the
-    # test points are drawn here.
-    with Sandbox() as sandbox, ThreadPoolExecutor(1) as background:
+    # test points are drawn here, and the fixed points are checked while it is graded.
+    with Sandbox() as sandbox, ThreadPoolExecutor(2) as background:
         from gradcheck.grading import choice, grader
 
         spec = load_spec(sheet)
@@ -95,7 +104,8 @@ def grade(sheet, submission, fmt, output, seed, timeout, min_score, github, verb
                                         forbid=spec.forbid)
             # CI grading (--github) draws its points afresh: a student's repository cannot
             # slip it a cache file.
-            prepared = grader.prepare(spec, seed, cache=not github)
+            prepared = grader.prepare(spec, seed, cache=not github, check_fixed=False)
+            background.submit(prepared.check_fixed)   # grade() waits for it before it returns
             result = grader.grade(prepared, path, timeout=timeout, session=opening.result())
             if submission is None:   # say which file was graded when another was found
                 note = choice.locate(spec.module)[1]

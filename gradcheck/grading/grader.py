@@ -86,25 +86,35 @@ def grade(sheet: Sheet | PreparedSheet, submission: Path, *, seed: int | None = 
 
     ``session``: the submission already opened (``sandbox.open(submission,
     module=sheet.module, forbid=sheet.forbid)``), e.g. while another one was being graded;
-    it is closed when grading ends.
+    it is closed when grading ends. A fixed test point that cannot be graded raises
+    SpecError, whoever answers there (see :meth:`PreparedSheet.check_fixed`).
     """
     started = time.monotonic()
     if timeout is not None:
         timeout = check_timeout(timeout)
     prepared = sheet if isinstance(sheet, PreparedSheet) else prepare(sheet, seed)
+    result = _grade_opened(prepared, Path(submission), sandbox, session, timeout, started)
+    prepared.check_fixed()
+    prepared.save_findings()
+    return result
+
+
+def _grade_opened(prepared: PreparedSheet, submission: Path, sandbox: Sandbox | None,
+                  session: Session | None, timeout: float | None, started: float
+                  ) -> SheetResult:
     if session is not None:
         try:
-            return _grade_session(prepared, Path(submission), session, timeout, started)
+            return _grade_session(prepared, submission, session, timeout, started)
         finally:
             session.close()
     own_sandbox = sandbox is None
     if own_sandbox:
         sandbox = Sandbox()
     try:
-        session = sandbox.open(Path(submission), module=prepared.sheet.module,
+        session = sandbox.open(submission, module=prepared.sheet.module,
                                forbid=prepared.sheet.forbid)
         try:
-            return _grade_session(prepared, Path(submission), session, timeout, started)
+            return _grade_session(prepared, submission, session, timeout, started)
         finally:
             session.close()
     finally:
@@ -117,7 +127,6 @@ def _grade_session(prepared: PreparedSheet, submission: Path, session: Session,
     sheet = prepared.sheet
     timeout = timeout or sheet.timeout or DEFAULT_TIMEOUT
     load = session.load
-    known = prepared.found()
     exercises = []
     source = None
     for exercise in sheet.exercises:
@@ -130,8 +139,6 @@ def _grade_session(prepared: PreparedSheet, submission: Path, session: Session,
         else:
             exercises.append(grade_exercise(prepared, exercise, session.pipeline, load.defs,
                                             filename=submission.name, timeout=timeout))
-    if prepared.cached and prepared.found() != known:
-        prepared.remember()
     if submission.suffix.lower() == ".ipynb":   # annotations name lines of the raw file
         exercises = [dataclasses.replace(e, line_no=ipynb_line(
             submission, e.student, kind="class" if e.kind in (NODE, OBJECT) else "function"))

@@ -9,11 +9,20 @@ failing answers have needed at those points, shared by every submission graded w
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+import numpy as np
+
+from gradcheck.errors import SpecError
 from gradcheck.spec import Exercise, Sheet, pointcache
-from gradcheck.spec.sampling import TestPoint, agreement_problem, sample_points
+from gradcheck.spec.sampling import (
+    TestPoint,
+    agreement_problem,
+    fixed_point_error,
+    sample_points,
+)
 
 
 @dataclass(frozen=True)
@@ -33,6 +42,30 @@ class PreparedSheet:
     cached: bool = False   # findings are read from and saved to the point cache
     quotients: dict = field(default_factory=dict, compare=False, repr=False)
     _agreement: dict = field(default_factory=dict, compare=False, repr=False)
+    _state: dict = field(default_factory=dict, compare=False, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, compare=False, repr=False)
+
+    def check_fixed(self) -> None:
+        """Raise the spec error of a fixed test point that cannot be graded, as drawing the
+        points does (``prepare(..., check_fixed=False)`` leaves this for later, e.g. for a
+        thread while the submission loads); checked once, and callable from several threads.
+        """
+        with self._lock:
+            if "problem" not in self._state:
+                self._state["problem"] = self._fixed_problem()
+        if self._state["problem"] is not None:
+            raise self._state["problem"]
+
+    def _fixed_problem(self) -> SpecError | None:
+        for exercise in self.sheet.automatic:
+            entries = [i for i, entry in enumerate(exercise.points_at) if "random" not in entry]
+            fixed = [point for point in self.points[exercise.id] if point.fixed]
+            for index, point in zip(entries, fixed, strict=False):
+                with np.errstate(all="ignore"):
+                    problem = self.agreement(exercise, point)
+                if problem:
+                    return fixed_point_error(exercise, index, problem, self.sheet.path or None)
+        return None
 
     def agreement(self, exercise: Exercise, point: TestPoint) -> str:
         """Why the reference at ``point`` cannot be trusted ("" when it can), computed once."""
@@ -61,6 +94,12 @@ class PreparedSheet:
                     if (e, i, k) in quotients:
                         self.quotients[(id(point), k)] = quotients[(e, i, k)]
 
+    def save_findings(self) -> None:
+        """:meth:`remember` what is new since the last save, when the point cache is in use."""
+        if self.cached and self._state.get("saved") != self.found():
+            self._state["saved"] = self.found()
+            self.remember()
+
     def remember(self) -> None:
         """Save what failing answers needed so far, for the next run (point cache)."""
         places = self._places()
@@ -70,21 +109,29 @@ class PreparedSheet:
         pointcache.store_findings(self.sheet.sha256, self.seed, (agreement, quotients))
 
 
-def prepare(sheet: Sheet, seed: int | None = None, *, cache: bool = False) -> PreparedSheet:
+def prepare(sheet: Sheet, seed: int | None = None, *, cache: bool = False,
+            check_fixed: bool = True) -> PreparedSheet:
     """Draw every exercise's test points and compute their reference answers.
 
     ``cache=True`` reuses points saved by an earlier run with the same spec file, seed and
     versions (see ``pointcache``), and what earlier runs found at failing points; grading
     saves what it finds there. Authoritative grading (batch, CI) leaves it off.
+    A fixed point that cannot be graded is a spec error (SpecError); ``check_fixed=False``
+    leaves that check to :meth:`PreparedSheet.check_fixed`, which ``grade`` calls before it
+    returns a result.
     """
     seed = sheet.seed if seed is None else seed
     points = pointcache.load(sheet.sha256, seed) if cache else None
     if points is None or set(points) != {e.id for e in sheet.automatic}:
-        points = {e.id: tuple(sample_points(e, seed, file=sheet.path or None, verify=False))
+        points = {e.id: tuple(sample_points(e, seed, file=sheet.path or None, verify=False,
+                                            verify_fixed=False))
                   for e in sheet.automatic}
         if cache:
             pointcache.store(sheet.sha256, seed, points)
     prepared = PreparedSheet(sheet=sheet, seed=seed, points=points, cached=cache)
     if cache:
         prepared.recall()
+        prepared._state["saved"] = prepared.found()
+    if check_fixed:
+        prepared.check_fixed()
     return prepared

@@ -58,18 +58,20 @@ class TestPoint:
 
 
 def sample_points(exercise: Exercise, seed: int, *, rejected: dict[str, int] | None = None,
-                  file: str | None = None, verify: bool = True) -> list[TestPoint]:
+                  file: str | None = None, verify: bool = True,
+                  verify_fixed: bool = True) -> list[TestPoint]:
     """All test points of ``exercise`` for ``seed`` (deterministic).
 
     ``rejected``, if given, receives the random draws that were redrawn, counted by reason
     (``validate`` reports them: many redraws hint at a wrong domain or reference). A spec
     error names ``file`` (the spec's path). ``verify=False`` leaves out the finite-difference
     agreement check at random points (see :func:`agreement_problem`); the points are the
-    same wherever it would have held.
+    same wherever it would have held. ``verify_fixed=False`` leaves it out at fixed points
+    too, for the caller to check with :func:`fixed_point_error` (``PreparedSheet`` does).
     """
     try:
         with np.errstate(all="ignore"):   # points where f or f' is not finite are redrawn
-            return _sample_points(exercise, seed, rejected, verify)
+            return _sample_points(exercise, seed, rejected, verify, verify_fixed)
     except SpecError as exc:
         if exc.file is None and file:
             raise SpecError(exc.message, file=file, line=exc.line, key=exc.key) from None
@@ -77,7 +79,7 @@ def sample_points(exercise: Exercise, seed: int, *, rejected: dict[str, int] | N
 
 
 def _sample_points(exercise: Exercise, seed: int, rejected: dict[str, int] | None,
-                   verify: bool) -> list[TestPoint]:
+                   verify: bool, verify_fixed: bool) -> list[TestPoint]:
     points: list[TestPoint] = []
     stream = zlib.crc32(exercise.id.encode("utf-8"))
     for entry_index, entry in enumerate(exercise.points_at):
@@ -89,13 +91,26 @@ def _sample_points(exercise: Exercise, seed: int, rejected: dict[str, int] | Non
             rng = np.random.default_rng([seed, stream, len(points), 0])
             # Fixed points are always verified: an author puts them where a kink may be, and
             # a fixed point that cannot be graded is the spec's error, whoever answers there.
-            point, problem = _make_point(exercise, rng, dict(entry), is_fixed=True)
+            point, problem = _make_point(exercise, rng, dict(entry), is_fixed=True,
+                                         verify=verify_fixed)
             if point is None:
-                raise SpecError(f"fixed test point {entry_index + 1} of exercise "
-                                f"{exercise.id} cannot be graded: {problem}",
-                                line=exercise.line_of("points_at"), key="points_at")
+                raise fixed_point_error(exercise, entry_index, problem)
             points.append(point)
     return points
+
+
+def fixed_point_error(exercise: Exercise, entry_index: int, problem: str,
+                      file: str | None = None) -> SpecError:
+    """The spec error of fixed point ``points_at[entry_index]``, which cannot be graded.
+
+    >>> from gradcheck.spec import load_sheet
+    >>> error = fixed_point_error(load_sheet("sheet01").exercise("1c"), 0, "a kink", "s.yaml")
+    >>> error.key, error.message
+    ('points_at', 'fixed test point 1 of exercise 1c cannot be graded: a kink')
+    """
+    return SpecError(f"fixed test point {entry_index + 1} of exercise {exercise.id} cannot be "
+                     f"graded: {problem}", file=file, line=exercise.line_of("points_at"),
+                     key="points_at")
 
 
 def _random_point(exercise: Exercise, seed: int, stream: int, index: int,

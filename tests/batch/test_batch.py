@@ -439,7 +439,7 @@ def test_a_renderer_that_fails_costs_only_that_feedback(tmp_path, monkeypatch):
     """In the grading process: the row and the journal keep the result."""
     from concurrent.futures import Future
 
-    from gradcheck.batch import pool as batch_pool
+    from gradcheck.batch import process as batch_process
     from gradcheck.render import markdown
     from tests.sample_results import full_sheet
 
@@ -454,7 +454,7 @@ def test_a_renderer_that_fails_costs_only_that_feedback(tmp_path, monkeypatch):
     monkeypatch.setattr(markdown, "to_markdown", broken)
     opening: Future = Future()
     opening.set_result(None)
-    message, result = batch_pool._grade(Grader, None, {"task": 3, "path": "x.py",
+    message, result = batch_process._grade(Grader, None, {"task": 3, "path": "x.py",
                                                        "relative": "bob/x.py"},
                                         opening, 1.0, True)
     assert message["op"] == "done" and message["task"] == 3
