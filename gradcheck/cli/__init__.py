@@ -7,7 +7,15 @@ Each command lives in its own module; they import the library lazily, so that ``
 the sandbox start fast.
 """
 
+# ruff: noqa: E402 - the sandbox starts before the imports below
+
 from __future__ import annotations
+
+import sys
+
+from gradcheck.cli import early
+
+early.start(sys.argv)   # grade: the sandbox's zygote imports numpy while click imports here
 
 import click
 

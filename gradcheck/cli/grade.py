@@ -79,8 +79,8 @@ def grade(sheet, submission, fmt, output, seed, timeout, min_score, github, verb
     are lost, 2 for usage or spec errors and a submission file that does not exist.
     """
     grading_process_setup()
+    from gradcheck.cli import early
     from gradcheck.errors import GradcheckError
-    from gradcheck.sandbox import Sandbox
 
     threshold = _min_score(min_score)
     if github:
@@ -93,7 +93,7 @@ def grade(sheet, submission, fmt, output, seed, timeout, min_score, github, verb
     # Start the sandbox first: its zygote imports numpy in the background while the grading
     # modules import and the spec loads; the submission then loads in its worker while the
     # test points are drawn here, and the fixed points are checked while it is graded.
-    with Sandbox() as sandbox, ThreadPoolExecutor(2) as background:
+    with early.sandbox() as sandbox, ThreadPoolExecutor(2) as background:
         from gradcheck.grading import choice, grader
 
         spec = load_spec(sheet)
