@@ -50,7 +50,7 @@ this function)
     """
     name = exercise.student if exercise.graph.part == VARIABLES else exercise.graph.forward
     try:
-        return read_program(source, name, exercise.input_names)
+        return _read_once(source, name, tuple(exercise.input_names))
     except NotWritten:
         if exercise.graph.part == VARIABLES:
             raise
@@ -61,6 +61,21 @@ this function)
             raise
         raise LineError(f"{exercise.student} is checked against {name}, which cannot be read: "
                         f"{exc.message}", exc.line) from None
+
+
+def _read_once(source: Source, name: str, inputs: tuple[str, ...]) -> Program:
+    """``read_program(source, name, inputs)``, read once per source: each forward function
+    is graded by three parts (variables, graph, adjoints)."""
+    read = source.__dict__.setdefault("_forward_programs", {})   # Source is frozen
+    key = (name, inputs)
+    if key not in read:
+        try:
+            read[key] = read_program(source, name, inputs)
+        except (NotWritten, LineError) as exc:
+            read[key] = exc
+    if isinstance(read[key], Exception):
+        raise read[key]
+    return read[key]
 
 
 def run_forward(program: Program, inputs: Mapping[str, np.ndarray]
