@@ -112,7 +112,7 @@ def _grade(grader, prepared, message: dict, opening: Future, timeout: float | No
     task = message["task"]
     try:
         result = grader.grade(prepared, Path(message["path"]), timeout=timeout,
-                              session=opening.result())
+                              session=opening)
     except GradcheckError as exc:
         return {"op": "failed", "task": task, "message": str(exc)}, None
     except Exception as exc:  # noqa: BLE001 - a grader bug costs this submission, not the batch

@@ -106,7 +106,7 @@ def grade(sheet, submission, fmt, output, seed, timeout, min_score, github, verb
             # slip it a cache file.
             prepared = grader.prepare(spec, seed, cache=not github, check_fixed=False)
             background.submit(prepared.check_fixed)   # grade() waits for it before it returns
-            result = grader.grade(prepared, path, timeout=timeout, session=opening.result())
+            result = grader.grade(prepared, path, timeout=timeout, session=opening)
             if submission is None:   # say which file was graded when another was found
                 note = choice.locate(spec.module)[1]
                 if note:

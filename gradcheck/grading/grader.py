@@ -1,6 +1,7 @@
 """Grading: a sheet and a submission -> ``SheetResult``. The only module that combines the
 others: spec and sampling (what to ask), sandbox (the student's answers, from a child
-process), compare (the verdicts, decided here in the grader's process).
+process), compare (the verdicts, decided here in the grader's process: each answer by
+:func:`gradcheck.grading.judge.judge`).
 
 One exercise is graded by :func:`grade_exercise`, whatever answers the requests: a sandbox
 worker (``Session.pipeline``, here) or another *ask* function with the same contract
@@ -17,15 +18,15 @@ from __future__ import annotations
 import dataclasses
 import time
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import Future
 from pathlib import Path
 
-import numpy as np
-
-from gradcheck import __version__, compare, numeric
+from gradcheck import __version__
 from gradcheck.errors import SubmissionError
 from gradcheck.grading import choice, graph, graphread, layer, messages, objects
 from gradcheck.grading.hints import did_you_mean
 from gradcheck.grading.ipynb import ipynb_line
+from gradcheck.grading.judge import difference_quotients, judge, point_inputs
 from gradcheck.grading.prepared import PreparedSheet, prepare
 from gradcheck.results import (
     ERROR,
@@ -39,7 +40,6 @@ from gradcheck.results import (
     OBJECT,
     PASS,
     TIMEOUT,
-    CheckResult,
     ExerciseResult,
     PointResult,
     SheetResult,
@@ -47,9 +47,11 @@ from gradcheck.results import (
 from gradcheck.sandbox import CallOutcome, Request, Sandbox, Session
 from gradcheck.sandbox.limits import check_timeout
 from gradcheck.spec import Exercise, Sheet
-from gradcheck.spec.layer import style
-from gradcheck.spec.sampling import TestPoint, answer_function, reference_answers
+from gradcheck.spec.sampling import TestPoint
 from gradcheck.spec.template import sheet_argument
+
+__all__ = ["grade", "grade_exercise", "find_submission", "prepare", "judge",
+           "difference_quotients", "PreparedSheet", "DEFAULT_TIMEOUT", "SUBMISSION_SUFFIXES"]
 
 DEFAULT_TIMEOUT = 5.0
 SUBMISSION_SUFFIXES = (".py", ".ipynb")
@@ -81,11 +83,12 @@ def find_submission(sheet: Sheet, submission: str | Path | None, folder: Path = 
 
 def grade(sheet: Sheet | PreparedSheet, submission: Path, *, seed: int | None = None,
           timeout: float | None = None, sandbox: Sandbox | None = None,
-          session: Session | None = None) -> SheetResult:
+          session: Session | Future[Session] | None = None) -> SheetResult:
     """Grade one submission in an isolated worker and return the full result.
 
     ``session``: the submission already opened (``sandbox.open(submission,
-    module=sheet.module, forbid=sheet.forbid)``), e.g. while another one was being graded;
+    module=sheet.module, forbid=sheet.forbid)``), e.g. while another one was being graded,
+    or a future of it (the graph exercises, which need no worker, are read while it opens);
     it is closed when grading ends. A fixed test point that cannot be graded raises
     SpecError, whoever answers there (see :meth:`PreparedSheet.check_fixed`).
     """
@@ -100,13 +103,13 @@ def grade(sheet: Sheet | PreparedSheet, submission: Path, *, seed: int | None = 
 
 
 def _grade_opened(prepared: PreparedSheet, submission: Path, sandbox: Sandbox | None,
-                  session: Session | None, timeout: float | None, started: float
-                  ) -> SheetResult:
+                  session: Session | Future[Session] | None, timeout: float | None,
+                  started: float) -> SheetResult:
     if session is not None:
         try:
             return _grade_session(prepared, submission, session, timeout, started)
         finally:
-            session.close()
+            _close(session)
     own_sandbox = sandbox is None
     if own_sandbox:
         sandbox = Sandbox()
@@ -122,20 +125,42 @@ def _grade_opened(prepared: PreparedSheet, submission: Path, sandbox: Sandbox | 
             sandbox.close()
 
 
-def _grade_session(prepared: PreparedSheet, submission: Path, session: Session,
-                   timeout: float | None, started: float) -> SheetResult:
+def _close(session: Session | Future[Session]) -> None:
+    if isinstance(session, Future):
+        try:
+            session = session.result()
+        except Exception:  # noqa: BLE001 - it did not open: nothing to close
+            return
+    session.close()
+
+
+def _graphs(prepared: PreparedSheet, submission: Path) -> dict[str, ExerciseResult]:
+    """The graph exercises, read as text and never run (grading/graph.py)."""
+    exercises = [e for e in prepared.sheet.automatic if e.kind == GRAPH]
+    source = graphread.read_source(submission) if exercises else None
+    return {e.id: graph.grade_graph(e, prepared.points[e.id], source) for e in exercises}
+
+
+def _grade_session(prepared: PreparedSheet, submission: Path,
+                   session: Session | Future[Session], timeout: float | None,
+                   started: float) -> SheetResult:
     sheet = prepared.sheet
     timeout = timeout or sheet.timeout or DEFAULT_TIMEOUT
+    # While the submission still opens, its graph exercises are read (unused if it then
+    # does not load: those exercises fail as every other one).
+    early = _graphs(prepared, submission) if isinstance(session, Future) \
+        and not session.done() else None
+    if isinstance(session, Future):
+        session = session.result()
     load = session.load
+    graphs = early if early is not None else _graphs(prepared, submission) if load.ok else {}
     exercises = []
-    source = None
     for exercise in sheet.exercises:
         if exercise.automatic and not load.ok:
             exercises.append(_result(exercise, ERROR,
                                      f"{submission.name} did not load: {load.error}"))
-        elif exercise.kind == GRAPH:  # read as text, never run: grading/graph.py
-            source = source or graphread.read_source(submission)
-            exercises.append(graph.grade_graph(exercise, prepared.points[exercise.id], source))
+        elif exercise.kind == GRAPH:
+            exercises.append(graphs[exercise.id])
         else:
             exercises.append(grade_exercise(prepared, exercise, session.pipeline, load.defs,
                                             filename=submission.name, timeout=timeout))
@@ -170,6 +195,7 @@ def grade_exercise(prepared: PreparedSheet, exercise: Exercise, ask: Ask,
     ``filename`` is how messages name the submission; ``timeout`` (seconds per call)
     defaults to the spec's.
 
+    >>> import numpy as np
     >>> from gradcheck.sandbox import CallOutcome
     >>> from gradcheck.spec import load_sheet
     >>> prepared = prepare(load_sheet("sheet01"))
@@ -228,7 +254,7 @@ class _ExerciseGrader:
                 output.append(outcome.output)
             results.append(self._judge(point, outcome))
         for point in self.points[len(outcomes):]:
-            results.append(PointResult(status=results[-1].status, inputs=_inputs(point),
+            results.append(PointResult(status=results[-1].status, inputs=point_inputs(point),
                                        message=f"not run after {results[-1].status}"))
         passed = sum(1 for r in results if r.passed)
         status = min((r.status for r in results), key=messages.STATUS_ORDER.index)
@@ -259,7 +285,7 @@ class _ExerciseGrader:
         if outcome.status != "ok":
             status = {"timeout": TIMEOUT, "not implemented": NOT_IMPLEMENTED}.get(
                 outcome.status, ERROR)
-            return PointResult(status=status, inputs=_inputs(point), message=outcome.message,
+            return PointResult(status=status, inputs=point_inputs(point), message=outcome.message,
                                duration=outcome.duration)
         result = judge(self.exercise, point, outcome.value, duration=outcome.duration,
                        quotients=self.prepared.quotients)
@@ -268,119 +294,3 @@ class _ExerciseGrader:
                                message=f"not graded at this point ({problem}): counts as "
                                "passed")
         return result
-
-
-def judge(exercise: Exercise, point: TestPoint, received: object, *,
-          duration: float = 0.0, quotients: dict | None = None,
-          diagnose: bool = True) -> PointResult:
-    """The verdict on one answer at one test point, decided in the grader's process.
-
-    ``received`` is what the student's function returned there: one array, or a tuple in
-    the order of ``wrt`` (node exercises: the forward value, then the tuple of gradients).
-    ``quotients``: a dict in which the difference quotients of each point are kept for reuse
-    (``validate`` judges many mutants at one point; a batch many submissions).
-    ``diagnose=False`` (``validate``, which needs only the status) leaves out what can only
-    change the diagnosis of a failed check: the difference quotients it might match.
-
-    >>> from gradcheck.spec import load_sheet
-    >>> from gradcheck.spec.sampling import sample_points
-    >>> exercise = load_sheet("sheet01").exercise("1c")
-    >>> point = sample_points(exercise, seed=1)[0]
-    >>> judge(exercise, point, point.expected[0]).status, judge(exercise, point, 0.3).status
-    ('pass', 'fail')
-    """
-    inputs = _inputs(point)
-    answers = _flatten(received)
-    if len(answers) != len(point.expected):
-        return PointResult(status=ERROR, inputs=inputs, duration=duration,
-                           message=messages.count_story(exercise, point, answers))
-    checks = tuple(_compare(exercise, point, k, expected, answer, quotients, diagnose)
-                   for k, (expected, answer) in enumerate(zip(point.expected, answers,
-                                                               strict=True)))
-    failing = next((c for c in checks if not c.passed), None)
-    message = "" if failing is None else messages.describe(failing)
-    result = PointResult(status=PASS if failing is None else FAIL, inputs=inputs,
-                         checks=checks, message=message, duration=duration)
-    if exercise.kind in (LAYER, LOSS, OBJECT):
-        return layer.reorder(exercise, point, answers, result)
-    return result
-
-
-def _compare(exercise: Exercise, point: TestPoint, k: int, expected: np.ndarray,
-             received: object, quotients: dict | None, diagnose: bool = True
-             ) -> CheckResult:
-    tol = exercise.tolerance
-    options = dict(rtol=tol.rtol, atol=tol.atol, label=point.labels[k])
-    result = compare.compare(expected, received, **options)
-    upstream = exercise.kind == NODE and k > 0 or style(exercise) == LAYER \
-        and k >= layer.first_gradient(exercise)
-    if not result.passed and upstream and diagnose:
-        if quotients is None or (key := ("upstream", id(point))) not in quotients:
-            ignoring = reference_answers(exercise, point.inputs,
-                                         np.ones_like(point.grad_output))[1]
-            if quotients is not None:
-                quotients[key] = ignoring
-        else:
-            ignoring = quotients[key]
-        if compare.compare(ignoring[k], received, **options).passed:
-            return dataclasses.replace(result, code="upstream", diagnosis=(
-                "ignores its upstream gradient: received is the gradient for grad_output = 1 "
-                "everywhere, not for the grad_output passed to backward"))
-    if not compare.wants_candidates(result) or not (diagnose or result.passed):
-        return result   # a failed check stays failed whatever quotients it matches
-    if quotients is None:  # a model of every stencil and step, evaluated only as needed
-        def candidates():
-            return _quotient_model(exercise, point, k)
-    else:  # many answers at one point (validate's mutants, a batch): keep its evaluations
-        key = (id(point), k)
-        if key not in quotients:
-            quotients[key] = _quotient_model(exercise, point, k)
-        candidates = quotients[key]
-    return compare.compare(expected, received, candidates=candidates, **options)
-
-
-def _quotient_model(exercise: Exercise, point: TestPoint, k: int):
-    found = answer_function(exercise, point, k)
-    if found is None:
-        return ()
-    name, f = found
-    return numeric.QuotientModel(f, point.inputs[name])
-
-
-def difference_quotients(exercise: Exercise, point: TestPoint, k: int, *,
-                         steps: tuple[float, ...] = numeric.QUOTIENT_STEPS
-                         ) -> dict[str, np.ndarray]:
-    """What a numerical 'derivative' of answer ``k`` at ``point`` would be (forward, backward
-    and central differences with the ``steps`` students use), to recognise one.
-
-    >>> from gradcheck.spec import load_sheet
-    >>> from gradcheck.spec.sampling import sample_points
-    >>> exercise = load_sheet("sheet01").exercise("1c")
-    >>> point = sample_points(exercise, seed=1)[0]
-    >>> sorted(difference_quotients(exercise, point, 0))[0]
-    'backward difference, h=0.0001'
-    """
-    return dict(_quotients(exercise, point, k, numeric.iter_difference_quotients, steps))
-
-
-def _quotients(exercise: Exercise, point: TestPoint, k: int, make, steps=numeric.QUOTIENT_STEPS):
-    found = answer_function(exercise, point, k)
-    if found is None:
-        return ()
-    name, f = found
-    x = point.inputs[name]
-    return make(f, x, np.asarray(f(x), dtype=float), steps)
-
-
-def _flatten(value: object) -> tuple[np.ndarray, ...]:
-    """The worker's reply as one array per expected answer (node: forward, then gradients)."""
-    if isinstance(value, tuple):
-        items: list[np.ndarray] = []
-        for v in value:
-            items.extend(_flatten(v) if isinstance(v, tuple) else (v,))
-        return tuple(items)
-    return (value,)
-
-
-def _inputs(point: TestPoint) -> dict[str, object]:
-    return {k: (float(v) if v.ndim == 0 else v.tolist()) for k, v in point.inputs.items()}

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from gradcheck.errors import GradcheckError
-from gradcheck.grading.grader import difference_quotients
+from gradcheck.grading.judge import difference_quotients
 from gradcheck.results import GRAPH, LAYER, LOSS, NODE, OBJECT
 from gradcheck.spec import Exercise
 from gradcheck.spec.layer import style

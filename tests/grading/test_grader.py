@@ -246,8 +246,10 @@ def test_difference_quotients_are_computed_once_per_prepared_sheet(tmp_path, mon
     prepared = grader.prepare(load_sheet("sheet01"), 3)
     submission = wrong_submission(tmp_path, "numerical_1a.py")
     calls = []
-    real = grader._quotient_model
-    monkeypatch.setattr(grader, "_quotient_model",
+    from gradcheck.grading import judge
+
+    real = judge._quotient_model
+    monkeypatch.setattr(judge, "_quotient_model",
                         lambda *a, **k: calls.append(a) or real(*a, **k))
     first = {e.id: e for e in grader.grade(prepared, submission).exercises}
     assert first["1a"].score == 0 and "difference quotient" in first["1a"].message

@@ -2,7 +2,7 @@ from pathlib import Path
 
 import numpy as np
 
-from gradcheck.grading import grader
+from gradcheck.grading import grader, judge
 from gradcheck.spec import load_sheet, pointcache
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -63,8 +63,8 @@ def test_a_rerun_takes_up_what_the_last_run_found_at_failing_points(tmp_path, mo
     submission.write_text(text + "\n\n" + (SUBMISSIONS / "numerical_1a.py").read_text())
     first = grader.grade(grader.prepare(sheet, 4, cache=True), submission)
     calls = []
-    real = grader.difference_quotients
-    monkeypatch.setattr(grader, "difference_quotients",
+    real = judge.difference_quotients
+    monkeypatch.setattr(judge, "difference_quotients",
                         lambda *a, **k: calls.append(a) or real(*a, **k))
     rerun = grader.prepare(sheet, 4, cache=True)
     assert rerun.found() > 0
