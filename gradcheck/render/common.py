@@ -149,6 +149,60 @@ def short_value(data: Any, *, max_items: int = 4) -> str:
     return str(data)
 
 
+FULL_VECTOR = 12      # input_text shows a vector of up to this many entries in full,
+FULL_MATRIX = (6, 6)  # and a matrix of up to this many rows and columns
+SUMMARY_ENTRIES = 4   # a larger array: its shape, its first few entries, its min and max
+
+
+def _entry(value: Any) -> str:
+    if isinstance(value, bool) or value is None or isinstance(value, str):
+        return str(value)
+    return f"{value:.4g}" if isinstance(value, (int, float)) else str(value)
+
+
+def input_text(data: Any) -> str:
+    """One input of a test point (JSON data) as it can be typed back in: a number, a vector
+    of up to :data:`FULL_VECTOR` entries and a matrix of up to :data:`FULL_MATRIX` in full
+    (a matrix one row per line, its columns aligned), anything larger as its shape, its
+    first entries and its range. Entries have 4 significant digits.
+
+    >>> input_text(0.5), input_text([1.0, -2.5, 3.0, 0.125, 5.0])
+    ('0.5', '[1, -2.5, 3, 0.125, 5]')
+    >>> print(input_text([[1.0, -2.0], [0.25, 4.0]]))
+    [[   1, -2],
+     [0.25,  4]]
+    >>> input_text([[0.0] * 7] * 7)
+    'array 7×7: [0, 0, 0, 0, …], min 0, max 0'
+    """
+    shape = _shape(data)
+    if not shape:
+        return _entry(data)
+    if len(shape) == 1 and shape[0] <= FULL_VECTOR:
+        return "[" + ", ".join(_entry(v) for v in data) + "]"
+    rows, columns = FULL_MATRIX
+    if len(shape) == 2 and shape[0] <= rows and shape[1] <= columns and \
+            all(isinstance(row, list) and len(row) == shape[1] for row in data):
+        texts = [[_entry(v) for v in row] for row in data]
+        widths = [max(len(row[j]) for row in texts) for j in range(shape[1])]
+        lines = ["[" + ", ".join(t.rjust(w) for t, w in zip(row, widths, strict=True)) + "]"
+                 for row in texts]
+        return "[" + ",\n ".join(lines) + "]"
+    entries = _flat(data)
+    numbers = [v for v in entries if isinstance(v, (int, float)) and not isinstance(v, bool)]
+    head = ", ".join(_entry(v) for v in entries[:SUMMARY_ENTRIES])
+    text = f"array {'×'.join(str(n) for n in shape)}: [{head}"
+    text += ", …]" if len(entries) > SUMMARY_ENTRIES else "]"
+    if numbers:
+        text += f", min {_entry(min(numbers))}, max {_entry(max(numbers))}"
+    return text
+
+
+def _flat(data: Any) -> list[Any]:
+    if not isinstance(data, list):
+        return [data]
+    return [v for item in data for v in _flat(item)]
+
+
 def short_inputs(inputs: dict[str, Any], limit: int = 60) -> str:
     """The inputs of a test point as ``name=value`` pairs, cut to ``limit`` characters.
 

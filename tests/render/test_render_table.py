@@ -52,7 +52,7 @@ def test_verbose_lists_every_test_point_under_its_exercise():
     lines = text.splitlines()
     first = next(i for i, line in enumerate(lines) if "1b " in line or "\u2502 1b" in line)
     block = "\n".join(lines[first:first + 14])
-    assert "x=-1.5, mu=0.2," in block and "3.1e-01" in block
+    assert "x = -1.5, mu = 0.2, sigma = 1.3" in block and "3.1e-01" in block
     assert text.count("sign flipped") == 3   # the exercise and its two failing points
 
 
