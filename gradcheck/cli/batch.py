@@ -18,7 +18,7 @@ from gradcheck.cli.common import (
 EXIT_INTERRUPTED = 130
 
 
-@click.command("batch")
+@click.command("batch", short_help="Grade every submission in a folder.")
 @click.argument("sheet")
 @click.argument("submissions", type=click.Path(exists=True, file_okay=False))
 @click.option("--output", "-o", type=click.Path(dir_okay=False), default="grades.csv",

@@ -19,7 +19,7 @@ MAX_ATOL = 1e6   # gradcheck.check.MAX_ATOL (not imported here: it imports numpy
 A_DAY = 86400.0  # a notebook's worker has no time budget beyond each call's --timeout
 
 
-@click.command("check")
+@click.command("check", short_help="Check that DERIV is the derivative of FUNC.")
 @click.argument("function", metavar="FILE:FUNC")
 @click.argument("derivative", metavar="FILE:DERIV")
 @click.option("--at", "points", multiple=True, metavar="VALUE",

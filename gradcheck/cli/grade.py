@@ -52,7 +52,7 @@ def _exit_code(result, min_score: tuple[float, bool] | None) -> int:
     return EXIT_OK if result.score >= needed - 1e-9 else EXIT_FAILED
 
 
-@click.command()
+@click.command(short_help="Grade one submission of a sheet.")
 @click.argument("sheet")
 @click.option("--submission", "-s", type=click.Path(dir_okay=False),
               help="The file to grade (default: <module>.py, else <module>.ipynb, here).")

@@ -10,7 +10,7 @@ import click
 from gradcheck.cli.common import fail, load_spec
 
 
-@click.command(name="list")
+@click.command(name="list", short_help="List the bundled sheets and their exercises.")
 def list_sheets():
     """List the bundled sheets and their exercises."""
     from rich.console import Console
@@ -36,7 +36,7 @@ def list_sheets():
                       f"module {sheet.module}.py or {sheet.module}.ipynb\n")
 
 
-@click.command()
+@click.command(short_help="Write the student template of SHEET.")
 @click.argument("sheet")
 @click.option("--directory", "-d", type=click.Path(file_okay=False), default=".",
               show_default=True, help="Folder to write the template into.")
@@ -61,12 +61,12 @@ def init(sheet, directory, force):
                f"your work with `{command}`")
 
 
-@click.group()
+@click.group(short_help="Set up a GitHub Classroom template repository.")
 def classroom():
     """GitHub Classroom: set up a template repository."""
 
 
-@classroom.command(name="init")
+@classroom.command(name="init", short_help="Write the workflow that grades SHEET on every push.")
 @click.argument("sheet")
 @click.option("--directory", "-d", type=click.Path(file_okay=False), default=".",
               show_default=True, help="Root of the template repository.")

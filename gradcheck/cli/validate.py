@@ -10,7 +10,7 @@ import click
 from gradcheck.cli.common import EXIT_FAILED, EXIT_OK, UsageExit, fail, load_spec
 
 
-@click.command("validate")
+@click.command("validate", short_help="Prove that a spec tells right answers from wrong.")
 @click.argument("sheet", metavar="SPEC_OR_SHEET")
 @click.option("--solution", type=click.Path(dir_okay=False),
               help="The reference solution (default: solutions/<module>.py here, else beside "
