@@ -12,28 +12,40 @@ class GradcheckError(Exception):
 
 
 class SpecError(GradcheckError):
-    """A malformed exercise spec: names the file, the line and the key.
+    """A malformed exercise spec: names the file, the line, the key and, when the problem
+    belongs to one exercise, that exercise.
 
     >>> str(SpecError("points must be positive", file="sheet.yaml", line=12, key="points"))
     'sheet.yaml:12: points: points must be positive'
+    >>> error = SpecError("no usable test point", file="s.yaml", line=3, exercise="1a")
+    >>> str(error), error.text(exercise=False)
+    ('s.yaml:3: exercise 1a: no usable test point', 's.yaml:3: no usable test point')
     """
 
     def __init__(self, message: str, *, file: str | None = None, line: int | None = None,
-                 key: str | None = None):
+                 key: str | None = None, exercise: str | None = None):
         self.message = message
         self.file = file
         self.line = line
         self.key = key
+        self.exercise = exercise
         super().__init__(str(self))
 
-    def __str__(self) -> str:
+    def text(self, *, exercise: bool = True) -> str:
+        """The message with where it is; ``exercise=False`` leaves the exercise out (for a
+        report that lists it already)."""
         where = self.file or "<spec>"
         if self.line is not None:
             where += f":{self.line}"
         prefix = f"{where}: "
         if self.key:
             prefix += f"{self.key}: "
+        if exercise and self.exercise is not None:
+            prefix += f"exercise {self.exercise}: "
         return prefix + self.message
+
+    def __str__(self) -> str:
+        return self.text()
 
 
 class ExpressionError(GradcheckError):

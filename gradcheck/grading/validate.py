@@ -282,7 +282,7 @@ def _sample(sheet: Sheet, exercise: Exercise, seed: int) -> _Sample:
                                      file=sheet.path or None))
     except SpecError as exc:
         return _Sample(None, wanted + sum(rejected.values()), rejected,
-                       (Finding(ERROR, exercise.id, "points", str(exc)),))
+                       (Finding(ERROR, exercise.id, "points", exc.text(exercise=False)),))
     draws = wanted + sum(rejected.values())
     unusable = {r: n for r, n in rejected.items() if not r.startswith("the constraint")}
     findings = []

@@ -135,8 +135,8 @@ def check_drawn(exercise: str, name: str, shape: tuple[int, ...]) -> None:
     """
     elements = math.prod(shape)
     if elements > MAX_INPUT_ELEMENTS or len(shape) > MAX_NDIM:
-        raise SpecError(f"exercise {exercise}: input {name!r} drawn with shape {shape}: "
-                        f"{elements} entries; at most {MAX_INPUT_ELEMENTS} are allowed")
+        raise SpecError(f"input {name!r} drawn with shape {shape}: {elements} entries; at "
+                        f"most {MAX_INPUT_ELEMENTS} are allowed", exercise=exercise)
 
 
 def check_jacobian(exercise: str, out_shape: tuple[int, ...],
@@ -154,9 +154,9 @@ def check_jacobian(exercise: str, out_shape: tuple[int, ...],
     for name, shape in wrt.items():
         entries = out * math.prod(shape)
         if entries > MAX_JACOBIAN:
-            raise SpecError(f"exercise {exercise}: the derivative of f (shape {out_shape}) "
-                            f"with respect to {name!r} (shape {shape}) has {entries} "
-                            f"entries; at most {MAX_JACOBIAN} are allowed")
+            raise SpecError(f"the derivative of f (shape {out_shape}) with respect to "
+                            f"{name!r} (shape {shape}) has {entries} entries; at most "
+                            f"{MAX_JACOBIAN} are allowed", exercise=exercise)
 
 
 def check_sheet(reader: Any, data: Any, sheet: Any) -> None:

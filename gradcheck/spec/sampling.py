@@ -74,7 +74,8 @@ def sample_points(exercise: Exercise, seed: int, *, rejected: dict[str, int] | N
             return _sample_points(exercise, seed, rejected, verify, verify_fixed)
     except SpecError as exc:
         if exc.file is None and file:
-            raise SpecError(exc.message, file=file, line=exc.line, key=exc.key) from None
+            raise SpecError(exc.message, file=file, line=exc.line, key=exc.key,
+                            exercise=exc.exercise) from None
         raise
 
 
@@ -105,12 +106,12 @@ def fixed_point_error(exercise: Exercise, entry_index: int, problem: str,
 
     >>> from gradcheck.spec import load_sheet
     >>> error = fixed_point_error(load_sheet("sheet01").exercise("1c"), 0, "a kink", "s.yaml")
-    >>> error.key, error.message
-    ('points_at', 'fixed test point 1 of exercise 1c cannot be graded: a kink')
+    >>> error.key, error.exercise, error.message
+    ('points_at', '1c', 'fixed test point 1 cannot be graded: a kink')
     """
-    return SpecError(f"fixed test point {entry_index + 1} of exercise {exercise.id} cannot be "
-                     f"graded: {problem}", file=file, line=exercise.line_of("points_at"),
-                     key="points_at")
+    return SpecError(f"fixed test point {entry_index + 1} cannot be graded: {problem}",
+                     file=file, line=exercise.line_of("points_at"), key="points_at",
+                     exercise=exercise.id)
 
 
 def _random_point(exercise: Exercise, seed: int, stream: int, index: int,
@@ -125,8 +126,9 @@ def _random_point(exercise: Exercise, seed: int, stream: int, index: int,
         if rejected is not None:
             rejected[problem] = rejected.get(problem, 0) + 1
     worst = max(problems, key=problems.get)
-    raise SpecError(f"exercise {exercise.id}: no usable random test point in {MAX_ATTEMPTS} "
-                    f"draws (most often: {worst})", line=exercise.line_of("inputs"), key="inputs")
+    raise SpecError(f"no usable random test point in {MAX_ATTEMPTS} draws (most often: "
+                    f"{worst})", line=exercise.line_of("inputs"), key="inputs",
+                    exercise=exercise.id)
 
 
 def _make_point(exercise: Exercise, rng: np.random.Generator, fixed: dict[str, np.ndarray],
@@ -144,8 +146,8 @@ def _make_point(exercise: Exercise, rng: np.random.Generator, fixed: dict[str, n
         else:
             point, value = _derivative_point(exercise, values)
     except (EvaluationError, ExpressionError) as exc:
-        raise SpecError(f"exercise {exercise.id}: {exc}", line=exercise.line_of("function"),
-                        key="function") from None
+        raise SpecError(str(exc), line=exercise.line_of("function"), key="function",
+                        exercise=exercise.id) from None
     point = TestPoint(point.inputs, point.expected, point.labels, point.grad_output,
                       fixed=is_fixed, probe=int(rng.integers(2**31)), verified=verify)
     problem = _conditioning_problem(point, value) or (verify and agreement_problem(exercise,
@@ -196,9 +198,8 @@ def _draw_data(exercise: Exercise, spec: InputSpec, shape: tuple[int, ...],
         low, high = (_size(b, exercise, sizes, rng) if isinstance(b, str) else b
                      for b in spec.range)
         if not low < high:
-            raise SpecError(f"exercise {exercise.id}: the range of {spec.name!r} is empty "
-                            f"for these sizes ({low} to {high})", line=spec.line,
-                            key="range")
+            raise SpecError(f"the range of {spec.name!r} is empty for these sizes ({low} "
+                            f"to {high})", line=spec.line, key="range", exercise=exercise.id)
         return rng.integers(low, high, size=shape, dtype=np.int64)
     kept = rng.random(shape) < spec.keep
     return kept if spec.dtype == "bool" else kept.astype(float)
@@ -208,23 +209,24 @@ def _fixed_value(exercise: Exercise, spec: InputSpec, value: np.ndarray) -> np.n
     if spec.dtype == "float" or spec.dtype == "mask":
         return np.array(value, dtype=float)
     if not np.all(np.isin(value, (0, 1)) if spec.dtype == "bool" else value == np.round(value)):
-        raise SpecError(f"exercise {exercise.id}: fixed value of {spec.name!r} must hold "
+        raise SpecError(f"fixed value of {spec.name!r} must hold "
                         + ("true/false or 0/1" if spec.dtype == "bool" else "integers"),
-                        line=exercise.line_of("points_at"), key="points_at")
+                        line=exercise.line_of("points_at"), key="points_at",
+                        exercise=exercise.id)
     return np.array(value, dtype=bool if spec.dtype == "bool" else np.int64)
 
 
 def _bind_sizes(exercise: Exercise, name: str, dims: tuple[int | str, ...],
                 actual: tuple[int, ...], sizes: dict[str, int]) -> None:
     if len(dims) != len(actual):
-        raise SpecError(f"exercise {exercise.id}: fixed value of {name!r} has shape {actual}, "
-                        f"expected {len(dims)} dimension(s)", line=exercise.line_of("points_at"),
-                        key="points_at")
+        raise SpecError(f"fixed value of {name!r} has shape {actual}, expected {len(dims)} "
+                        "dimension(s)", line=exercise.line_of("points_at"), key="points_at",
+                        exercise=exercise.id)
     for dim, n in zip(dims, actual, strict=True):
         if isinstance(dim, int) and dim != n or is_name(dim) and sizes.get(dim, n) != n:
-            raise SpecError(f"exercise {exercise.id}: fixed value of {name!r} has shape "
-                            f"{actual}, which does not fit {list(dims)}",
-                            line=exercise.line_of("points_at"), key="points_at")
+            raise SpecError(f"fixed value of {name!r} has shape {actual}, which does not "
+                            f"fit {list(dims)}", line=exercise.line_of("points_at"),
+                            key="points_at", exercise=exercise.id)
         if is_name(dim):
             sizes[dim] = n
 
@@ -240,8 +242,9 @@ def _size(dim: int | str, exercise: Exercise, sizes: dict[str, int],
             _size(name, exercise, sizes, rng)
         n = formula(dim).value(sizes)
         if n < 1:
-            raise SpecError(f"exercise {exercise.id}: dimension {dim!r} is {n} for the sizes "
-                            f"{sizes}", line=exercise.line_of("inputs"), key="inputs")
+            raise SpecError(f"dimension {dim!r} is {n} for the sizes {sizes}",
+                            line=exercise.line_of("inputs"), key="inputs",
+                            exercise=exercise.id)
         return n
     if dim not in sizes:
         low, high = exercise.sizes[dim]
