@@ -205,6 +205,11 @@ def main() -> None:
     print(f"{count} submissions of sheet01 ({args.mix}), {os.cpu_count()} CPUs, sandbox "
           f"{os.environ.get('GRADCHECK_SANDBOX', 'auto')}, timeout {timeout} per call")
     if args.mix == "class":
+        loops = sum(n for kind, n, _extra in CLASS if kind == "never returns") * count / 40
+        seconds = args.timeout or load_sheet("sheet01").timeout or 5.0
+        print(f"{loops:g} submissions never return: each takes the call timeout ({seconds:g} s) "
+              f"and a CPU, so this class takes at least {seconds:g} s (at most "
+              f"{count / seconds:.1f} submissions/s), and {loops * seconds:g} CPU seconds")
         cpu = grading_cpu(args.timeout)
         base = cpu["correct"][1]
         print(f"{'grading CPU of one submission':32} {'first':>8} {'then':>8} {'x correct':>10}")
