@@ -207,7 +207,8 @@ def main() -> None:
     if args.mix == "class":
         loops = sum(n for kind, n, _extra in CLASS if kind == "never returns") * count / 40
         seconds = args.timeout or load_sheet("sheet01").timeout or 5.0
-        print(f"{loops:g} submissions never return: each takes the call timeout ({seconds:g} s) "
+        what = "submission never returns" if loops == 1 else "submissions never return"
+        print(f"{loops:g} {what}: each takes the call timeout ({seconds:g} s) "
               f"and a CPU, so this class takes at least {seconds:g} s (at most "
               f"{count / seconds:.1f} submissions/s), and {loops * seconds:g} CPU seconds")
         cpu = grading_cpu(args.timeout)
