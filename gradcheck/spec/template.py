@@ -13,11 +13,16 @@ import os
 import shlex
 import textwrap
 from pathlib import Path
+from typing import Any
+
+import numpy as np
 
 from gradcheck.errors import UsageError
 from gradcheck.results import GRAPH, LAYER, LOSS, NODE, OBJECT
 from gradcheck.spec import graph as graph_spec
 from gradcheck.spec.model import Exercise, InputSpec, Sheet
+
+CONSTANT_ENTRIES = 64   # a constant with more entries is named by its shape, not written out
 
 
 def sheet_argument(sheet: Sheet, where: str | os.PathLike[str] = ".") -> str:
@@ -53,7 +58,8 @@ def render_template(sheet: Sheet, where: str | os.PathLike[str] = ".") -> str:
         header += ["", *textwrap.wrap("Not allowed on this sheet: importing "
                                       + ", ".join(sheet.forbid) + ".", width=92)]
     header += ['"""', "", "import numpy as np", ""]
-    blocks = [_block(e) for e in sheet.automatic]
+    spec = Path(sheet.path).name if sheet.path else "the spec"
+    blocks = [_block(e, spec) for e in sheet.automatic]
     return "\n".join(header) + "\n" + "\n".join(blocks)
 
 
@@ -67,18 +73,19 @@ def write_template(sheet: Sheet, folder: Path, *, force: bool = False) -> Path:
     return path
 
 
-def _block(exercise: Exercise) -> str:
+def _block(exercise: Exercise, spec: str) -> str:
     if exercise.kind == GRAPH:
         return graph_spec.template_block(exercise, _heading(exercise))
     if exercise.kind == NODE:
-        return _node_block(exercise)
+        return _node_block(exercise, spec)
     if exercise.kind == LAYER:
-        return _layer_block(exercise)
+        return _layer_block(exercise, spec)
     if exercise.kind == OBJECT:
         return _object_block(exercise)
     params = ", ".join((*exercise.input_names, *exercise.params))
     wrt = ", ".join(exercise.wrt)
-    lines = _heading(exercise) + ["Args:", *_args(exercise), "", "Returns:",
+    lines = _heading(exercise) + ["Args:", *_args(exercise), *_constants(exercise, spec),
+                                  "", "Returns:",
                                   f"    {exercise.returns or 'the derivative'}"
                                   + ("" if exercise.returns else f" with respect to {wrt}")]
     if exercise.kind == LOSS:
@@ -91,7 +98,7 @@ def _block(exercise: Exercise) -> str:
             f"    raise NotImplementedError\n")
 
 
-def _node_block(exercise: Exercise) -> str:
+def _node_block(exercise: Exercise, spec: str) -> str:
     names = (*exercise.input_names, *exercise.params)
     differentiable = exercise.differentiable
     grads = ", ".join(f"d{name}" for name in differentiable) \
@@ -102,14 +109,15 @@ def _node_block(exercise: Exercise) -> str:
     backward = [f"Backward pass: return ({grads}), one gradient {per}, each with its input's",
                 "shape.", "", "Args:", "    grad_output: the gradient with respect to "
                 "forward's output (same shape)"]
-    return (f"\nclass {exercise.student}:\n{_indent(_quote(_heading(exercise)[:-1]), 4)}\n\n"
+    heading = _heading(exercise)[:-1] + _constants(exercise, spec)
+    return (f"\nclass {exercise.student}:\n{_indent(_quote(heading), 4)}\n\n"
             f"    def forward({', '.join(['self', *names])}):\n"
             f"{_indent(_quote(forward), 8)}\n        raise NotImplementedError\n\n"
             f"    def backward(self, grad_output):\n"
             f"{_indent(_quote(backward), 8)}\n        raise NotImplementedError\n")
 
 
-def _layer_block(exercise: Exercise) -> str:
+def _layer_block(exercise: Exercise, spec: str) -> str:
     names = ", ".join((*exercise.input_names, *exercise.params))
     outs = ", ".join(exercise.output_names)
     douts = ", ".join(f"d{n}" for n in exercise.output_names)
@@ -119,7 +127,8 @@ def _layer_block(exercise: Exercise) -> str:
                                           subsequent_indent="        ")]
     forward = _heading(exercise) + [f"Forward pass: return ({outs}, cache), where", *formulas,
                                      "The cache holds whatever the backward pass needs.", "",
-                                     "Args:", *_args(exercise)]
+                                     "Args:", *_args(exercise),
+                                     *_constants(exercise, spec)]
     backward = [f"Backward pass of {exercise.student}: return ({grads}),",
                 "each with its input's shape.", "", "Args:",
                 *[f"    d{n}: the upstream gradient of {n} (same shape)"
@@ -173,6 +182,36 @@ def _heading(exercise: Exercise) -> list[str]:
 def _args(exercise: Exercise) -> list[str]:
     return [f"    {i.name}: {_describe(i, exercise)}" for i in exercise.inputs] + [
         f"    {name}: {value!r}" for name, value in exercise.params.items()]
+
+
+def _constants(exercise: Exercise, spec: str) -> list[str]:
+    """The spec's constants that the exercise's expressions use, with their values (a large
+    one by its shape): the student's derivative needs them. Constants that stand for
+    parameters are left out: those arrive as arguments."""
+    used = set().union(*(e.names for e in (exercise.function, *(e for _, e in exercise.let),
+                                            *(e for _, e in exercise.outputs),
+                                            *exercise.where) if e is not None))
+    from_params = set(exercise.params) | {f"{name}_{key}" for name, value in
+                                          exercise.params.items() if isinstance(value, dict)
+                                          for key in value}
+    lines = []
+    for name, value in exercise.constants.items():
+        if name not in used or name in from_params:
+            continue
+        array = np.asarray(value, dtype=float)
+        if array.size > CONSTANT_ENTRIES:
+            lines.append(f"    {name} = an array of shape {array.shape}, given in {spec} "
+                         f"(constants: {name})")
+            continue
+        lines += textwrap.wrap(f"{name} = {_literal(array.tolist())}", width=84,
+                               initial_indent="    ", subsequent_indent="        ")
+    return ["", "Constants:", *lines] if lines else []
+
+
+def _literal(value: Any) -> str:
+    if isinstance(value, list):
+        return "[" + ", ".join(_literal(v) for v in value) + "]"
+    return repr(float(value))
 
 
 def _quote(lines: list[str]) -> str:
