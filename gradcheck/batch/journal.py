@@ -42,7 +42,7 @@ from typing import Any
 
 from gradcheck import __version__
 from gradcheck.errors import UsageError
-from gradcheck.results import SheetResult
+from gradcheck.results import SheetResult, strict_json
 
 FORMAT = 2
 SEED_RANGE = 2**31   # drawn seeds are below this (what `--seed` accepts, and then some)
@@ -156,12 +156,12 @@ class Journal:
         SheetResult or its ``to_dict()`` already encoded as JSON (one line, as
         ``json.dumps`` writes it)."""
         if isinstance(result, SheetResult):
-            result = json.dumps(result.to_dict(), separators=(",", ":")).encode()
+            result = strict_json(result.to_dict(), separators=(",", ":")).encode()
         if b"\n" in result:
             raise ValueError("a journal entry must be one line of JSON")
         entry = {**self.key, "seed_drawn": self.seed_source != "given", "student": student,
                  "file_sha256": file_sha256}
-        line = json.dumps(entry, separators=(",", ":"))[:-1].encode() + b',"result":' + \
+        line = strict_json(entry, separators=(",", ":"))[:-1].encode() + b',"result":' + \
             result + b"}\n"
         os.lseek(self._fd, 0, os.SEEK_END)
         written = 0

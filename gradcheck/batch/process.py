@@ -23,6 +23,7 @@ from queue import Queue
 from threading import Thread
 
 from gradcheck.errors import GradcheckError
+from gradcheck.results import strict_json
 
 # The helper thread that opens the next submission waits on sockets and the zygote; each time
 # it wakes it needs the GIL from the grading thread, which holds it for up to this long.
@@ -132,4 +133,4 @@ def _grade(grader, prepared, message: dict, opening: Future, timeout: float | No
         except Exception as exc:  # noqa: BLE001
             text = unrendered_feedback(result, exc)
     return ({"op": "done", "task": task, "lite": lite, "feedback": text},
-            json.dumps(data, separators=(",", ":")).encode())
+            strict_json(data, separators=(",", ":")).encode())

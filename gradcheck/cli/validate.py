@@ -31,9 +31,8 @@ def validate_command(sheet, solution, seed, fmt, verbose):
     of that holds, 1 when something fails, 2 for usage errors and specs that do not load.
     See docs/validate.md.
     """
-    import json
-
     from gradcheck.errors import GradcheckError
+    from gradcheck.results import strict_json
     from gradcheck.sandbox import Sandbox
 
     with Sandbox() as sandbox:
@@ -50,7 +49,7 @@ def validate_command(sheet, solution, seed, fmt, verbose):
         except GradcheckError as exc:
             raise fail(exc) from None
     if fmt == "json":
-        click.echo(json.dumps(report.to_dict(), indent=2, ensure_ascii=False))
+        click.echo(strict_json(report.to_dict(), indent=2, ensure_ascii=False))
     else:
         _print_validation(report, verbose)
     sys.exit(EXIT_OK if report.passed else EXIT_FAILED)

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import base64
 import io
-import json
 import math
 import os
 import secrets
@@ -42,7 +41,7 @@ from gradcheck.render.common import (
 from gradcheck.render.markdown import SUMMARY_LIMIT
 from gradcheck.render.reporter import reporter_scores
 from gradcheck.render.table import print_sheet
-from gradcheck.results import ERROR, PASS, TIMEOUT, ExerciseResult, SheetResult
+from gradcheck.results import ERROR, PASS, TIMEOUT, ExerciseResult, SheetResult, strict_json
 
 OUTPUT_NAME = "result"           # the step output holding the base64 JSON
 MAX_ANNOTATIONS = 10
@@ -198,7 +197,9 @@ def classroom_result(result: SheetResult, *, message_chars: int = _MESSAGE_CAPS[
     """
     tests = []
     automatic = result.automatic
-    scores = reporter_scores([e.score for e in automatic], result.score)
+    scores = [e.score for e in automatic]
+    if all(math.isfinite(v) for v in (*scores, result.score)):
+        scores = reporter_scores(scores, result.score)
     for exercise, score in zip(automatic, scores, strict=True):
         filename, line_no = _location(result, exercise, workspace)
         tests.append({
@@ -225,8 +226,8 @@ def encoded_result(result: SheetResult, *, workspace: str | None = None) -> str:
     Messages are shortened as far as needed to keep it under ``MAX_ENCODED`` bytes.
     """
     for cap in _MESSAGE_CAPS:
-        data = json.dumps(classroom_result(result, message_chars=cap, workspace=workspace),
-                          separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+        data = strict_json(classroom_result(result, message_chars=cap, workspace=workspace),
+                           separators=(",", ":"), ensure_ascii=False)
         encoded = base64.b64encode(data.encode()).decode("ascii")
         if len(encoded) <= MAX_ENCODED:
             break

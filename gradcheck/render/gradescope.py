@@ -18,7 +18,6 @@ are listed in the top-level ``output`` and in ``extra_data["manual"]``.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from gradcheck.render.common import (
@@ -29,7 +28,7 @@ from gradcheck.render.common import (
     total_line,
     worst_point,
 )
-from gradcheck.results import PASS, ExerciseResult, SheetResult
+from gradcheck.results import PASS, ExerciseResult, SheetResult, strict_json
 
 
 def _test(exercise: ExerciseResult) -> dict[str, Any]:
@@ -100,7 +99,8 @@ def to_gradescope(result: SheetResult) -> str:
     >>> empty = SheetResult(sheet="s", title="", module="s", submission="s.py", score=0.0,
     ...                     max_score=0.0, manual_points=0.0, seed=1, spec_sha256="ab",
     ...                     gradcheck_version="0.1.0", exercises=())
+    >>> import json
     >>> json.loads(to_gradescope(empty))["tests"]
     []
     """
-    return json.dumps(gradescope_results(result), indent=2, allow_nan=False)
+    return strict_json(gradescope_results(result), indent=2)

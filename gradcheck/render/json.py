@@ -12,9 +12,7 @@ JSON; it is ASCII (other characters are ``\\u`` escapes).
 
 from __future__ import annotations
 
-import json
-
-from gradcheck.results import SheetResult
+from gradcheck.results import SheetResult, strict_json
 
 
 def to_json(result: SheetResult) -> str:
@@ -24,7 +22,8 @@ def to_json(result: SheetResult) -> str:
     >>> empty = SheetResult(sheet="s", title="", module="s", submission="s.py", score=0.0,
     ...                     max_score=0.0, manual_points=0.0, seed=1, spec_sha256="ab",
     ...                     gradcheck_version="0.1.0", exercises=())
+    >>> import json
     >>> json.loads(to_json(empty))["seed"]
     1
     """
-    return json.dumps(result.to_dict(), indent=2, allow_nan=False)
+    return strict_json(result.to_dict(), indent=2)
