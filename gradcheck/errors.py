@@ -1,7 +1,7 @@
 """Exception types of gradcheck.
 
 Library code raises these; only ``cli.py`` turns them into messages and exit codes.
-A student's mistake is never one of these: it is a graded result (see ``results.py``).
+A student's mistake is never one of these: it is a graded result (see ``gradcheck.results``).
 """
 
 from __future__ import annotations

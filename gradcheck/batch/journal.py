@@ -42,7 +42,8 @@ from typing import Any
 
 from gradcheck import __version__
 from gradcheck.errors import UsageError
-from gradcheck.results import SheetResult, strict_json
+from gradcheck.results import SheetResult
+from gradcheck.results.jsondata import strict_json
 
 FORMAT = 2
 SEED_RANGE = 2**31   # drawn seeds are below this (what `--seed` accepts, and then some)

@@ -23,7 +23,7 @@ from queue import Queue
 from threading import Thread
 
 from gradcheck.errors import GradcheckError
-from gradcheck.results import strict_json
+from gradcheck.results.jsondata import strict_json
 
 # The helper thread that opens the next submission waits on sockets and the zygote; each time
 # it wakes it needs the GIL from the grading thread, which holds it for up to this long.

@@ -32,7 +32,7 @@ def validate_command(sheet, solution, seed, fmt, verbose):
     See docs/validate.md.
     """
     from gradcheck.errors import GradcheckError
-    from gradcheck.results import strict_json
+    from gradcheck.results.jsondata import strict_json
     from gradcheck.sandbox import Sandbox
 
     with Sandbox() as sandbox:

@@ -41,7 +41,8 @@ from gradcheck.render.common import (
 from gradcheck.render.markdown import SUMMARY_LIMIT
 from gradcheck.render.reporter import reporter_scores
 from gradcheck.render.table import print_sheet
-from gradcheck.results import ERROR, PASS, TIMEOUT, ExerciseResult, SheetResult, strict_json
+from gradcheck.results import ERROR, PASS, TIMEOUT, ExerciseResult, SheetResult
+from gradcheck.results.jsondata import strict_json
 
 OUTPUT_NAME = "result"           # the step output holding the base64 JSON
 MAX_ANNOTATIONS = 10

@@ -28,7 +28,8 @@ from gradcheck.render.common import (
     total_line,
     worst_point,
 )
-from gradcheck.results import PASS, ExerciseResult, SheetResult, strict_json
+from gradcheck.results import PASS, ExerciseResult, SheetResult
+from gradcheck.results.jsondata import strict_json
 
 
 def _test(exercise: ExerciseResult) -> dict[str, Any]:

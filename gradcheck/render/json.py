@@ -12,7 +12,8 @@ JSON; it is ASCII (other characters are ``\\u`` escapes).
 
 from __future__ import annotations
 
-from gradcheck.results import SheetResult, strict_json
+from gradcheck.results import SheetResult
+from gradcheck.results.jsondata import strict_json
 
 
 def to_json(result: SheetResult) -> str:

@@ -24,7 +24,8 @@ from gradcheck.cli import main
 from gradcheck.render.github import encoded_result
 from gradcheck.render.gradescope import to_gradescope
 from gradcheck.render.json import to_json
-from gradcheck.results import SheetResult, strict_json
+from gradcheck.results import SheetResult
+from gradcheck.results.jsondata import strict_json
 from tests.sample_results import _sheet, exercise, ok, point
 
 ROOT = Path(__file__).resolve().parents[2]
