@@ -32,6 +32,7 @@ from gradcheck.results import (
 )
 from gradcheck.spec import Exercise
 from gradcheck.spec.layer import style
+from gradcheck.spec.pointcache import Evaluations
 from gradcheck.spec.sampling import TestPoint, answer_function, reference_answers
 
 
@@ -43,7 +44,9 @@ def judge(exercise: Exercise, point: TestPoint, received: object, *,
     ``received`` is what the student's function returned there: one array, or a tuple in
     the order of ``wrt`` (node exercises: the forward value, then the tuple of gradients).
     ``quotients``: a dict in which the difference quotients of each point are kept for reuse
-    (``validate`` judges many mutants at one point; a batch many submissions).
+    (``validate`` judges many mutants at one point; a batch many submissions), keyed by
+    ``(id(point), k)``: a model, or the :class:`~gradcheck.spec.pointcache.Evaluations` an
+    earlier run's model made, which the model is built from when first needed.
     ``diagnose=False`` (``validate``, which needs only the status) leaves out what can only
     change the diagnosis of a failed check: the difference quotients it might match.
 
@@ -98,18 +101,23 @@ def _compare(exercise: Exercise, point: TestPoint, k: int, expected: np.ndarray,
             return _quotient_model(exercise, point, k)
     else:  # many answers at one point (validate's mutants, a batch): keep its evaluations
         key = (id(point), k)
-        if key not in quotients:
-            quotients[key] = _quotient_model(exercise, point, k)
+        if key not in quotients or isinstance(quotients[key], Evaluations):
+            quotients[key] = _quotient_model(exercise, point, k, quotients.get(key))
         candidates = quotients[key]
     return compare.compare(expected, received, candidates=candidates, **options)
 
 
-def _quotient_model(exercise: Exercise, point: TestPoint, k: int):
+def _quotient_model(exercise: Exercise, point: TestPoint, k: int,
+                    taken: Evaluations | None = None):
+    """The model of answer ``k`` at ``point``; ``taken``: the evaluations an earlier run's
+    model made (point cache), which it starts from instead of evaluating again."""
     found = answer_function(exercise, point, k)
     if found is None:
         return ()
     name, f = found
-    return numeric.QuotientModel(f, point.inputs[name])
+    if taken is None:
+        return numeric.QuotientModel(f, point.inputs[name])
+    return numeric.QuotientModel(f, point.inputs[name], taken.value, dict(taken.memo))
 
 
 def difference_quotients(exercise: Exercise, point: TestPoint, k: int, *,

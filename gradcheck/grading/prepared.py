@@ -16,7 +16,9 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from gradcheck.errors import SpecError
+from gradcheck.numeric import QuotientModel
 from gradcheck.spec import Exercise, Sheet, pointcache
+from gradcheck.spec.pointcache import Evaluations
 from gradcheck.spec.sampling import (
     TestPoint,
     agreement_problem,
@@ -32,8 +34,8 @@ class PreparedSheet:
 
     What only a failing answer needs is computed when the first one needs it and kept for
     every later submission: whether finite differences agree with the reference at a point
-    (``agreement``), and the difference quotients a numerical answer would be
-    (``quotients``, keyed by point and answer).
+    (``agreement``), and the model that recognises a difference quotient in an answer
+    (``quotients``, keyed by point and answer; see ``grading.judge``).
     """
 
     sheet: Sheet
@@ -78,22 +80,30 @@ class PreparedSheet:
 
     def found(self) -> int:
         """How much checking the fixed points and failing answers have needed so far (it
-        only grows)."""
-        return len(self._agreement) + len(self.quotients)
+        only grows): the agreement checks, and the spec function's evaluations kept for
+        recognising difference quotients."""
+        return len(self._agreement) + sum(1 + len(m.memo) for m in self._models().values())
+
+    def _models(self) -> dict:
+        """The difference-quotient models (or the evaluations recalled for one), by key."""
+        return {key: found for key, found in self.quotients.items()
+                if isinstance(key[0], int) and isinstance(found, (QuotientModel, Evaluations))}
 
     def _places(self) -> dict[int, tuple[str, int]]:
         return {id(p): (e, i) for e, points in self.points.items() for i, p in enumerate(points)}
 
     def recall(self) -> None:
-        """Take up what earlier runs found at failing points (from the point cache)."""
-        agreement, quotients = pointcache.load_findings(self.sheet.sha256, self.seed)
+        """Take up what earlier runs found at failing points (from the point cache): the
+        agreement checks, and the evaluations from which a difference-quotient model is
+        built when an answer first needs it (``grading.judge``)."""
+        agreement, evaluations = pointcache.load_findings(self.sheet.sha256, self.seed)
         for e, points in self.points.items():
             for i, point in enumerate(points):
                 if (e, i) in agreement:
                     self._agreement[id(point)] = agreement[(e, i)]
                 for k in range(len(point.expected)):
-                    if (e, i, k) in quotients:
-                        self.quotients[(id(point), k)] = quotients[(e, i, k)]
+                    if (e, i, k) in evaluations:
+                        self.quotients[(id(point), k)] = evaluations[(e, i, k)]
 
     def save_findings(self) -> None:
         """:meth:`remember` what is new since the last save, when the point cache is in use."""
@@ -105,9 +115,10 @@ class PreparedSheet:
         """Save what failing answers needed so far, for the next run (point cache)."""
         places = self._places()
         agreement = {places[key]: problem for key, problem in self._agreement.items()}
-        quotients = {(*places[key[0]], key[1]): found for key, found in self.quotients.items()
-                     if isinstance(key[0], int) and isinstance(found, dict)}
-        pointcache.store_findings(self.sheet.sha256, self.seed, (agreement, quotients))
+        evaluations = {(*places[key[0]], key[1]): Evaluations(found.f0, dict(found.memo))
+                       if isinstance(found, QuotientModel) else found
+                       for key, found in self._models().items()}
+        pointcache.store_findings(self.sheet.sha256, self.seed, (agreement, evaluations))
 
 
 def prepare(sheet: Sheet, seed: int | None = None, *, cache: bool = False,

@@ -3,11 +3,12 @@
 Drawing test points and their reference answers is much of the work of a `gradcheck grade`
 on a laptop, and it gives the same result for the same spec file, seed, gradcheck version and
 numpy version. So does what a failing answer needs (whether finite differences agree with the
-reference at a point, the difference quotients a numerical answer would be): a student's
-rerun finds those as *findings*. The cache keeps both in ``$GRADCHECK_CACHE`` (default
-``$XDG_CACHE_HOME/gradcheck`` or ``~/.cache/gradcheck``) as ``.npz`` files read without
-pickle; ``GRADCHECK_CACHE=off`` turns it off. It is a convenience for students: batch grading
-never reads it, so a tampered cache cannot change an authoritative grade.
+reference at a point, and the spec function's values at the shifted inputs from which a
+difference quotient is recognised): a student's rerun finds those as *findings*. The cache
+keeps both in ``$GRADCHECK_CACHE`` (default ``$XDG_CACHE_HOME/gradcheck`` or
+``~/.cache/gradcheck``) as ``.npz`` files read without pickle; ``GRADCHECK_CACHE=off`` turns
+it off. It is a convenience for students: batch grading never reads it, so a tampered cache
+cannot change an authoritative grade.
 
 >>> cache_key("ab" * 32, 3) == cache_key("ab" * 32, 3)
 True
@@ -20,6 +21,7 @@ import json
 import os
 import tempfile
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -27,7 +29,7 @@ import numpy as np
 from gradcheck import __version__
 from gradcheck.spec.sampling import TestPoint
 
-FORMAT = 6  # bump whenever sampling draws or checks points differently
+FORMAT = 7  # bump whenever sampling draws or checks points differently, or findings change
 
 
 def cache_dir() -> Path | None:
@@ -77,11 +79,26 @@ def store(spec_sha256: str, seed: int, points: Mapping[str, tuple[TestPoint, ...
     _write("points", spec_sha256, seed, meta, writer)
 
 
-Findings = tuple[dict[tuple[str, int], str], dict[tuple[str, int, int], dict[str, np.ndarray]]]
+@dataclass(frozen=True)
+class Evaluations:
+    """The spec function's values one difference-quotient model needed at one point and
+    answer: ``value`` at the point itself (flat), and ``memo``, keyed by ``(entry, shift)``,
+    at the point with one entry shifted (flat; see :class:`gradcheck.numeric.QuotientModel`).
+
+    >>> import numpy as np
+    >>> Evaluations(np.zeros(1), {(0, 0.5): np.ones(1)}).memo[(0, 0.5)]
+    array([1.])
+    """
+
+    value: np.ndarray
+    memo: Mapping[tuple[int, float], np.ndarray]
+
+
+Findings = tuple[dict[tuple[str, int], str], dict[tuple[str, int, int], Evaluations]]
 
 
 def load_findings(spec_sha256: str, seed: int) -> Findings:
-    """What earlier runs found at failing points: ``(agreement, quotients)``, keyed by
+    """What earlier runs found at failing points: ``(agreement, evaluations)``, keyed by
     ``(exercise id, point index)`` and ``(exercise id, point index, answer)``; empty when
     there is nothing (or caching is off).
 
@@ -94,20 +111,22 @@ def load_findings(spec_sha256: str, seed: int) -> Findings:
     meta, reader = found
     try:
         agreement = {(e, int(i)): str(problem) for e, i, problem in meta["agreement"]}
-        quotients = {(e, int(i), int(k)): {str(d): reader.take(s) for d, s in arrays}
-                     for e, i, k, arrays in meta["quotients"]}
+        evaluations = {(e, int(i), int(k)): Evaluations(
+            reader.take(shape), {(int(j), float(t)): reader.take(s) for j, t, s in memo})
+            for e, i, k, shape, memo in meta["evaluations"]}
     except (ValueError, KeyError, TypeError, IndexError):
         return {}, {}
-    return agreement, quotients
+    return agreement, evaluations
 
 
 def store_findings(spec_sha256: str, seed: int, findings: Findings) -> None:
     """Save what failing answers needed, for the next run (silently skipped if unwritable)."""
-    agreement, quotients = findings
+    agreement, evaluations = findings
     writer = _Writer()
     meta = {"agreement": [[e, i, problem] for (e, i), problem in agreement.items()],
-            "quotients": [[e, i, k, [[d, writer.shape_of(v)] for d, v in arrays.items()]]
-                          for (e, i, k), arrays in quotients.items()]}
+            "evaluations": [[e, i, k, writer.shape_of(found.value),
+                             [[j, t, writer.shape_of(v)] for (j, t), v in found.memo.items()]]
+                            for (e, i, k), found in evaluations.items()]}
     _write("findings", spec_sha256, seed, meta, writer)
 
 
