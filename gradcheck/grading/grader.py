@@ -23,7 +23,8 @@ from pathlib import Path
 
 from gradcheck import __version__
 from gradcheck.errors import SubmissionError
-from gradcheck.grading import choice, graph, graphread, layer, messages, objects
+from gradcheck.grading import choice, graph, layer, messages, objects
+from gradcheck.grading.graphsource import read_source
 from gradcheck.grading.hints import did_you_mean
 from gradcheck.grading.ipynb import ipynb_line
 from gradcheck.grading.judge import difference_quotients, judge, point_inputs
@@ -137,7 +138,7 @@ def _close(session: Session | Future[Session]) -> None:
 def _graphs(prepared: PreparedSheet, submission: Path) -> dict[str, ExerciseResult]:
     """The graph exercises, read as text and never run (grading/graph.py)."""
     exercises = [e for e in prepared.sheet.automatic if e.kind == GRAPH]
-    source = graphread.read_source(submission) if exercises else None
+    source = read_source(submission) if exercises else None
     return {e.id: graph.grade_graph(e, prepared.points[e.id], source) for e in exercises}
 
 

@@ -36,7 +36,6 @@ from dataclasses import dataclass
 from gradcheck import expr
 from gradcheck.errors import ExpressionError, SubmissionError
 from gradcheck.grading.graphsource import Source, definition, source_segment
-from gradcheck.grading.graphsource import read_source as read_source  # the graders' way in
 
 MAX_LINES = 300                   # lines read from one function
 MAX_GRAPH_ITEMS = 5_000           # names in a graph literal, at most
