@@ -95,3 +95,12 @@ def test_a_notebook_check_reads_a_backward_the_same_way():
     mul = grade_exercise(prepared, prepared.sheet.exercise("3a-mul"), ask, ask.defs,
                          filename="this notebook")
     assert mul.status == "pass", mul.message
+
+
+def test_a_list_of_an_array_and_a_zero_names_its_items(tmp_path):
+    # [g, 0] for Square's one input: a list numpy cannot make one array of; say what it holds
+    messages = _messages(tmp_path, "sheet01", "return (2 * self.a * grad_output,)",
+                         "return [2 * self.a * grad_output, 0]")
+    message = messages["3a-square"]
+    assert re.search(r"ragged list of 2 items: an array of shape \(\d+(, \d+)?\) and a scalar",
+                     message), message

@@ -44,8 +44,8 @@ def to_array(value, what: str, max_bytes: int) -> np.ndarray:
             array = np.asarray(value)
         except ValueError as exc:
             if isinstance(value, (list, tuple)):
-                raise Invalid(f"{what} returned a ragged {type(value).__name__} "
-                              "(its rows have different lengths)") from None
+                raise Invalid(f"{what} returned a ragged {type(value).__name__}"
+                              f"{_items(value)}, not one array") from None
             raise Invalid(f"{what} returned {describe(value)} that numpy cannot convert: "
                           f"{exc}") from None
         except Exception as exc:  # noqa: BLE001 - the student's __array__/__len__ failed
@@ -70,6 +70,30 @@ def to_array(value, what: str, max_bytes: int) -> np.ndarray:
         raise Invalid(f"{what} returned a result too large ({array.size * 8} bytes; "
                       f"the limit is {max_bytes})")
     return np.array(array, dtype=np.float64, copy=True)
+
+
+SHOWN_ITEMS = 4   # a ragged list's items described, at most
+
+
+def _items(value) -> str:
+    """`` of 2 items: an array of shape (4, 2) and a scalar`` for a ragged list or tuple
+    ("" when its items cannot be read).
+
+    >>> _items([[1.0], [1.0, 2.0], 3.0])
+    ' of 3 items: an array of shape (1,), an array of shape (2,) and a scalar'
+    """
+    try:
+        count = len(value)
+        texts = []
+        for item in value[:SHOWN_ITEMS]:
+            shape = np.shape(item)
+            texts.append(f"an array of shape {shape}" if shape else "a scalar")
+    except Exception:  # noqa: BLE001 - a rigged item; the message then says less
+        return ""
+    if count > SHOWN_ITEMS:
+        texts.append(f"{count - SHOWN_ITEMS} more")
+    listed = ", ".join(texts[:-1]) + " and " + texts[-1] if len(texts) > 1 else "".join(texts)
+    return f" of {count} items: {listed}"
 
 
 def _exact_integers(array: np.ndarray, what: str) -> np.ndarray:
