@@ -315,20 +315,23 @@ def families(cases) -> dict[str, dict[str, float]]:
             row[label + " code"] = result.code
         table.setdefault(case.family, []).append(row)
     head = (f"{'family':14s} {'n':>3s} {'median':>8s} {'worst':>8s} {'jac/entry':>9s} "
-            + " ".join(f"{label:>8s}" for label, _, _ in ANSWERS) + "  verdicts right")
-    print("check() per family: evaluations of f per input entry (median), verdicts right")
+            + " ".join(f"{label:>8s}" for label, _, _ in ANSWERS) + "  any  verdicts right")
+    print("check() per family: evaluations of f per input entry (median per answer, and over "
+          "the four answers together: 'any'), verdicts right")
     print(head)
     summary = {}
     for family, rows in list(table.items()) + [("all", [r for v in table.values() for r in v])]:
         errors = [r["error"] for r in rows]
         counts = [float(np.median([r[label] for r in rows])) for label, _, _ in ANSWERS]
+        pooled = float(np.median([r[label] for r in rows for label, _, _ in ANSWERS]))
         right = " ".join(f"{sum(r[label + ' ok'] for r in rows)}/{len(rows)}"
                          for label, _, _ in ANSWERS)
         summary[family] = {"median": float(np.median(errors)), "worst": float(np.max(errors)),
-                           **{label: c for (label, _, _), c in zip(ANSWERS, counts, strict=True)}}
+                           **{label: c for (label, _, _), c in zip(ANSWERS, counts, strict=True)},
+                           "any answer": pooled}
         print(f"{family:14s} {len(rows):3d} {np.median(errors):8.1e} {np.max(errors):8.1e} "
               f"{np.median([r['jacobian'] for r in rows]):9.1f} "
-              + " ".join(f"{c:8.1f}" for c in counts) + f"  {right}")
+              + " ".join(f"{c:8.1f}" for c in counts) + f" {pooled:4.0f}  {right}")
     wrong = [(case.name, label, r[label + " code"]) for case, r in
              zip(cases, [r for v in table.values() for r in v], strict=False)
              for label, _, _ in ANSWERS if not r[label + " ok"]]
