@@ -41,6 +41,7 @@ CONVERGED = 0.1  # a window looks converged when its error is below this fractio
 ARITHMETIC = 4.0  # rounding of the quotient's own arithmetic, in units of eps * |quotient|
 RESOLVED = 1e-8  # a converged window this close counts as settled even above rounding
 NOISE = 4.0  # unconverged windows agreeing within this many rounding errors: a zero derivative
+VANISHING = 4  # the windows of the smallest steps, each at most half the next larger one: -> 0
 
 
 @dataclass(frozen=True, eq=False)
@@ -190,9 +191,12 @@ def _best(ladders: list[tuple[np.ndarray, ...]]
 
     Also returned, per entry: *settled*, whether the most local estimates can be trusted:
     the chosen window has converged to ``RESOLVED`` of its value, or the window of the
-    smallest finite steps is at its rounding floor. Otherwise (a pole or an edge of the
-    domain closer than the smallest step) even a finite value may be wrong, and smaller
-    steps are needed."""
+    smallest finite steps is at its rounding floor, or the derivative is zero and the
+    estimates show it *vanishing*: the ``VANISHING`` windows of the smallest steps each at
+    most half the next larger one (``x**7`` at 0: they fall as h**6 and never converge
+    relative to themselves, nor reach a rounding floor, since nothing rounds near 0).
+    Otherwise (a pole or an edge of the domain closer than the smallest step) even a finite
+    value may be wrong, and smaller steps are needed."""
     est, err, rnd, steps = (np.concatenate(parts) for parts in zip(*ladders, strict=True))
     order = np.argsort(steps, kind="stable")      # smallest steps first
     est, err, rnd = est[order], err[order], rnd[order]
@@ -221,7 +225,10 @@ def _best(ladders: list[tuple[np.ndarray, ...]]
     first = np.argmax(finite, axis=0)   # the smallest steps whose window is finite
     floor = finite.any(axis=0) & (err[first, cols] <= (2 + 2 * NOISE) * rnd[first, cols])
     resolved = any_converged & (error <= RESOLVED * np.abs(value))
-    return value, error, np.isfinite(error) & (resolved | floor)
+    local = np.abs(est[:VANISHING])
+    vanishing = (local_zero & (len(est) >= VANISHING) & np.all(finite[:VANISHING], axis=0)
+                 & np.all(local[:-1] <= 0.5 * local[1:], axis=0))
+    return value, error, np.isfinite(error) & (resolved | floor | vanishing)
 
 
 def directional(f: Callable[[Any], Any], x: Any, directions: Any, *,

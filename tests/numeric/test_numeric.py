@@ -5,11 +5,11 @@ import warnings
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from benchmarks.accuracy import CASES, HARD, relative_error
-from gradcheck import numeric
+from gradcheck import check, numeric
 from gradcheck.errors import EvaluationError, UsageError
 
 
@@ -208,12 +208,24 @@ def test_random_directions_are_seeded_and_normalised():
 @settings(max_examples=25, deadline=None)
 @given(coefficients=st.lists(st.floats(-5, 5), min_size=2, max_size=6),
        x=st.floats(-3, 3))
+@example(coefficients=[0.0, 0.0, 0.0, 0.0, 0.0, 1.0], x=0.0)   # x**5 at 0: see below
 def test_polynomials_at_random_points(coefficients, x):
     poly = np.polynomial.Polynomial(coefficients)
     exact = poly.deriv()(x)
     scale = max(abs(exact), np.max(np.abs(poly.deriv().coef)) if len(coefficients) > 1 else 0)
     est = numeric.jacobian(poly, x)
     assert abs(float(est.value) - exact) <= 1e-9 * max(scale, 1e-300) + float(est.error)
+
+
+@pytest.mark.parametrize("power", [5, 7, 9, 11])
+def test_an_odd_power_at_zero_settles_on_its_zero_derivative(power):
+    # the differences fall as h**(power - 1): past the Richardson terms they never converge
+    # relative to themselves and meet no rounding floor (nothing rounds near 0)
+    est = numeric.jacobian(lambda z: z ** power, 0.0)
+    assert float(est.error) < 1e-20 and abs(float(est.value)) <= float(est.error)
+    assert check(lambda z: z ** power, lambda z: power * z ** (power - 1), 0.0).passed
+    wrong = check(lambda z: z ** power, lambda z: 1e-4 + 0 * z, 0.0)
+    assert not wrong.passed and wrong.code not in ("undecided", "not-differentiable")
 
 
 @pytest.mark.parametrize("x", [1e2, 1e4, 1e5, 1e6, 1e8])
