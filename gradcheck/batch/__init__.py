@@ -39,7 +39,7 @@ from gradcheck.batch.journal import Journal, file_sha256, journal_path
 from gradcheck.batch.pool import GraderPool, Task, default_jobs, watchdog_budget
 from gradcheck.batch.roster import NOT_ON_ROSTER, Student, join, missing_note, write_exports
 from gradcheck.errors import SandboxError, UsageError
-from gradcheck.grading.grader import DEFAULT_TIMEOUT
+from gradcheck.grading.grader import DEFAULT_TIMEOUT, prepare
 from gradcheck.render.csv import (
     GRADED,
     GRADED_WITH_ERRORS,
@@ -175,7 +175,8 @@ def run_batch(sheet: Sheet, spec: str | os.PathLike[str], submissions: str | os.
                  fresh=fresh) as journal:
         seed = journal.seed
         with GraderPool(Path(spec), seed, timeout, jobs or default_jobs(), sheet.sha256,
-                        watchdog_budget(), feedback=feedback is not None, mode=mode) as pool:
+                        watchdog_budget(), feedback=feedback is not None, mode=mode,
+                        hand=lambda: prepare(sheet, seed).hand()) as pool:
             todo = _grade(sheet, seed, found.submissions, rows, pool, journal, on_progress)
             elapsed = time.monotonic() - started
             ordered = tuple(rows[s.id] for s in found.submissions)

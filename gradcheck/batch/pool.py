@@ -6,16 +6,19 @@ The grader's own work (comparing answers) is Python and holds the GIL, so a batc
 process from that grading process's sandbox. Grading processes are started with
 ``python -c`` (not ``multiprocessing``), talk over a socket pair with length-prefixed JSON
 messages, ignore Ctrl-C (the coordinator stops them), die with the coordinator
-(parent-death signal; their sandboxes then clean up after themselves), and each draws the
-same test points from the same spec file and seed (:mod:`gradcheck.batch.process` is the
-grading process's side). Each grading process is given its next submission ahead of time
+(parent-death signal; their sandboxes then clean up after themselves), and all grade with the
+same test points: the coordinator draws them and checks the fixed ones once for the whole
+batch and hands them over (:mod:`gradcheck.batch.process` is the grading process's side).
+Each grading process is given its next submission ahead of time
 (:data:`QUEUED` tasks at most) and starts that submission's worker (fork, confinement,
 loading) on a helper thread while it grades the current one. Their math libraries run on one
 thread (:func:`grading_environment`).
 
-Messages, coordinator -> grading process: ``{"op": "grade", "task": n, "path", "relative"}``,
-``{"op": "quit"}``; back: ``{"op": "ready", "spec_sha256"}``, ``{"op": "done", "task": n,
-"lite": {...}, "feedback": str | None}`` followed by the full result as JSON bytes (saved in
+Messages, coordinator -> grading process: ``{"op": "setup", ...}`` first, then (when the
+coordinator hands them over) ``{"op": "points", "checked": [...]}`` followed by the test
+points as bytes, then ``{"op": "grade", "task": n, "path", "relative"}``, ``{"op": "quit"}``;
+back: ``{"op": "ready", "spec_sha256"}``, ``{"op": "done", "task": n, "lite": {...},
+"feedback": str | None}`` followed by the full result as JSON bytes (saved in
 the journal as they are, never decoded by the coordinator), ``{"op": "failed", "task": n,
 "message"}``, ``{"op": "fatal", "message"}``. ``lite`` is the result without its test points
 and printed output: all the gradebook and the summary need. ``feedback`` is the Markdown
@@ -65,7 +68,7 @@ class _Grader:
     """The coordinator's handle on one grading process."""
 
     def __init__(self, spec: Path, seed: int, timeout: float | None, feedback: bool,
-                 mode: str | None = None):
+                 mode: str | None = None, handed: bool = False):
         ours, theirs = socket.socketpair()
         self.log = tempfile.TemporaryFile()
         root = str(Path(__file__).resolve().parents[2])   # the folder that holds gradcheck
@@ -75,7 +78,7 @@ class _Grader:
                    "--parent", str(os.getpid())]
         setup = {"op": "setup", "spec": str(spec), "seed": int(seed), "mode": mode,
                  "timeout": None if timeout is None else float(timeout),
-                 "feedback": bool(feedback)}
+                 "feedback": bool(feedback), "handed": handed}
         try:
             self.process = subprocess.Popen(command, pass_fds=[theirs.fileno()],
                                             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
@@ -93,6 +96,14 @@ class _Grader:
 
     def send(self, message: dict) -> None:
         self.conn.send_bytes(json.dumps(message).encode())
+
+    def hand_over(self, checked: list, points: bytes) -> None:
+        """The test points and what checking them found (``PreparedSheet.hand``)."""
+        try:
+            self.send({"op": "points", "checked": checked})
+            self.conn.send_bytes(points)
+        except OSError:
+            pass   # the process is gone already: death() says why
 
     def receive(self) -> tuple[dict, bytes]:
         """The next message, and the full result's JSON after a ``done``."""
@@ -155,7 +166,10 @@ class GraderPool:
     feedback rendered in the grading process.
     ``budget`` is the longest one submission may take (then its process is killed and the
     submission reported as not graded). ``mode`` is the sandbox mode every grading process
-    must use (None: each picks the strongest it can start). Any exception,
+    must use (None: each picks the strongest it can start). ``hand`` returns the test
+    points and what checking them found (``PreparedSheet.hand``), called once while the
+    first grading processes start, and handed to every process (None: each draws and checks
+    them itself). Any exception,
     KeyboardInterrupt included, stops every process (its sandbox cleans up) before it
     propagates. When :meth:`run` returns,
     the processes are shutting down; :meth:`close` (or leaving ``with``) waits for them.
@@ -163,9 +177,10 @@ class GraderPool:
 
     def __init__(self, spec: Path, seed: int, timeout: float | None, jobs: int,
                  spec_sha256: str, budget: float, feedback: bool = False,
-                 mode: str | None = None):
+                 mode: str | None = None, hand: Callable[[], tuple[list, bytes]] | None = None):
         self.spec, self.seed, self.timeout, self.feedback = spec, seed, timeout, feedback
         self.mode = mode
+        self.hand, self.handed = hand, None
         self.jobs = max(1, int(jobs))
         self.spec_sha256 = spec_sha256
         self.budget = budget + WATCHDOG_SLACK
@@ -176,8 +191,13 @@ class GraderPool:
         """Grade every task; returns when all are done (or raises, with everything stopped)."""
         pending = deque(range(len(tasks)))
         try:
-            for _ in range(min(self.jobs, len(tasks))):
-                self._feed(self._start(), tasks, pending)
+            started = [self._start() for _ in range(min(self.jobs, len(tasks)))]
+            if self.hand is not None and self.handed is None:
+                self.handed = self.hand()   # while the grading processes start
+                for grader in started:
+                    grader.hand_over(*self.handed)
+            for grader in started:
+                self._feed(grader, tasks, pending)
             while any(g.tasks for g in self.graders):
                 self._step(tasks, pending, on_result)
         except BaseException:
@@ -202,8 +222,11 @@ class GraderPool:
         self.graders.clear()
 
     def _start(self) -> _Grader:
-        grader = _Grader(self.spec, self.seed, self.timeout, self.feedback, self.mode)
+        grader = _Grader(self.spec, self.seed, self.timeout, self.feedback, self.mode,
+                         handed=self.hand is not None)
         self.graders.append(grader)
+        if self.handed is not None:
+            grader.hand_over(*self.handed)
         return grader
 
     def _feed(self, grader: _Grader, tasks: Sequence[Task], pending: deque) -> None:

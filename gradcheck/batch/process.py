@@ -3,7 +3,9 @@ and the messages): it loads the sheet, draws the test points once, starts its sa
 grades the submissions it is sent one after the other, each in a fresh worker of its sandbox.
 
 It is started as ``python -c`` with only ``--fd FD --parent PID`` on its command line; the
-setup (spec, seed, mode, timeout, feedback) arrives as the first message on FD. While it
+setup (spec, seed, mode, timeout, feedback) arrives as the first message on FD, then (when
+the coordinator hands them over) the test points the coordinator drew and checked, so that
+no grading process draws or checks them again. While it
 grades one submission, a helper thread already opens the next (worker forked, confined,
 submission loaded).
 """
@@ -36,7 +38,8 @@ def _stop(_signum, _frame) -> None:
 
 def main(argv: Sequence[str]) -> int:
     """A grading process: ``--fd FD --parent PID``; its first message on FD is the setup
-    (``spec``, ``seed``, ``mode``, ``timeout``, ``feedback``), never on the command line."""
+    (``spec``, ``seed``, ``mode``, ``timeout``, ``feedback``, ``handed``), never on the
+    command line; with ``handed``, a ``points`` message follows."""
     options = dict(zip(argv[::2], argv[1::2], strict=False))
     from gradcheck.sandbox.child.guard import set_dumpable, set_parent_death_signal
 
@@ -75,7 +78,8 @@ def main(argv: Sequence[str]) -> int:
 
             try:
                 sheet = load_sheet(options["--spec"])
-                prepared = grader.prepare(sheet, int(options["--seed"]))
+                prepared = _prepared(conn, grader, sheet, int(options["--seed"]),
+                                     bool(setup.get("handed")))
                 sandbox.mode   # noqa: B018 - waits for the zygote: SandboxError if it fails
             except GradcheckError as exc:
                 send({"op": "fatal", "message": str(exc)})
@@ -90,6 +94,21 @@ def main(argv: Sequence[str]) -> int:
             return 0
     except (EOFError, OSError, SystemExit):
         return 0   # the coordinator stopped us or went away; the sandbox has cleaned up
+
+
+def _prepared(conn: Connection, grader, sheet, seed: int, handed: bool):
+    """The sheet prepared by the coordinator and handed over (``points`` message: the
+    points and what checking them found, see ``PreparedSheet.hand``), or here when it
+    hands nothing over."""
+    if not handed:
+        return grader.prepare(sheet, seed)
+    message = json.loads(conn.recv_bytes())
+    if message.get("op") != "points":
+        raise EOFError   # the coordinator is stopping us
+    try:
+        return grader.take(sheet, seed, message["checked"], conn.recv_bytes())
+    except (ValueError, KeyError, TypeError) as exc:
+        raise GradcheckError(f"the coordinator's test points: {exc}") from None
 
 
 def _receive(conn: Connection, queue: Queue, opener: ThreadPoolExecutor, sandbox, sheet) -> None:

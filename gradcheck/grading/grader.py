@@ -28,7 +28,7 @@ from gradcheck.grading.graphsource import read_source
 from gradcheck.grading.hints import did_you_mean
 from gradcheck.grading.ipynb import ipynb_line
 from gradcheck.grading.judge import difference_quotients, judge, point_inputs
-from gradcheck.grading.prepared import PreparedSheet, prepare
+from gradcheck.grading.prepared import PreparedSheet, prepare, take
 from gradcheck.results import (
     ERROR,
     FAIL,
@@ -51,7 +51,7 @@ from gradcheck.spec import Exercise, Sheet
 from gradcheck.spec.sampling import TestPoint
 from gradcheck.spec.template import sheet_argument
 
-__all__ = ["grade", "grade_exercise", "find_submission", "prepare", "judge",
+__all__ = ["grade", "grade_exercise", "find_submission", "prepare", "take", "judge",
            "difference_quotients", "PreparedSheet", "DEFAULT_TIMEOUT", "SUBMISSION_SUFFIXES"]
 
 DEFAULT_TIMEOUT = 5.0

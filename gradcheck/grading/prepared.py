@@ -89,6 +89,14 @@ class PreparedSheet:
         return {key: found for key, found in self.quotients.items()
                 if isinstance(key[0], int) and isinstance(found, (QuotientModel, Evaluations))}
 
+    def hand(self) -> tuple[list, bytes]:
+        """What another process needs to grade with these points without drawing or
+        checking them again (:func:`take`): what checking them found, as JSON-ready
+        ``[exercise id, point index, problem]`` rows, and the points as bytes."""
+        places = self._places()
+        checked = [[*places[key], problem] for key, problem in self._agreement.items()]
+        return checked, pointcache.dumps(self.points)
+
     def _places(self) -> dict[int, tuple[str, int]]:
         return {id(p): (e, i) for e, points in self.points.items() for i, p in enumerate(points)}
 
@@ -119,6 +127,31 @@ class PreparedSheet:
                        if isinstance(found, QuotientModel) else found
                        for key, found in self._models().items()}
         pointcache.store_findings(self.sheet.sha256, self.seed, (agreement, evaluations))
+
+
+def take(sheet: Sheet, seed: int, checked: list, data: bytes) -> PreparedSheet:
+    """The sheet as another process prepared it (:meth:`PreparedSheet.hand`): its points
+    from ``data`` and what checking them found (``checked``), so that this process neither
+    draws nor checks them again (a batch's grading processes). Raises ValueError when they
+    do not fit ``sheet``.
+
+    >>> from gradcheck.spec import load_sheet
+    >>> there = prepare(load_sheet("sheet01"), 3)
+    >>> here = take(load_sheet("sheet01"), 3, *there.hand())
+    >>> here.found() == there.found(), len(here.points["1a"])
+    (True, 6)
+    """
+    points = pointcache.loads(data)
+    if points is None or set(points) != {e.id for e in sheet.automatic}:
+        raise ValueError(f"the test points handed over do not fit {sheet.name}")
+    prepared = PreparedSheet(sheet=sheet, seed=seed, points=points)
+    try:
+        for e, i, problem in checked:
+            prepared._agreement[id(points[e][int(i)])] = str(problem)
+    except (KeyError, IndexError, TypeError, ValueError):
+        raise ValueError(f"the findings handed over do not fit {sheet.name}") from None
+    prepared.check_fixed()   # only what was not handed over is checked here
+    return prepared
 
 
 def prepare(sheet: Sheet, seed: int | None = None, *, cache: bool = False,

@@ -17,6 +17,7 @@ True
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import os
 import tempfile
@@ -52,14 +53,7 @@ def cache_key(spec_sha256: str, seed: int) -> str:
 def load(spec_sha256: str, seed: int) -> dict[str, tuple[TestPoint, ...]] | None:
     """The cached points for this spec and seed, or None (missing, unreadable, off)."""
     found = _read("points", spec_sha256, seed)
-    if found is None:
-        return None
-    meta, reader = found
-    try:
-        return {exercise_id: tuple(reader.point(p) for p in points)
-                for exercise_id, points in meta}
-    except (ValueError, KeyError, TypeError, IndexError):
-        return None
+    return None if found is None else _points(*found)
 
 
 def store(spec_sha256: str, seed: int, points: Mapping[str, tuple[TestPoint, ...]]) -> None:
@@ -68,7 +62,30 @@ def store(spec_sha256: str, seed: int, points: Mapping[str, tuple[TestPoint, ...
     Every array goes into one flat float64 array; the JSON index holds names and shapes.
     """
     writer = _Writer()
-    meta = [(exercise_id, [{
+    _write("points", spec_sha256, seed, _index(points, writer), writer)
+
+
+def dumps(points: Mapping[str, tuple[TestPoint, ...]]) -> bytes:
+    """The points as bytes in the cache's format (``.npz``, no pickle), for another process
+    to take up with :func:`loads` (a batch's grading processes).
+
+    >>> loads(dumps({"1a": ()}))
+    {'1a': ()}
+    """
+    writer = _Writer()
+    buffer = io.BytesIO()
+    np.savez(buffer, meta=np.array(json.dumps(_index(points, writer))), values=_values(writer))
+    return buffer.getvalue()
+
+
+def loads(data: bytes) -> dict[str, tuple[TestPoint, ...]] | None:
+    """The points :func:`dumps` wrote, or None when ``data`` is not such bytes."""
+    found = _unpack(io.BytesIO(data))
+    return None if found is None else _points(*found)
+
+
+def _index(points: Mapping[str, tuple[TestPoint, ...]], writer: _Writer) -> list:
+    return [(exercise_id, [{
         "inputs": [[name, writer.shape_of(value), _DTYPES.get(value.dtype.kind, "f")]
                    for name, value in point.inputs.items()],
         "expected": [writer.shape_of(value) for value in point.expected],
@@ -76,7 +93,14 @@ def store(spec_sha256: str, seed: int, points: Mapping[str, tuple[TestPoint, ...
         "labels": list(point.labels), "fixed": point.fixed, "probe": point.probe,
         "verified": point.verified,
     } for point in exercise_points]) for exercise_id, exercise_points in points.items()]
-    _write("points", spec_sha256, seed, meta, writer)
+
+
+def _points(meta, reader: _Reader) -> dict[str, tuple[TestPoint, ...]] | None:
+    try:
+        return {exercise_id: tuple(reader.point(p) for p in points)
+                for exercise_id, points in meta}
+    except (ValueError, KeyError, TypeError, IndexError, AttributeError):
+        return None
 
 
 @dataclass(frozen=True)
@@ -141,11 +165,14 @@ class _Writer:
         return list(np.shape(array))
 
 
+def _values(writer: _Writer) -> np.ndarray:
+    return np.concatenate(writer.chunks) if writer.chunks else np.zeros(0)
+
+
 def _write(kind: str, spec_sha256: str, seed: int, meta, writer: _Writer) -> None:
     folder = cache_dir()
     if folder is None or not spec_sha256:
         return
-    values = np.concatenate(writer.chunks) if writer.chunks else np.zeros(0)
     try:
         folder.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=folder, suffix=".tmp")
@@ -153,7 +180,7 @@ def _write(kind: str, spec_sha256: str, seed: int, meta, writer: _Writer) -> Non
         return
     try:
         with os.fdopen(fd, "wb") as handle:
-            np.savez(handle, meta=np.array(json.dumps(meta)), values=values)
+            np.savez(handle, meta=np.array(json.dumps(meta)), values=_values(writer))
         os.replace(tmp, folder / f"{kind}-{cache_key(spec_sha256, seed)}.npz")
     except OSError:
         Path(tmp).unlink(missing_ok=True)
@@ -164,11 +191,16 @@ def _read(kind: str, spec_sha256: str, seed: int):
     folder = cache_dir()
     if folder is None or not spec_sha256:
         return None
-    path = folder / f"{kind}-{cache_key(spec_sha256, seed)}.npz"
+    return _unpack(folder / f"{kind}-{cache_key(spec_sha256, seed)}.npz")
+
+
+def _unpack(source):
+    """(JSON index, a reader of the arrays) of a file or buffer in the cache's format, or
+    None."""
     try:
-        with np.load(path, allow_pickle=False) as data:
+        with np.load(source, allow_pickle=False) as data:
             meta, values = json.loads(str(data["meta"])), data["values"]
-    except (OSError, ValueError, KeyError, TypeError):
+    except (OSError, ValueError, KeyError, TypeError, EOFError):
         return None
     return meta, _Reader(values)
 
