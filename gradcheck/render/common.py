@@ -129,26 +129,6 @@ def _shape(data: Any) -> tuple[int, ...]:
     return tuple(shape)
 
 
-def short_value(data: Any, *, max_items: int = 4) -> str:
-    """A short text for one input (JSON data): a number, a few entries, or an array's shape.
-
-    >>> short_value(0.5), short_value([1.0, 2.5]), short_value([[1.0, 2.0], [3.0, 4.0]])
-    ('0.5', '[1, 2.5]', 'array(2×2)')
-    """
-    if isinstance(data, bool) or data is None:
-        return str(data)
-    if isinstance(data, (int, float)):
-        return f"{data:.4g}"
-    if isinstance(data, str):
-        return data
-    if isinstance(data, list):
-        shape = _shape(data)
-        if len(shape) == 1 and len(data) <= max_items:
-            return "[" + ", ".join(short_value(v) for v in data) + "]"
-        return "array(" + "\u00d7".join(str(n) for n in shape) + ")"
-    return str(data)
-
-
 FULL_VECTOR = 12      # input_text shows a vector of up to this many entries in full,
 FULL_MATRIX = (6, 6)  # and a matrix of up to this many rows and columns
 SUMMARY_ENTRIES = 4   # a larger array: its shape, its first few entries, its min and max
@@ -203,14 +183,41 @@ def _flat(data: Any) -> list[Any]:
     return [v for item in data for v in _flat(item)]
 
 
-def short_inputs(inputs: dict[str, Any], limit: int = 60) -> str:
-    """The inputs of a test point as ``name=value`` pairs, cut to ``limit`` characters.
+ONE_LINE_INPUTS = 100   # inputs that fit this many characters share one line
 
-    >>> short_inputs({"x": 1.0, "mu": [0.5, -1.0]})
-    'x=1, mu=[0.5, -1]'
+
+def inputs_text(inputs: dict[str, Any]) -> str:
+    """The inputs of a test point as ``name = value``, each value as :func:`input_text` shows
+    it: on one line when they all fit in :data:`ONE_LINE_INPUTS` characters, else one input a
+    line (a matrix one row a line, aligned under its first row).
+
+    >>> inputs_text({"x": 1.0, "mu": [0.5, -1.0]})
+    'x = 1, mu = [0.5, -1]'
+    >>> print(inputs_text({"A": [[1.0, 2.0], [3.0, 4.0]], "b": [0.5, 0.25]}))
+    A = [[1, 2],
+         [3, 4]]
+    b = [0.5, 0.25]
     """
-    text = ", ".join(f"{name}={short_value(value)}" for name, value in inputs.items())
-    return shorten(text, limit)
+    texts = {name: input_text(value) for name, value in inputs.items()}
+    line = ", ".join(f"{name} = {text}" for name, text in texts.items())
+    if "\n" not in line and len(line) <= ONE_LINE_INPUTS:
+        return line
+    return "\n".join(f"{name} = " + text.replace("\n", "\n" + " " * (len(name) + 3))
+                     for name, text in texts.items())
+
+
+def detail_lines(point: PointResult, indent: str = "  ") -> list[str]:
+    """:func:`point_details` as plain-text lines ``label: value``, a value's further lines
+    indented under its first (the reports that are text: JUnit, Gradescope, Classroom).
+
+    >>> detail_lines(PointResult(status="timeout", inputs={"x": [[1.0], [2.0]]}))
+    ['  inputs: x = [[1],', '               [2]]']
+    """
+    lines = []
+    for label, value in point_details(point):
+        head = f"{indent}{label}: "
+        lines.append(head + value.replace("\n", "\n" + " " * len(head)))
+    return "\n".join(lines).split("\n")
 
 
 def _error_key(value: float | None) -> float:
@@ -259,9 +266,9 @@ def point_details(point: PointResult) -> list[tuple[str, str]]:
     """Labelled facts about a (failing) test point: inputs, entries, error, shapes, diagnosis.
 
     >>> point_details(PointResult(status="timeout", inputs={"x": 1.0}, message="took 5 s"))
-    [('inputs', 'x=1'), ('diagnosis', 'took 5 s')]
+    [('inputs', 'x = 1'), ('diagnosis', 'took 5 s')]
     """
-    rows: list[tuple[str, str]] = [("inputs", short_inputs(point.inputs, limit=200) or DASH)]
+    rows: list[tuple[str, str]] = [("inputs", inputs_text(point.inputs) or DASH)]
     check = worst_check(point)
     if check is not None and not check.passed:
         what = check.label or "derivative"

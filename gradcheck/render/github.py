@@ -29,11 +29,11 @@ from rich.console import Console
 
 from gradcheck.errors import UsageError
 from gradcheck.render.common import (
+    detail_lines,
     exercise_diagnosis,
     exercise_name,
     fmt_points,
     one_line,
-    point_details,
     printable,
     shorten,
     worst_point,
@@ -175,7 +175,7 @@ def _message(exercise: ExerciseResult, cap: int) -> str:
     point = worst_point(exercise)
     if point is not None:
         lines.append("Worst test point:")
-        lines += [f"  {label}: {printable(value)}" for label, value in point_details(point)]
+        lines += [printable(line) for line in detail_lines(point)]
     return neutralise_commands(shorten("\n".join(lines), cap)) if cap else ""
 
 

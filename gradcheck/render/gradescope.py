@@ -21,9 +21,9 @@ from __future__ import annotations
 from typing import Any
 
 from gradcheck.render.common import (
+    detail_lines,
     exercise_name,
     fmt_num,
-    point_details,
     printable,
     total_line,
     worst_point,
@@ -41,7 +41,7 @@ def _test(exercise: ExerciseResult) -> dict[str, Any]:
     point = worst_point(exercise)
     if point is not None:
         lines.append("Worst test point:")
-        lines += [f"  {label}: {printable(value)}" for label, value in point_details(point)]
+        lines += [printable(line) for line in detail_lines(point)]
     return {
         "name": exercise_name(exercise),
         "number": exercise.id,

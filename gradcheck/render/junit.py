@@ -25,12 +25,12 @@ import re
 import xml.etree.ElementTree as ET
 
 from gradcheck.render.common import (
+    detail_lines,
     exercise_diagnosis,
     exercise_name,
     fmt_num,
     fmt_points,
     one_line,
-    point_details,
     printable,
     worst_point,
 )
@@ -78,7 +78,7 @@ def _report(exercise: ExerciseResult) -> str:
     point = worst_point(exercise)
     if point is not None:
         lines.append("Worst test point:")
-        lines += [f"  {label}: {value}" for label, value in point_details(point)]
+        lines += detail_lines(point)
     return "\n".join(lines)
 
 

@@ -185,13 +185,15 @@ def _details(exercise: ExerciseResult) -> str:
     point = worst_point(exercise)
     if point is not None:
         body.append("The worst one:")
-        items, blocks = [], []
+        items, blocks, inputs = [], [], []
         for label, value in point_details(point):
-            if "\n" in value.strip():
-                blocks.append(f"**{md_escape(label)}:**\n\n{code_block(value)}")
+            if "\n" in value.strip():   # the inputs (a matrix, many of them) lead the rest
+                (inputs if label == "inputs" else blocks).append(
+                    f"**{md_escape(label)}:**\n\n{code_block(value)}")
             else:
                 item = code_span(value) if label == "inputs" else md_escape(value)
                 items.append(f"- **{md_escape(label)}:** {item}")
+        body.extend(inputs)
         body.append("\n".join(items))
         body.extend(blocks)
     if point is None and diagnosis.strip():

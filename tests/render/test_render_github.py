@@ -94,7 +94,7 @@ def test_one_test_per_automatic_exercise_with_fractional_scores():
                           "line_no", "duration"}
     assert first["test_code"] == "gradcheck grade sheet01 \u2014 exercise 1b"
     assert (first["filename"], first["line_no"]) == ("sheet01.py", 9)
-    assert "sign flipped" in first["message"] and "x=2, mu=-0.5" in first["message"]
+    assert "sign flipped" in first["message"] and "x = 2, mu = -0.5" in first["message"]
 
 
 def test_status_pass_and_error():

@@ -24,7 +24,7 @@ def test_documented_fields_and_one_test_per_automatic_exercise():
         assert test["status"] in ("passed", "failed") and test["visibility"] == "visible"
     assert [t["status"] for t in tests].count("passed") == 1
     assert tests[1]["score"] == 1.2 and tests[1]["max_score"] == 2.0
-    assert "sign flipped" in tests[1]["output"] and "x=2, mu=-0.5" in tests[1]["output"]
+    assert "sign flipped" in tests[1]["output"] and "x = 2, mu = -0.5" in tests[1]["output"]
 
 
 def test_score_is_the_sum_of_the_tests_and_manual_points_are_not_tests():

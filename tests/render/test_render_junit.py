@@ -31,7 +31,7 @@ def test_failure_carries_diagnosis_status_and_worst_point():
     failure = suite.findall("testcase")[1].find("failure")
     assert failure.get("message") == "sign flipped" and failure.get("type") == "fail"
     assert "1.2/2 points (fail); 3 of 5 test points passed." in failure.text
-    assert "x=2, mu=-0.5, sigma=0.9" in failure.text
+    assert "x = 2, mu = -0.5, sigma = 0.9" in failure.text
     assert "d_1b in sheet01.py, line 9" in failure.text
     assert suite.findall("testcase")[4].find("error").get("type") == "timeout"
     skipped = suite.findall("testcase")[8].find("skipped")

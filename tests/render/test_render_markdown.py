@@ -58,7 +58,7 @@ def test_heading_table_total_manual_and_details():
     assert "### Scored by a TA" in text and "(36 points)" in text
     # One <details> per exercise that lost points, with the worst point of 1b.
     assert text.count("<details>") == 7 + 2          # 7 exercises, 2 output blocks
-    assert "- **inputs:** `x=2, mu=-0.5, sigma=0.9`" in text
+    assert "- **inputs:** `x = 2, mu = -0.5, sigma = 0.9`" in text
     assert "- **df/dx:** expected 0.125, received -0.125" in text
 
 
