@@ -1,6 +1,5 @@
 """check() and check_vjp(): correct derivatives pass, typical mistakes fail with their name."""
 
-import importlib
 
 import numpy as np
 import pytest
@@ -8,6 +7,7 @@ import pytest
 import gradcheck
 from gradcheck import check, check_vjp
 from gradcheck.errors import UsageError
+from tests.test_check_directional import BIG, big_f, big_grad
 
 RNG = np.random.default_rng(11)
 A = RNG.standard_normal((4, 3))
@@ -308,50 +308,6 @@ def test_package_exports_the_functions():
     assert callable(gradcheck.check_vjp)
 
 
-# --- directional mode ---------------------------------------------------------------------
-
-BIG = np.random.default_rng(5).standard_normal(100_000)
-
-
-def big_f(x):
-    return np.sum(np.sin(x) * x)
-
-
-def big_grad(x):
-    return np.sin(x) + x * np.cos(x)
-
-
-def test_directional_passes_correct_gradients_of_large_inputs():
-    result = check(big_f, big_grad, BIG)
-    assert result.passed, result
-    assert "random directions" in result.label
-    assert check(big_f, lambda x: big_grad(x).astype(np.float32), BIG).passed
-
-
-@pytest.mark.parametrize("wrong, code", [
-    (lambda x: -big_grad(x), "sign"),
-    (lambda x: 2 * big_grad(x), "factor"),
-    (lambda x: x * np.cos(x), "values"),          # dropped product-rule term
-])
-def test_directional_finds_sign_factor_and_dropped_term(wrong, code):
-    result = check(big_f, wrong, BIG)
-    assert not result.passed and result.code == code, result
-
-
-def test_directional_shape_and_nan_are_checked_on_the_gradient_itself():
-    result = check(big_f, lambda x: big_grad(x)[:-1], BIG)
-    assert result.code == "shape"
-    result = check(big_f, lambda x: np.where(x > 3.5, np.nan, big_grad(x)), BIG)
-    assert result.code == "nonfinite" and result.worst_index is not None
-
-
-def test_directional_mode_on_request_for_a_small_vector_function():
-    result = check(lambda x: A @ np.sin(x), lambda x: A * np.cos(x), X, mode="directional")
-    assert result.passed, result
-    result = check(lambda x: A @ np.sin(x), lambda x: -A * np.cos(x), X, mode="directional")
-    assert result.code == "sign"
-
-
 # --- check_vjp ----------------------------------------------------------------------------
 
 def mul(a, b):
@@ -413,14 +369,6 @@ def test_unresolvable_points_are_undecided_instead_of_passing_anything():
     assert "do not settle" in infinite.diagnosis and "another point" in infinite.diagnosis
 
 
-@pytest.mark.parametrize("f, df", [(np.log, lambda p: 1 / p),
-                                   (np.sqrt, lambda p: 0.5 / np.sqrt(p))])
-def test_directional_mode_near_the_edge_of_the_domain(f, df):
-    p = np.random.default_rng(6).uniform(0.01, 1.0, 10_000)    # 10^4 entries: directional
-    assert check(lambda q: np.sum(f(q)), df, p).passed
-    assert check(lambda q: np.sum(f(q)), lambda q: 2 * df(q), p).code == "factor"
-
-
 @pytest.mark.parametrize("f, df, x", [
     (lambda x: np.maximum(x, 0), lambda x: 0.0, 0.0),
     (np.abs, lambda x: np.sign(x), 0.0),
@@ -450,11 +398,3 @@ def test_difference_quotients_are_evaluated_only_when_needed(monkeypatch):
     assert check(np.sin, lambda x: np.float32(np.cos(x)), 0.5).passed and not made
     assert check(np.sin, forward_difference(np.sin, 1e-5), 0.5).code == "difference-quotient"
     assert made
-
-
-def test_auto_mode_switches_to_directional_above_the_size_limit(monkeypatch):
-    module = importlib.import_module("gradcheck.check")
-    assert module.DIRECTIONAL_SIZE == 2_000
-    monkeypatch.setattr(module, "DIRECTIONAL_SIZE", 10)
-    assert "random directions" not in check(np.sum, np.ones_like, np.ones(10)).label
-    assert "random directions" in check(np.sum, np.ones_like, np.ones(11)).label
