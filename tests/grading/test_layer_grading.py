@@ -128,7 +128,7 @@ def test_right_pairs_score_full_marks(tmp_path, sheet, sandbox):
 
 
 @pytest.mark.parametrize("old, new, exercise, words", [
-    ("return x @ w + b, (x, w)", "return x @ w + b", "affine", "not (out, cache)"),
+    ("return x @ w + b, (x, w)", "return x @ w + b", "affine", "), not (out, cache)"),
     ("x.T @ dout, dout.sum(axis=0)", "(x.T @ dout).T, dout.sum(axis=0)", "affine",
      "is the transpose of"),
     ("dout.sum(axis=0)", "dout", "affine", "backward: db: wrong shape"),
