@@ -43,6 +43,13 @@ _FORMS = (
 )
 
 
+# How a constant factor can be a parameter p: (written, its value, what the student missed)
+_PARAM_FORMS = (
+    ("{}", lambda p: p, "a division by {} is missing"),
+    ("1/{}", lambda p: 1 / p, "an extra division by {} (or a missing product)"),
+)
+
+
 def describe(check: CheckResult) -> str:
     """A failed check in one line: what, the diagnosis, and the worst entry's values (unless
     the diagnosis already names them)."""
@@ -106,6 +113,7 @@ def summary(results: Sequence[PointResult], passed: int, exercise: Exercise | No
         return f"{worst.message} ({len(failing) - len(ran)} more test points not run)"
     at = [s for r, s in zip(results, sizes, strict=True) if not r.passed] if sizes else []
     story = (_size_factor(ran, exercise, at) if exercise and at else "") \
+        or (_param_factor(ran, exercise) if exercise else "") \
         or _varying_factor(ran) or worst.message
     return f"{story} ({len(failing)} of {total} test points failed)"
 
@@ -163,6 +171,34 @@ def _size_factor(failing: Sequence[PointResult], exercise: Exercise,
                         f"{says.format(what)}: {shown} at these points): "
                         f"{missed.format(name)}")
     return ""
+
+
+def _param_factor(failing: Sequence[PointResult], exercise: Exercise) -> str:
+    """Points all off by one constant factor that is a number among the exercise's
+    ``params`` (p or 1/p, one parameter only): a dropout backward without its ``/ p``."""
+    check, factors = _factors(failing, scalars=True)
+    if check is None or max(factors) - min(factors) > SIZE_MATCH * max(map(abs, factors)):
+        return ""
+    found = [(written, name, value, missed) for name, value in _numbers(exercise.params)
+             for written, form, missed in _PARAM_FORMS
+             if abs(factors[0] - form(value)) <= SIZE_MATCH * abs(form(value))]
+    if len({name for _, name, _, _ in found}) != 1:
+        return ""   # none, or a factor several parameters could be: no guess
+    written, name, value, missed = found[0]
+    return (f"{check.label}: off by a factor {written.format(name)} (= the parameter "
+            f"{name} = {value:g}): {missed.format(name)}")
+
+
+def _numbers(params: Mapping[str, object], prefix: str = ""):
+    """(name, value) of every number among ``params`` that can tell a factor apart (not 0, 1
+    or -1), a mapping's entries named ``conv_param['stride']``."""
+    for key, value in params.items():
+        name = f"{prefix}[{key!r}]" if prefix else str(key)
+        if isinstance(value, Mapping) and not prefix:
+            yield from _numbers(value, name)
+        elif isinstance(value, (int, float)) and not isinstance(value, bool) \
+                and math.isfinite(value) and abs(value) not in (0, 1):
+            yield name, float(value)
 
 
 def point_sizes(exercise: Exercise, point: TestPoint) -> dict[str, int]:

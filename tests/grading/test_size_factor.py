@@ -116,3 +116,33 @@ def test_the_layers_svm_loss_without_its_mean(tmp_path):
     assert "off by a factor N (= the size N, the length of x's axis 0" in message, message
     assert "a division by N is missing" in message
     assert [i for i, e in exercises.items() if e["status"] != "pass"] == ["svm-loss"]
+
+
+def _layers_message(tmp_path, exercise: str, old: str, new: str) -> tuple[dict, str]:
+    text = (SOLUTIONS / "layers.py").read_text()
+    assert text.count(old) == 1, old
+    path = tmp_path / "layers.py"
+    path.write_text(text.replace(old, new))
+    result = CliRunner().invoke(main, ["grade", "layers", "-s", str(path), "-f", "json"])
+    assert result.exit_code == 1, result.output
+    exercises = {e["id"]: e for e in json.loads(result.output)["exercises"]}
+    assert [i for i, e in exercises.items() if e["status"] != "pass"] == [exercise]
+    return exercises, exercises[exercise]["message"]
+
+
+@pytest.mark.parametrize("new, phrase", [
+    ("return dout * mask\n", "off by a factor p (= the parameter p = 0.6): a division by p is "
+                             "missing"),
+    ("return dout * mask / p / p\n", "off by a factor 1/p (= the parameter p = 0.6): an extra "
+                                     "division by p"),
+])
+def test_a_factor_that_is_a_parameter_is_named(tmp_path, new, phrase):
+    # the dropout's keep probability p = 0.6: "a constant factor 3/5" said less
+    _, message = _layers_message(tmp_path, "dropout", "return dout * mask / p\n", new)
+    assert phrase in message, message
+
+
+def test_a_constant_factor_that_is_no_parameter_keeps_its_message(tmp_path):
+    _, message = _layers_message(tmp_path, "dropout", "return dout * mask / p\n",
+                                 "return 2 * dout * mask / p\n")
+    assert "off by a constant factor 2" in message and "parameter" not in message, message
