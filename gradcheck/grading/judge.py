@@ -69,7 +69,7 @@ def judge(exercise: Exercise, point: TestPoint, received: object, *,
     message = "" if failing is None else messages.describe(failing)
     result = PointResult(status=PASS if failing is None else FAIL, inputs=inputs,
                          checks=checks, message=message, duration=duration)
-    if exercise.kind in (LAYER, LOSS, OBJECT):
+    if exercise.kind in (LAYER, LOSS, OBJECT, NODE):
         return layer.reorder(exercise, point, answers, result)
     return result
 

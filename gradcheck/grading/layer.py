@@ -16,7 +16,7 @@ import dataclasses
 import numpy as np
 
 from gradcheck import compare
-from gradcheck.results import FAIL, LAYER, CheckResult, PointResult
+from gradcheck.results import FAIL, LAYER, NODE, CheckResult, PointResult
 from gradcheck.sandbox import Request
 from gradcheck.spec import Exercise
 from gradcheck.spec.layer import split, style
@@ -48,7 +48,8 @@ def ordered_names(exercise: Exercise) -> str:
 def reorder(exercise: Exercise, point: TestPoint, answers: tuple[np.ndarray, ...],
             result: PointResult) -> PointResult:
     """A failed point whose wrong gradients are right gradients in the wrong places (same
-    shapes, values of another input's gradient) says so instead of "wrong values"."""
+    shapes, values of another input's gradient) says so instead of "wrong values" (layer,
+    loss and object exercises, and a node's backward)."""
     if result.status != FAIL:
         return result
     first = first_gradient(exercise)
@@ -63,11 +64,16 @@ def reorder(exercise: Exercise, point: TestPoint, answers: tuple[np.ndarray, ...
                 break
     if not moved:
         return result
-    names = exercise.wrt
-    places = "; ".join(f"in the place of d{names[k - first]} it returned d{names[j - first]}"
-                       for k, j in moved.items())
-    diagnosis = (f"gradients in the wrong order: {places} — return {ordered_names(exercise)} "
-                 "in this order")
+    if exercise.kind == NODE:   # a node's backward: one gradient per input of forward
+        names = [spec.name for spec in exercise.inputs]
+        gradient = "the gradient of {}".format
+        order = f"return one gradient per input of forward, in its order ({', '.join(names)})"
+    else:
+        names, gradient = exercise.wrt, "d{}".format
+        order = f"return {ordered_names(exercise)} in this order"
+    places = "; ".join(f"in the place of {gradient(names[k - first])} it returned "
+                       f"{gradient(names[j - first])}" for k, j in moved.items())
+    diagnosis = f"gradients in the wrong order: {places} — {order}"
     checks = tuple(dataclasses.replace(c, code="order", diagnosis=diagnosis) if k in moved
                    else c for k, c in enumerate(result.checks))
     failing = next(c for c in checks if not c.passed)

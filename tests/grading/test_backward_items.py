@@ -104,3 +104,20 @@ def test_a_list_of_an_array_and_a_zero_names_its_items(tmp_path):
     message = messages["3a-square"]
     assert re.search(r"ragged list of 2 items: an array of shape \(\d+(, \d+)?\) and a scalar",
                      message), message
+
+
+def test_a_node_backward_with_its_gradients_swapped_says_so(tmp_path):
+    # Mul.backward handing each input the other's gradient: the right values, wrong places
+    messages = _messages(tmp_path, "sheet01", "return grad_output * self.b, grad_output * self.a",
+                         "return grad_output * self.a, grad_output * self.b")
+    message = messages["3a-mul"]
+    assert ("gradients in the wrong order: in the place of the gradient of a it returned the "
+            "gradient of b; in the place of the gradient of b it returned the gradient of a — "
+            "return one gradient per input of forward, in its order (a, b)") in message, message
+
+
+def test_a_node_gradient_that_is_merely_wrong_is_not_called_swapped(tmp_path):
+    messages = _messages(tmp_path, "sheet01", "return grad_output * self.b, grad_output * self.a",
+                         "return grad_output * self.b, 2 * grad_output * self.a")
+    message = messages["3a-mul"]
+    assert "wrong order" not in message and "gradient of b" in message, message
