@@ -226,16 +226,15 @@ def _check_size(node: ast.AST, where: str, text: str, line: int) -> None:
 
 
 def _plain(node: ast.expr) -> ast.expr:
-    """``node`` with ``np.``/``numpy.``/``math.`` dropped from called function names."""
-    class Strip(ast.NodeTransformer):
-        def visit_Call(self, call: ast.Call) -> ast.AST:
-            self.generic_visit(call)
-            func = call.func
+    """``node`` with ``np.``/``numpy.``/``math.`` dropped from called function names (in
+    place)."""
+    for item in ast.walk(node):
+        if isinstance(item, ast.Call):
+            func = item.func
             if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) \
                     and func.value.id in MODULE_PREFIXES:
-                call.func = ast.copy_location(ast.Name(func.attr, ast.Load()), func)
-            return call
-    return Strip().visit(node)
+                item.func = ast.copy_location(ast.Name(func.attr, ast.Load()), func)
+    return node
 
 
 def _read_line(statement: ast.Assign, target: str, text: str, known: dict[str, int],
