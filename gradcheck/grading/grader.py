@@ -165,6 +165,8 @@ def _grade_session(prepared: PreparedSheet, submission: Path,
         else:
             exercises.append(grade_exercise(prepared, exercise, session.pipeline, load.defs,
                                             filename=submission.name, timeout=timeout))
+    if load.ok:   # a later exercise that fails with one it builds on says so
+        exercises = messages.builds_on(sheet, exercises)
     if submission.suffix.lower() == ".ipynb":   # annotations name lines of the raw file
         exercises = [dataclasses.replace(e, line_no=ipynb_line(
             submission, e.student, kind="class" if e.kind in (NODE, OBJECT) else "function"))

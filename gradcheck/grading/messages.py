@@ -11,6 +11,7 @@ them, from what the spec says about the exercise (its inputs' names, its sizes).
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Mapping, Sequence
 
@@ -25,9 +26,10 @@ from gradcheck.results import (
     PASS,
     TIMEOUT,
     CheckResult,
+    ExerciseResult,
     PointResult,
 )
-from gradcheck.spec import Exercise
+from gradcheck.spec import Exercise, Sheet
 from gradcheck.spec.sampling import TestPoint
 
 # Worst status first: an exercise shows the worst status among its test points.
@@ -199,6 +201,33 @@ def _numbers(params: Mapping[str, object], prefix: str = ""):
         elif isinstance(value, (int, float)) and not isinstance(value, bool) \
                 and math.isfinite(value) and abs(value) not in (0, 1):
             yield name, float(value)
+
+
+def builds_on(sheet: Sheet, results: Sequence[ExerciseResult]) -> list[ExerciseResult]:
+    """``results`` (one per exercise of ``sheet``, in order), the message of each exercise
+    that loses points while exercises it ``uses`` lose points too ending in which those are:
+    "— it builds on 3a-mul (fail): fix that first".
+
+    >>> from gradcheck.spec import load_sheet
+    >>> sheet = load_sheet("sheet01")
+    >>> results = [ExerciseResult(id=e.id, title="", kind=e.kind, student="", points=e.points,
+    ...                           score=0.0 if e.id in ("3a-mul", "3b-A") else e.points,
+    ...                           status=FAIL if e.id in ("3a-mul", "3b-A") else PASS,
+    ...                           message="wrong value") for e in sheet.exercises]
+    >>> [r.message for r in builds_on(sheet, results) if r.id == "3b-A"]
+    ['wrong value — it builds on 3a-mul (fail): fix that first']
+    """
+    by_id = {r.id: r for r in results}
+    done = []
+    for exercise, result in zip(sheet.exercises, results, strict=True):
+        failing = [by_id[u] for u in exercise.uses if by_id[u].score < by_id[u].points]
+        if failing and result.score < result.points:
+            listed = ", ".join(f"{r.id} ({r.status})" for r in failing)
+            result = dataclasses.replace(result, message=(
+                f"{result.message} — it builds on {listed}: fix "
+                f"{'that' if len(failing) == 1 else 'those'} first"))
+        done.append(result)
+    return done
 
 
 def point_sizes(exercise: Exercise, point: TestPoint) -> dict[str, int]:

@@ -33,7 +33,7 @@ from pathlib import Path
 
 from gradcheck import __version__
 from gradcheck.errors import GradcheckError
-from gradcheck.grading import grader, graph, graphsource
+from gradcheck.grading import grader, graph, graphsource, messages
 from gradcheck.grading.inprocess import InProcess
 from gradcheck.notebook.sheets import guess_sheet, notebook_name
 from gradcheck.notebook.show import Problem, Report, cell_label, show
@@ -123,7 +123,7 @@ def check_all(*, namespace: Mapping | None = None) -> Report:
         return show(Problem(str(exc)))
     started = time.monotonic()
     sheet = choice.sheet
-    results = tuple(_grade(choice, sheet.exercises, namespace))
+    results = tuple(messages.builds_on(sheet, list(_grade(choice, sheet.exercises, namespace))))
     automatic = [r for r in results if r.automatic]
     summary = SheetResult(
         sheet=sheet.name, title=sheet.title, module=sheet.module,

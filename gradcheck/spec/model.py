@@ -80,6 +80,7 @@ class Exercise:
     outputs: tuple[tuple[str, expr.Expression], ...] = ()      # layer: its outputs, in order
     protocol: Mapping[str, Any] = field(default_factory=dict)  # object: how it is driven
     graph: GraphSpec | None = None
+    uses: tuple[str, ...] = ()   # earlier exercises this one builds on (spec/uses.py)
 
     @property
     def automatic(self) -> bool:

@@ -18,6 +18,7 @@ import numpy as np
 from gradcheck import expr
 from gradcheck.results import DERIVATIVE, GRAPH, KINDS, LAYER, LOSS, MANUAL, NODE, OBJECT
 from gradcheck.spec import graph as graph_spec
+from gradcheck.spec import uses
 from gradcheck.spec.bounds import check_sheet
 from gradcheck.spec.data import DATA_KEYS, read_data_input, read_params
 from gradcheck.spec.fields import FieldReader, type_name
@@ -31,7 +32,7 @@ SHEET_KEYS = ("sheet", "title", "module", "seed", "timeout", "forbid", "toleranc
               "description", "exercises")
 _GRADED_KEYS = ("id", "title", "points", "kind", "description", "returns", "student", "function",
                 "inputs", "sizes", "shapes", "constants", "let", "wrt", "where", "points_at",
-                "tolerance", "params")
+                "tolerance", "params", "uses")
 EXERCISE_KEYS = {
     DERIVATIVE: _GRADED_KEYS,
     NODE: tuple(k for k in _GRADED_KEYS if k != "wrt"),  # a node answers for every input
@@ -93,6 +94,7 @@ class SheetReader(FieldReader):
                                      f"exercise {other.id}", item, "student")
             exercises.append(ex)
         exercises = graph_spec.link(exercises, self)
+        exercises = uses.link(exercises, [e for e in exercises_data if isinstance(e, dict)], self)
         sheet = Sheet(name=name, title=self.string(data, "title", "sheet"), module=module,
                       seed=seed, exercises=tuple(exercises), timeout=timeout, forbid=forbid,
                       description=self.string(data, "description", "sheet", required=False),

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from gradcheck.grading import grader, graph, graphsource
+from gradcheck.grading import grader, graph, graphsource, messages
 from gradcheck.grading.inprocess import InProcess
 from gradcheck.sandbox import Request, Sandbox
 from gradcheck.spec import load_sheet
@@ -76,14 +76,18 @@ def test_the_same_verdicts_as_grade(tmp_path, sandbox, sheet_name, override):
     official = grader.grade(prepared, path, sandbox=sandbox, timeout=0.5)
     assert official.load_error is None
     ask = InProcess(_run_here(path), filename=path.name)
-    lost = 0.0
-    for exercise, theirs in zip(prepared.sheet.exercises, official.exercises, strict=True):
+    here = []
+    for exercise in prepared.sheet.exercises:
         if exercise.kind == "graph":   # read as text in both places, never run
-            mine = graph.grade_graph(exercise, prepared.points[exercise.id],
-                                     graphsource.read_source(path))
+            here.append(graph.grade_graph(exercise, prepared.points[exercise.id],
+                                          graphsource.read_source(path)))
         else:
-            mine = grader.grade_exercise(prepared, exercise, ask, ask.defs,
-                                         filename=path.name, timeout=0.5)
+            here.append(grader.grade_exercise(prepared, exercise, ask, ask.defs,
+                                              filename=path.name, timeout=0.5))
+    lost = 0.0
+    # as check_all and grade do: an exercise failing with one it uses says so
+    for mine, theirs in zip(messages.builds_on(prepared.sheet, here), official.exercises,
+                            strict=True):
         # line_no may differ: the worker names the last line that assigns to a name
         # (`Mul.backward = ...`), the kernel the class statement
         assert _without_timings(mine.to_dict()) | {"line_no": None} \
@@ -183,3 +187,18 @@ def test_an_interrupted_kernel_stops_the_check():
 
     with pytest.raises(KeyboardInterrupt):
         InProcess({"d_1c": interrupted}).ask(Request.call("d_1c", [np.array(1.0)]))
+
+
+def test_check_all_in_a_kernel_says_what_an_exercise_builds_on(tmp_path, capsys, monkeypatch):
+    # the notebook front end's whole-sheet table, run here on a namespace as a kernel holds it
+    from gradcheck import notebook
+
+    monkeypatch.setattr(notebook, "_chosen", None)   # use() below chooses only for this test
+    path = _submission(tmp_path, load_sheet("sheet01"), "mul_swapped.py")
+    notebook.use("sheet01")
+    report = notebook.check_all(namespace=_run_here(path))
+    capsys.readouterr()
+    failing = {e.id: e.message for e in report.result.exercises
+               if e.status != "pass" and e.kind != "graph"}   # a kernel's In: not here
+    assert set(failing) == {"3a-mul", "3b-A", "3b-B"}, failing
+    assert failing["3b-A"].endswith("it builds on 3a-mul (fail): fix that first")
