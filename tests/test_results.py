@@ -65,3 +65,17 @@ def test_worst_error_counts_nan_as_worst_whatever_the_order():
     reordered = type(ex)(**{**ex.__dict__, "checks": tuple(reversed(ex.checks))})
     assert math.isnan(reordered.worst_error)
     assert ex.checks[0].max_rel_error == 1e-9
+
+
+def test_strict_json_writes_finite_data_as_json_data_does():
+    import numpy as np
+
+    from gradcheck.results.jsondata import json_data, strict_json
+
+    finite = {"a": (1.0, np.float64(0.1), 2), "b": [{"c": -3.5e-300, "d": None, "e": True}],
+              "f": "nan"}
+    assert strict_json(finite) == json.dumps(json_data(finite))
+    assert strict_json(finite, separators=(",", ":")) == \
+        json.dumps(json_data(finite), separators=(",", ":"))
+    deep = {"a": [{"b": (1.0, np.float64(math.inf))}], "c": math.nan}
+    assert strict_json(deep) == '{"a": [{"b": [1.0, "inf"]}], "c": "nan"}'

@@ -48,7 +48,10 @@ def strict_json(data: Any, **options: Any) -> str:
     >>> strict_json({"received": float("inf"), "score": 2.0})
     '{"received": "inf", "score": 2.0}'
     """
-    return json.dumps(json_data(data), allow_nan=False, **options)
+    try:   # most data holds no float that is not finite: written as it is, without a copy
+        return json.dumps(data, allow_nan=False, **options)
+    except ValueError:
+        return json.dumps(json_data(data), allow_nan=False, **options)
 
 
 def decode_float(value: float | str | None) -> float | None:
