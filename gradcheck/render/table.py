@@ -181,6 +181,11 @@ def _layout(rows: list[_Row], width: int, verbose: bool) -> tuple[_Layout, dict[
         widths = _widths(rows, layout, width)
         if widths["Diagnosis"] >= least:
             break
+    if not layout.title_column:   # a title's longest word whole, where the diagnosis can spare it
+        token = min(_widest((r.title for r in rows if r.title), words=True), TITLE_WIDTH)
+        grow = max(0, min(token - widths["Ex."], widths["Diagnosis"] - least))
+        widths["Ex."] += grow
+        widths["Diagnosis"] -= grow
     widths["Diagnosis"] = max(min(widths["Diagnosis"], needed), 9)
     return layout, widths
 

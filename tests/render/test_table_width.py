@@ -107,6 +107,18 @@ def test_every_diagnosis_is_shown_whole_and_no_word_is_split(graded, width):
     assert "NotImplementedError:" in text and LONG_ERROR.split()[-1] in text
 
 
+@pytest.mark.parametrize("width", WIDTHS)
+def test_no_word_of_a_title_is_split(graded, width):
+    # titles under the id (narrow layouts) get the column their longest word needs,
+    # where the diagnosis can spare it: `exp(−(x−μ)²/(2σ²))` stays whole at 80 columns
+    text = render(graded, width)
+    rows = cells(text, "Ex.", {e.id for e in graded.exercises})
+    for exercise_result, row in zip(graded.exercises, rows, strict=True):
+        words = [w for line in row[1:] for w in line.split()]
+        title = exercise_result.title.split()
+        assert words == title or not words, f"{exercise_result.id} at {width}:\n{text}"
+
+
 def test_the_diagnoses_of_the_mistakes_are_the_ones_expected(graded):
     by_id = {e.id: e for e in graded.exercises}
     assert by_id["1b"].message.startswith("NotImplementedError: not done yet")
