@@ -139,7 +139,8 @@ def _graphs(prepared: PreparedSheet, submission: Path) -> dict[str, ExerciseResu
     """The graph exercises, read as text and never run (grading/graph.py)."""
     exercises = [e for e in prepared.sheet.automatic if e.kind == GRAPH]
     source = read_source(submission) if exercises else None
-    return {e.id: graph.grade_graph(e, prepared.points[e.id], source) for e in exercises}
+    return {e.id: graph.grade_graph(e, prepared.points[e.id], source, prepared.values)
+            for e in exercises}
 
 
 def _grade_session(prepared: PreparedSheet, submission: Path,
@@ -250,7 +251,7 @@ class _ExerciseGrader:
         output: list[str] = []
         # Every point is asked at once (pipelined); the worker stops being asked after a
         # timeout, "not implemented" or a crash, and the remaining points are marked not run.
-        outcomes = self.ask([self._request(p) for p in self.points],
+        outcomes = self.ask(self._requests(),
                             stop=(TIMEOUT, NOT_IMPLEMENTED, "crashed"))
         for point, outcome in zip(self.points, outcomes, strict=False):  # may stop early
             if outcome.output:
@@ -268,6 +269,15 @@ class _ExerciseGrader:
             id=ex.id, title=ex.title, kind=ex.kind, student=ex.student, points=ex.points,
             score=score, status=status, message=message, checks=tuple(results),
             duration=round(time.monotonic() - started, 4), output="".join(output), **location)
+
+    def _requests(self) -> list[Request]:
+        """One request per test point, made once per prepared sheet and timeout: the same
+        for every submission."""
+        key = (self.exercise.id, self.timeout)
+        made = self.prepared.requests
+        if key not in made:
+            made[key] = [self._request(p) for p in self.points]
+        return made[key]
 
     def _request(self, point: TestPoint) -> Request:
         ex = self.exercise

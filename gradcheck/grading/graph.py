@@ -58,9 +58,10 @@ REUSE_RTOL = 1e-10     # two lines whose values agree this closely at every poin
 _ORDER = (NOT_IMPLEMENTED, ERROR, FAIL, PASS)
 
 
-def grade_graph(exercise: Exercise, points: Sequence[TestPoint], source: Source
-                ) -> ExerciseResult:
-    """Grade one graph exercise on the parsed submission ``source``.
+def grade_graph(exercise: Exercise, points: Sequence[TestPoint], source: Source,
+                values: dict | None = None) -> ExerciseResult:
+    """Grade one graph exercise on the parsed submission ``source``. ``values``: a dict in
+    which the spec function's value at each point is kept for the next submissions.
 
     >>> from gradcheck.grading.graphsource import parse_source
     >>> from gradcheck.spec import parse_sheet
@@ -86,7 +87,8 @@ def grade_graph(exercise: Exercise, points: Sequence[TestPoint], source: Source
         return _result(exercise, ERROR, f"{source.error}", location)
     try:
         if part == VARIABLES:
-            checks, drawn, line = _variables(exercise, points, source)
+            checks, drawn, line = _variables(exercise, points, source,
+                                             {} if values is None else values)
         elif part == GRAPH:
             checks, drawn, line = _graph(exercise, source)
         else:
@@ -128,7 +130,8 @@ def _inputs_text(point: TestPoint) -> str:
 
 # --- variables ---------------------------------------------------------------------------
 
-def _variables(exercise: Exercise, points: Sequence[TestPoint], source: Source):
+def _variables(exercise: Exercise, points: Sequence[TestPoint], source: Source,
+               values_of: dict):
     program = forward_program(exercise, source)
     checks = [_one_operation(program)]
     values: list[dict[str, np.ndarray]] = []
@@ -140,7 +143,10 @@ def _variables(exercise: Exercise, points: Sequence[TestPoint], source: Source):
             value_check = _check(False, f"cannot evaluate {program.name} at "
                                         f"{_inputs_text(point)}: {exc}")
             break
-        expected = exercise.evaluate(point.inputs)
+        key = (exercise.id, id(point))
+        if key not in values_of:
+            values_of[key] = exercise.evaluate(point.inputs)
+        expected = values_of[key]
         verdict = compare.compare(expected, out.value, rtol=exercise.tolerance.rtol,
                                   atol=exercise.tolerance.atol, label="value")
         if not verdict.passed:

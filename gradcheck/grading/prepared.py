@@ -43,6 +43,10 @@ class PreparedSheet:
     points: Mapping[str, tuple[TestPoint, ...]]
     cached: bool = False   # findings are read from and saved to the point cache
     quotients: dict = field(default_factory=dict, compare=False, repr=False)
+    # the same for every submission: requests (by exercise and timeout), and the function's
+    # value at the points of graph exercises
+    requests: dict = field(default_factory=dict, compare=False, repr=False)
+    values: dict = field(default_factory=dict, compare=False, repr=False)
     _agreement: dict = field(default_factory=dict, compare=False, repr=False)
     _state: dict = field(default_factory=dict, compare=False, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, compare=False, repr=False)

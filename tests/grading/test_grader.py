@@ -257,3 +257,43 @@ def test_difference_quotients_are_computed_once_per_prepared_sheet(tmp_path, mon
     done = len(calls)
     again = {e.id: e for e in grader.grade(prepared, submission).exercises}
     assert again["1a"].message == first["1a"].message and len(calls) == done
+
+
+def test_requests_are_made_once_per_prepared_sheet_and_timeout(tmp_path, monkeypatch):
+    from gradcheck.grading import grader
+    from gradcheck.spec import load_sheet
+
+    made = []
+    real = grader._ExerciseGrader._request
+    monkeypatch.setattr(grader._ExerciseGrader, "_request",
+                        lambda self, point: made.append(point) or real(self, point))
+    prepared = grader.prepare(load_sheet("sheet01"), 3)
+    right = grader.grade(prepared, SOLUTION, timeout=2)
+    asked = sum(len(points) for e, points in prepared.points.items()
+                if prepared.sheet.exercise(e).kind != "graph")
+    assert right.score == right.max_score and len(made) == asked
+    wrong = grader.grade(prepared, wrong_submission(tmp_path, "transposed_1d.py"), timeout=2)
+    assert len(made) == asked and wrong.score < right.score   # the same requests again
+    grader.grade(prepared, SOLUTION, timeout=3)
+    assert len(made) == 2 * asked                            # another timeout: new ones
+
+
+def test_a_graph_exercise_evaluates_the_function_once_per_prepared_sheet(monkeypatch):
+    from gradcheck.grading import grader
+    from gradcheck.spec import load_sheet
+    from gradcheck.spec.model import Exercise
+
+    evaluated = []
+    real = Exercise.evaluate
+    monkeypatch.setattr(Exercise, "evaluate",
+                        lambda self, values: evaluated.append(self.id) or real(self, values))
+    prepared = grader.prepare(load_sheet("sheet01"), 3)
+    evaluated.clear()
+    first = grader.grade(prepared, SOLUTION)
+    graphs = {e.id for e in prepared.sheet.automatic if e.kind == "graph"
+              and e.graph.part == "variables"}
+    assert first.score == first.max_score
+    assert {e for e in evaluated if e in graphs} == graphs
+    done = len(evaluated)
+    again = grader.grade(prepared, SOLUTION)
+    assert [e for e in evaluated[done:] if e in graphs] == [] and again.score == first.score
