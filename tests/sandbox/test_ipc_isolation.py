@@ -92,16 +92,16 @@ AS_NOBODY = ("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups")
 
 def _skip_unless_nobody_runs_python() -> None:
     """Root becomes ``nobody`` with setpriv; skip where that user cannot start this interpreter
-    (a Python under /root, or one whose shared library nobody may read)."""
+    or read the worker's modules (a Python whose shared library nobody may read, a checkout
+    in a folder closed to others)."""
     import shutil
-    import subprocess
 
     if os.geteuid() != 0 or not shutil.which("setpriv"):
         pytest.skip("needs root to become another user (setpriv)")
-    probe = subprocess.run([*AS_NOBODY, sys.executable, "-c", "import numpy"],
-                           capture_output=True, text=True, timeout=60)
+    probe = _run("import guard, ipc_channels", *AS_NOBODY)
     if probe.returncode != 0:
-        pytest.skip(f"nobody cannot run this interpreter here: {probe.stderr.strip()[-200:]}")
+        pytest.skip(f"nobody cannot run this interpreter and the worker's modules here: "
+                    f"{probe.stderr.strip()[-200:]}")
 
 
 def _run(code: str, *prefix: str):
