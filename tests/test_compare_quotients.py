@@ -2,12 +2,9 @@
 streamed or one step at a time, and a quotient inside the tolerance), and a correct float32
 answer never is."""
 
-
 import numpy as np
 
 from gradcheck.compare import compare
-
-JAC = np.array([[1.5, -2.0, 0.25], [3.0, 0.5, -1.0]])            # (2, 3): 2 outputs, 3 inputs
 
 
 def test_difference_quotient_candidates():
