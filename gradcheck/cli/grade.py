@@ -90,18 +90,20 @@ def grade(sheet, submission, fmt, output, seed, timeout, min_score, github, verb
             require_github(os.environ)
         except GradcheckError as exc:
             raise fail(exc) from None
-    # Start the sandbox first: its zygote imports numpy in the background while the grading
-    # modules import and the spec loads; the submission then loads in its worker while the
-    # test points are drawn here, and the fixed points are checked while it is graded.
+    # Start the sandbox first: its zygote imports numpy in the background while the spec
+    # loads; the submission then loads in its worker while the grading modules import and
+    # the test points are drawn here, and the fixed points are checked while it is graded.
     with early.sandbox() as sandbox, ThreadPoolExecutor(2) as background:
-        from gradcheck.grading import choice, grader
+        from gradcheck.grading import choice
 
         spec = load_spec(sheet)
         _check_min_score(threshold, spec.max_score)
         try:
-            path = grader.find_submission(spec, submission)
+            path = choice.find_submission(spec, submission)
             opening = background.submit(sandbox.open, path, module=spec.module,
                                         forbid=spec.forbid)
+            from gradcheck.grading import grader
+
             # CI grading (--github) draws its points afresh: a student's repository cannot
             # slip it a cache file.
             prepared = grader.prepare(spec, seed, cache=not github, check_fixed=False)

@@ -14,7 +14,14 @@ from __future__ import annotations
 import ast
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+from gradcheck.errors import SubmissionError
+
+if TYPE_CHECKING:
+    from gradcheck.spec import Sheet
+
+SUBMISSION_SUFFIXES = (".py", ".ipynb")
 SAME_TIME = 2.0            # seconds: modification times this close count as the same
 MAX_TEMPLATE = 1_000_000   # bytes: a larger file is not read to see whether it is a template
 
@@ -102,3 +109,30 @@ def locate(module: str, folder: Path = Path(".")) -> tuple[Path | None, str]:
     paths = [folder / f"{module}{suffix}" for suffix in (".py", ".ipynb")]
     paths = [p for p in paths if p.is_file()]
     return choose(paths, show=lambda p: p.name) if paths else (None, "")
+
+
+def find_submission(sheet: Sheet, submission: str | Path | None, folder: Path = Path(".")
+                    ) -> Path:
+    """The file to grade: the given path, else ``<module>.py`` or ``<module>.ipynb`` (both
+    there: :func:`choose` picks one). Raises SubmissionError when there is none.
+
+    >>> from gradcheck.spec import load_sheet
+    >>> find_submission(load_sheet("sheet01"), "solutions/sheet01.py").name
+    'sheet01.py'
+    """
+    if submission is not None:
+        path = Path(submission)
+        if not path.is_file():
+            raise SubmissionError(f"submission {path} does not exist")
+        if path.suffix.lower() not in SUBMISSION_SUFFIXES:
+            raise SubmissionError(f"submission {path} is not a .py file or an .ipynb notebook")
+        return path
+    path, _ = locate(sheet.module, folder)
+    if path is not None:
+        return path
+    from gradcheck.spec.template import sheet_argument
+
+    raise SubmissionError(
+        f"no submission found: expected {sheet.module}.py or {sheet.module}.ipynb in "
+        f"{folder.resolve()} (or pass --submission FILE; `gradcheck init "
+        f"{sheet_argument(sheet, folder)}` writes a template)")

@@ -22,8 +22,8 @@ from concurrent.futures import Future
 from pathlib import Path
 
 from gradcheck import __version__
-from gradcheck.errors import SubmissionError
-from gradcheck.grading import choice, graph, layer, messages, objects
+from gradcheck.grading import graph, layer, messages, objects
+from gradcheck.grading.choice import SUBMISSION_SUFFIXES, find_submission
 from gradcheck.grading.graphsource import read_source
 from gradcheck.grading.hints import did_you_mean
 from gradcheck.grading.ipynb import ipynb_line
@@ -49,37 +49,15 @@ from gradcheck.sandbox import CallOutcome, Request, Sandbox, Session
 from gradcheck.sandbox.limits import check_timeout
 from gradcheck.spec import Exercise, Sheet
 from gradcheck.spec.sampling import TestPoint
-from gradcheck.spec.template import sheet_argument
 
 __all__ = ["grade", "grade_exercise", "find_submission", "prepare", "take", "judge",
            "difference_quotients", "PreparedSheet", "DEFAULT_TIMEOUT", "SUBMISSION_SUFFIXES"]
 
 DEFAULT_TIMEOUT = 5.0
-SUBMISSION_SUFFIXES = (".py", ".ipynb")
 # What answers the requests of one exercise: ``ask(requests, stop=statuses)`` returns one
 # outcome per request in order, cut after the first whose status is in ``stop``
 # (``Session.pipeline``).
 Ask = Callable[..., Sequence[CallOutcome]]
-
-
-def find_submission(sheet: Sheet, submission: str | Path | None, folder: Path = Path(".")
-                    ) -> Path:
-    """The file to grade: the given path, else ``<module>.py`` or ``<module>.ipynb`` (both
-    there: :func:`gradcheck.grading.choice.choose` picks one)."""
-    if submission is not None:
-        path = Path(submission)
-        if not path.is_file():
-            raise SubmissionError(f"submission {path} does not exist")
-        if path.suffix.lower() not in SUBMISSION_SUFFIXES:
-            raise SubmissionError(f"submission {path} is not a .py file or an .ipynb notebook")
-        return path
-    path, _ = choice.locate(sheet.module, folder)
-    if path is not None:
-        return path
-    raise SubmissionError(
-        f"no submission found: expected {sheet.module}.py or {sheet.module}.ipynb in "
-        f"{folder.resolve()} (or pass --submission FILE; `gradcheck init "
-        f"{sheet_argument(sheet, folder)}` writes a template)")
 
 
 def grade(sheet: Sheet | PreparedSheet, submission: Path, *, seed: int | None = None,
