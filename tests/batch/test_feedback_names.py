@@ -1,6 +1,7 @@
 """Feedback file names: whatever a student id holds, a name every OS accepts, one per row."""
 
-from gradcheck.batch import Row, _write_feedback
+from gradcheck.batch import Row
+from gradcheck.batch.run import _write_feedback
 from gradcheck.render.csv import safe_filename
 from tests.sample_results import perfect_sheet
 
