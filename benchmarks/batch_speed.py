@@ -39,7 +39,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from gradcheck.cli.common import grading_process_setup  # noqa: E402
+
+grading_process_setup()   # as `gradcheck batch` does before numpy is imported
+
 from gradcheck.batch import run_batch  # noqa: E402
+from gradcheck.batch.start import forkable  # noqa: E402
 from gradcheck.spec import find_spec, load_sheet  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -216,6 +221,8 @@ def main() -> None:
         print(f"{'grading CPU of one submission':32} {'first':>8} {'then':>8} {'x correct':>10}")
         for kind, (first, then) in cpu.items():
             print(f"{kind:32} {1000 * first:6.0f}ms {1000 * then:6.0f}ms {then / base:9.2f}x")
+    how = "forked from this one" if forkable() else "started afresh (this process runs threads)"
+    print(f"grading processes: {how}")
     print(f"{'jobs':>4}  {'end to end':>18}  {'steady':>9}  {'per submission':>14}  "
           f"{'CPU/submission':>14}")
     with tempfile.TemporaryDirectory(prefix="gradcheck-bench-") as tmp:

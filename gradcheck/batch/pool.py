@@ -3,20 +3,23 @@ submissions it is given one after the other, and sends each result back as JSON.
 
 The grader's own work (comparing answers) is Python and holds the GIL, so a batch runs one
 *grading process* per job rather than threads; every submission still gets a fresh worker
-process from that grading process's sandbox. Grading processes are started with
-``python -c`` (not ``multiprocessing``), talk over a socket pair with length-prefixed JSON
-messages, ignore Ctrl-C (the coordinator stops them), die with the coordinator
-(parent-death signal; their sandboxes then clean up after themselves), and all grade with the
+process from that grading process's sandbox. Grading processes are forked from the
+coordinator where that is safe, else started afresh (:mod:`gradcheck.batch.start`); they talk
+over a socket pair with length-prefixed JSON messages, ignore Ctrl-C (the coordinator stops
+them), die with the coordinator (parent-death signal; their sandboxes then clean up after
+themselves), and all grade with the
 same test points: the coordinator draws them and checks the fixed ones once for the whole
 batch and hands them over (:mod:`gradcheck.batch.process` is the grading process's side).
 Each grading process is given its next submission ahead of time
 (:data:`QUEUED` tasks at most) and starts that submission's worker (fork, confinement,
 loading) on a helper thread while it grades the current one. Their math libraries run on one
-thread (:func:`grading_environment`).
+thread (:func:`gradcheck.batch.start.grading_environment`).
 
-Messages, coordinator -> grading process: ``{"op": "setup", ...}`` first, then (when the
-coordinator hands them over) ``{"op": "points", "checked": [...]}`` followed by the test
-points as bytes, then ``{"op": "grade", "task": n, "path", "relative"}``, ``{"op": "quit"}``;
+Messages, coordinator -> grading process: ``{"op": "setup", ...}`` first, then
+``{"op": "grade", "task": n, "path", "relative"}`` and, once, when the coordinator hands them
+over, ``{"op": "points", "checked": [...]}`` followed by the test points as bytes (the first
+tasks come before the points, so that their workers open while the points are drawn), and
+last ``{"op": "quit"}``;
 back: ``{"op": "ready", "spec_sha256"}``, ``{"op": "done", "task": n, "lite": {...},
 "feedback": str | None}`` followed by the full result as JSON bytes (saved in
 the journal as they are, never decoded by the coordinator), ``{"op": "failed", "task": n,
@@ -32,14 +35,14 @@ import json
 import os
 import socket
 import subprocess
-import sys
 import tempfile
 import time
 from collections import deque
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from multiprocessing.connection import Connection, wait
 from pathlib import Path
 
+from gradcheck.batch.start import start_grading_process
 from gradcheck.errors import GradcheckError, SandboxError
 from gradcheck.sandbox.limits import Limits
 
@@ -47,13 +50,7 @@ QUEUED = 2              # tasks given to one grading process at a time (the next
 STOP_GRACE = 5.0         # seconds a grading process gets to close its sandbox when stopped
 WATCHDOG_SLACK = 60.0    # seconds on top of the longest a submission can take by its limits
 
-ONE_THREAD = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
-
 OnResult = Callable[[int, dict, bytes], None]
-# os._exit: once the sandbox is closed there is nothing left to tear down (numpy's teardown
-# alone takes longer than closing the sandbox).
-_BOOT = ("import os, sys; sys.path.insert(0, sys.argv[1]); "
-         "from gradcheck.batch.process import main; os._exit(main(sys.argv[2:]))")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -68,21 +65,14 @@ class _Grader:
     """The coordinator's handle on one grading process."""
 
     def __init__(self, spec: Path, seed: int, timeout: float | None, feedback: bool,
-                 mode: str | None = None, handed: bool = False):
+                 mode: str | None = None, handed: bool = False, sheet=None):
         ours, theirs = socket.socketpair()
         self.log = tempfile.TemporaryFile()
-        root = str(Path(__file__).resolve().parents[2])   # the folder that holds gradcheck
-        # only the channel and the parent on the command line, which every process can
-        # read: the seed (secret when drawn) and the rest travel over the private socket
-        command = [sys.executable, "-c", _BOOT, root, "--fd", str(theirs.fileno()),
-                   "--parent", str(os.getpid())]
         setup = {"op": "setup", "spec": str(spec), "seed": int(seed), "mode": mode,
                  "timeout": None if timeout is None else float(timeout),
                  "feedback": bool(feedback), "handed": handed}
         try:
-            self.process = subprocess.Popen(command, pass_fds=[theirs.fileno()],
-                                            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                            stderr=self.log, env=grading_environment())
+            self.process = start_grading_process(ours, theirs, self.log, sheet)
         finally:
             theirs.close()
         self.conn = Connection(ours.detach())
@@ -169,7 +159,8 @@ class GraderPool:
     must use (None: each picks the strongest it can start). ``hand`` returns the test
     points and what checking them found (``PreparedSheet.hand``), called once while the
     first grading processes start, and handed to every process (None: each draws and checks
-    them itself). Any exception,
+    them itself). ``sheet``: the spec as the coordinator loaded it, for forked processes (a
+    process started afresh loads ``spec``). Any exception,
     KeyboardInterrupt included, stops every process (its sandbox cleans up) before it
     propagates. When :meth:`run` returns,
     the processes are shutting down; :meth:`close` (or leaving ``with``) waits for them.
@@ -177,9 +168,10 @@ class GraderPool:
 
     def __init__(self, spec: Path, seed: int, timeout: float | None, jobs: int,
                  spec_sha256: str, budget: float, feedback: bool = False,
-                 mode: str | None = None, hand: Callable[[], tuple[list, bytes]] | None = None):
+                 mode: str | None = None, hand: Callable[[], tuple[list, bytes]] | None = None,
+                 sheet=None):
         self.spec, self.seed, self.timeout, self.feedback = spec, seed, timeout, feedback
-        self.mode = mode
+        self.mode, self.sheet = mode, sheet
         self.hand, self.handed = hand, None
         self.jobs = max(1, int(jobs))
         self.spec_sha256 = spec_sha256
@@ -191,13 +183,13 @@ class GraderPool:
         """Grade every task; returns when all are done (or raises, with everything stopped)."""
         pending = deque(range(len(tasks)))
         try:
-            started = [self._start() for _ in range(min(self.jobs, len(tasks)))]
+            self.start(len(tasks))
+            for grader in list(self.graders):   # their workers open while the points are drawn
+                self._feed(grader, tasks, pending)
             if self.hand is not None and self.handed is None:
                 self.handed = self.hand()   # while the grading processes start
-                for grader in started:
+                for grader in self.graders:
                     grader.hand_over(*self.handed)
-            for grader in started:
-                self._feed(grader, tasks, pending)
             while any(g.tasks for g in self.graders):
                 self._step(tasks, pending, on_result)
         except BaseException:
@@ -205,6 +197,17 @@ class GraderPool:
             raise
         for grader in self.graders:
             grader.quit()
+
+    def start(self, count: int) -> None:
+        """Start the grading processes for ``count`` tasks now (at most ``jobs``; :meth:`run`
+        does it when they are not started yet): before the caller starts a thread of its own,
+        such as a progress bar's, so that they can be forked (:func:`forkable`)."""
+        try:
+            while len(self.graders) < min(self.jobs, count):
+                self._start()
+        except BaseException:
+            self._abort()
+            raise
 
     def __enter__(self) -> GraderPool:
         return self
@@ -223,7 +226,7 @@ class GraderPool:
 
     def _start(self) -> _Grader:
         grader = _Grader(self.spec, self.seed, self.timeout, self.feedback, self.mode,
-                         handed=self.hand is not None)
+                         handed=self.hand is not None, sheet=self.sheet)
         self.graders.append(grader)
         if self.handed is not None:
             grader.hand_over(*self.handed)
@@ -297,19 +300,6 @@ class GraderPool:
                 grader.kill()
             grader.close()
         self.graders.clear()
-
-
-def grading_environment(environ: Mapping[str, str] = os.environ) -> dict[str, str]:
-    """A grading process's environment: this one, with numpy's math libraries on one thread
-    unless the user chose otherwise. The grader works on small arrays, and the idle threads
-    a math library starts with numpy would only take CPU from the other jobs.
-
-    >>> grading_environment({"PATH": "/bin"})["OPENBLAS_NUM_THREADS"]
-    '1'
-    >>> grading_environment({"OMP_NUM_THREADS": "4"})["OMP_NUM_THREADS"]
-    '4'
-    """
-    return {**dict.fromkeys(ONE_THREAD, "1"), **environ}
 
 
 def default_jobs() -> int:

@@ -2,10 +2,12 @@
 and the messages): it loads the sheet, draws the test points once, starts its sandbox, and
 grades the submissions it is sent one after the other, each in a fresh worker of its sandbox.
 
-It is started as ``python -c`` with only ``--fd FD --parent PID`` on its command line; the
-setup (spec, seed, mode, timeout, feedback) arrives as the first message on FD, then (when
-the coordinator hands them over) the test points the coordinator drew and checked, so that
-no grading process draws or checks them again. While it
+It is forked from the coordinator (:func:`serve`, with the coordinator's loaded sheet) or,
+where it cannot be, started as ``python -c`` with only ``--fd FD --parent PID`` on its
+command line (:func:`main`); either way the setup (spec, seed, mode, timeout, feedback)
+arrives as the first message on the socket, then (when the coordinator hands them over) the
+test points the coordinator drew and checked, so that no grading process draws or checks
+them again. While it
 grades one submission, a helper thread already opens the next (worker forked, confined,
 submission loaded).
 """
@@ -37,30 +39,33 @@ def _stop(_signum, _frame) -> None:
 
 
 def main(argv: Sequence[str]) -> int:
-    """A grading process: ``--fd FD --parent PID``; its first message on FD is the setup
-    (``spec``, ``seed``, ``mode``, ``timeout``, ``feedback``, ``handed``), never on the
-    command line; with ``handed``, a ``points`` message follows."""
+    """A grading process started afresh: ``--fd FD --parent PID`` (see :func:`serve`)."""
     options = dict(zip(argv[::2], argv[1::2], strict=False))
+    return serve(Connection(int(options["--fd"])), int(options["--parent"]))
+
+
+def serve(conn: Connection, parent: int, sheet=None) -> int:
+    """Grade what the coordinator (process ``parent``) sends on ``conn`` until it says quit;
+    the exit status. The first message is the setup (``spec``, ``seed``, ``mode``,
+    ``timeout``, ``feedback``, ``handed``), never on the command line; with ``handed``, a
+    ``points`` message follows. ``sheet``: the spec already loaded (a forked process has
+    the coordinator's), else it is loaded from the setup's ``spec``."""
     from gradcheck.sandbox.child.guard import set_dumpable, set_parent_death_signal
 
     sys.setswitchinterval(SWITCH_INTERVAL)
     set_parent_death_signal(signal.SIGKILL)
-    if os.getppid() != int(options["--parent"]):
+    if os.getppid() != parent:
         return 1   # the coordinator is already gone
     if os.geteuid() == 0:
         set_dumpable(False)   # its /proc stays hidden from workers (hidepid)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, _stop)
-    conn = Connection(int(options["--fd"]))
     try:
         setup = json.loads(conn.recv_bytes())
     except (EOFError, OSError, ValueError):
         return 0
     if not isinstance(setup, dict) or setup.get("op") != "setup":
         return 2
-    options.update({"--spec": setup["spec"], "--seed": str(setup["seed"])})
-    if setup.get("mode") is not None:
-        options["--mode"] = setup["mode"]
     timeout = setup.get("timeout")
     feedback = bool(setup.get("feedback"))
 
@@ -72,23 +77,30 @@ def main(argv: Sequence[str]) -> int:
     from gradcheck.sandbox import Sandbox
 
     try:   # the zygote starts while the grader imports and prepares
-        with Sandbox(mode=options.get("--mode")) as sandbox:
+        with Sandbox(mode=setup.get("mode")) as sandbox:
             from gradcheck.grading import grader
             from gradcheck.spec import load_sheet
 
             try:
-                sheet = load_sheet(options["--spec"])
-                prepared = _prepared(conn, grader, sheet, int(options["--seed"]),
+                sheet = sheet if sheet is not None else load_sheet(setup["spec"])
+            except GradcheckError as exc:
+                send({"op": "fatal", "message": str(exc)})
+                return 2
+            # tasks may come before the points: their workers open while the coordinator
+            # still draws and checks the points
+            queue: Queue = Queue()
+            points: Future = Future()
+            opener = ThreadPoolExecutor(1, thread_name_prefix="gradcheck-open")
+            Thread(target=_receive, args=(conn, queue, points, opener, sandbox, sheet),
+                   daemon=True, name="gradcheck-tasks").start()
+            try:
+                prepared = _prepared(points, grader, sheet, int(setup["seed"]),
                                      bool(setup.get("handed")))
                 sandbox.mode   # noqa: B018 - waits for the zygote: SandboxError if it fails
             except GradcheckError as exc:
                 send({"op": "fatal", "message": str(exc)})
                 return 2
             send({"op": "ready", "spec_sha256": sheet.sha256})
-            queue: Queue = Queue()
-            opener = ThreadPoolExecutor(1, thread_name_prefix="gradcheck-open")
-            Thread(target=_receive, args=(conn, queue, opener, sandbox, sheet), daemon=True,
-                   name="gradcheck-tasks").start()
             while (item := queue.get()) is not None:
                 send(*_grade(grader, prepared, *item, timeout, feedback))
             return 0
@@ -96,30 +108,35 @@ def main(argv: Sequence[str]) -> int:
         return 0   # the coordinator stopped us or went away; the sandbox has cleaned up
 
 
-def _prepared(conn: Connection, grader, sheet, seed: int, handed: bool):
-    """The sheet prepared by the coordinator and handed over (``points`` message: the
-    points and what checking them found, see ``PreparedSheet.hand``), or here when it
-    hands nothing over."""
+def _prepared(points: Future, grader, sheet, seed: int, handed: bool):
+    """The sheet prepared by the coordinator and handed over (``points``: what the
+    ``points`` message brought, see ``PreparedSheet.hand``), or here when it hands nothing
+    over. EOFError when the coordinator stopped before it handed them over."""
     if not handed:
         return grader.prepare(sheet, seed)
-    message = json.loads(conn.recv_bytes())
-    if message.get("op") != "points":
-        raise EOFError   # the coordinator is stopping us
+    checked, data = points.result()
     try:
-        return grader.take(sheet, seed, message["checked"], conn.recv_bytes())
+        return grader.take(sheet, seed, checked, data)
     except (ValueError, KeyError, TypeError) as exc:
         raise GradcheckError(f"the coordinator's test points: {exc}") from None
 
 
-def _receive(conn: Connection, queue: Queue, opener: ThreadPoolExecutor, sandbox, sheet) -> None:
-    """Read tasks as they come and start opening each submission at once (worker forked,
-    confined, submission loaded) while the main thread grades the one before."""
+def _receive(conn: Connection, queue: Queue, points: Future, opener: ThreadPoolExecutor,
+             sandbox, sheet) -> None:
+    """Read messages as they come: the points (into ``points``), and tasks, each starting to
+    open at once (worker forked, confined, submission loaded) while the main thread grades
+    the one before or waits for the points. Anything else, or the end, stops both."""
     while True:
         try:
             message = json.loads(conn.recv_bytes())
-        except (EOFError, OSError, ValueError):
+            if message.get("op") == "points":
+                points.set_result((message.get("checked"), conn.recv_bytes()))
+                continue
+        except (EOFError, OSError, ValueError, AttributeError):
             message = {}
         if message.get("op") != "grade":
+            if not points.done():
+                points.set_exception(EOFError("the coordinator stopped"))
             queue.put(None)
             return
         future = opener.submit(sandbox.open, Path(message["path"]), module=sheet.module,

@@ -160,7 +160,7 @@ def run_batch(sheet: Sheet, spec: str | os.PathLike[str], submissions: str | os.
         seed = journal.seed
         with GraderPool(Path(spec), seed, timeout, jobs or default_jobs(), sheet.sha256,
                         watchdog_budget(), feedback=feedback is not None, mode=mode,
-                        hand=lambda: prepare(sheet, seed).hand()) as pool:
+                        hand=lambda: prepare(sheet, seed).hand(), sheet=sheet) as pool:
             todo = _grade(sheet, seed, found.submissions, rows, pool, journal, on_progress)
             elapsed = time.monotonic() - started
             ordered = tuple(rows[s.id] for s in found.submissions)
@@ -222,6 +222,7 @@ def _grade(sheet: Sheet, seed: int, submissions: Sequence[Submission], rows: dic
             rows[submission.id] = row
         else:
             todo.append((submission, digest))
+    pool.start(len(todo))   # before on_progress, whose display may start a thread
     progress = _Tracker(sum(not s.missing for s in submissions), rows, on_progress)
     if todo:
         def finished(n: int, message: dict, result: bytes) -> None:

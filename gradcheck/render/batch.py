@@ -69,12 +69,6 @@ class BatchProgress:
         self._next_line = 0
 
     def __enter__(self) -> BatchProgress:
-        if self.live:
-            self._progress = Progress(
-                TextColumn("[bold]grading"), BarColumn(), MofNCompleteColumn(), _Rate(),
-                TextColumn("·"), TimeRemainingColumn(), TextColumn("{task.fields[failing]}"),
-                console=self.console, transient=False)
-            self._progress.__enter__()
         return self
 
     def __exit__(self, *exc) -> None:
@@ -83,6 +77,14 @@ class BatchProgress:
 
     def __call__(self, progress: Any) -> None:
         failing = f"[red]{progress.failures} failing" if progress.failures else ""
+        if self.live and self._progress is None:
+            # started at the first report, not on entry: its refresh thread would keep the
+            # batch from forking its grading processes (gradcheck.batch.start.forkable)
+            self._progress = Progress(
+                TextColumn("[bold]grading"), BarColumn(), MofNCompleteColumn(), _Rate(),
+                TextColumn("·"), TimeRemainingColumn(), TextColumn("{task.fields[failing]}"),
+                console=self.console, transient=False)
+            self._progress.__enter__()
         if self._progress is not None:
             if self._task is None:
                 self._task = self._progress.add_task("grading", total=progress.total,
