@@ -51,3 +51,40 @@ def test_helpers_load_once_and_leave_nothing_behind():
     [serve] = worker._load_helpers("serve")
     assert serve.guard is guard and serve.landlock.guard is guard   # one copy, not two
     assert not {m for m in set(sys.modules) - before if m.startswith(worker.HELPERS)}
+
+
+def test_the_zygote_sees_the_helpers_bytecode_written_when_missing(tmp_path, monkeypatch):
+    import importlib.util
+    import sys
+
+    from gradcheck.sandbox import confine
+
+    (tmp_path / "guard.py").write_text("X = 1\n")
+    monkeypatch.setattr(confine, "CHILD", tmp_path)
+    monkeypatch.setattr(sys, "dont_write_bytecode", False)
+    confine.helper_bytecode.cache_clear()
+    try:
+        command = confine.bwrap_command(None)
+    finally:
+        confine.helper_bytecode.cache_clear()
+    assert Path(importlib.util.cache_from_source(str(tmp_path / "guard.py"))).is_file()
+    bind = ["--ro-bind", str(tmp_path / "__pycache__"), f"{confine.WORKER_VIEW}/__pycache__"]
+    assert any(command[i:i + 3] == bind for i in range(len(command))), command
+
+
+def test_without_bytecode_the_zygote_sees_the_sources_alone(tmp_path, monkeypatch):
+    import sys
+
+    from gradcheck.sandbox import confine
+
+    (tmp_path / "guard.py").write_text("X = 1\n")
+    monkeypatch.setattr(confine, "CHILD", tmp_path)
+    monkeypatch.setattr(sys, "dont_write_bytecode", True)
+    confine.helper_bytecode.cache_clear()
+    try:
+        command = confine.bwrap_command(None)
+    finally:
+        confine.helper_bytecode.cache_clear()
+    assert not (tmp_path / "__pycache__").exists()
+    assert f"{confine.WORKER_VIEW}/__pycache__" not in command
+    assert f"{confine.WORKER_VIEW}/guard.py" in command
