@@ -127,14 +127,15 @@ def getitem(x: Operand, index: Any) -> Node:
     x = _lift(x)
     parts = tuple(_plain(p) for p in (index if isinstance(index, tuple) else (index,)))
     plain = parts if isinstance(index, tuple) else parts[0]
-    size = _result_size(x.shape, parts)
-    if size is not None:
-        check_size((size,), "indexing")
+    basic = _is_basic(parts)
+    if not basic:   # integers, slices, None and ... never give more entries than x has
+        size = _result_size(x.shape, parts)
+        if size is not None:
+            check_size((size,), "indexing")
     try:
         out = np.array(x.value[plain])
     except (IndexError, TypeError, ValueError) as exc:
         raise EvaluationError(f"index {plain!r} does not fit shape {x.shape}: {exc}") from None
-    basic = _is_basic(parts)
 
     def backward(g):
         grad = np.zeros(x.shape)

@@ -179,8 +179,10 @@ def _lift(x: Operand) -> Node:
 
 
 def _make(value: ArrayLike, parents: tuple[Node, ...], backward: Backward) -> Node:
-    if any(parent.requires_grad for parent in parents):
-        return Node(np.asarray(value, dtype=np.float64), parents, backward, requires_grad=True)
+    for parent in parents:   # a loop, not any(): this runs for every op of every evaluation
+        if parent.requires_grad:
+            return Node(np.asarray(value, dtype=np.float64), parents, backward,
+                        requires_grad=True)
     if is_data(value):  # computed from data alone: stays data
         return constant(value)
     return Node(np.asarray(value, dtype=np.float64))
@@ -190,7 +192,7 @@ def _lift_number(x: Operand) -> Node:
     """``_lift``, with a mask as 0/1 integers (numpy adds booleans as logical or and computes
     ``exp`` of booleans in float16)."""
     x = _lift(x)
-    return Node(x.value.astype(np.int64)) if x.value.dtype == bool else x
+    return Node(x.value.astype(np.int64)) if x.value.dtype.kind == "b" else x
 
 
 def check_size(shape: tuple[int, ...], what: str) -> None:
@@ -211,7 +213,10 @@ def broadcast_shape(what: str, *shapes: tuple[int, ...]) -> tuple[int, ...]:
     (3, 4)
     """
     first = shapes[0]
-    if all(s == first or s == () for s in shapes[1:]):
+    for shape in shapes[1:]:
+        if shape != first and shape != ():
+            break
+    else:
         return first  # the common case, without numpy's general (slow) rule
     try:
         shape = np.broadcast_shapes(*shapes)

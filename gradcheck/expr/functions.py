@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from gradcheck import engine
 
@@ -71,3 +72,23 @@ FUNCTIONS: Mapping[str, Signature] = {
        for fn in (engine.max_pool1d, engine.max_pool2d, engine.avg_pool1d, engine.avg_pool2d)},
 }
 ALLOWED_FUNCTIONS: tuple[str, ...] = tuple(sorted(FUNCTIONS))
+
+
+class Apply:
+    """Calls a function of the table with its positional values, then its options: the
+    constant ones given now, the ``integers`` ones evaluated with the inputs (a call
+    without options calls the function itself).
+
+    >>> total = Apply(FUNCTIONS["sum"], 1, {"axis": 0}, ())
+    >>> total(engine.constant([[1.0, 2.0], [3.0, 4.0]])).value
+    array([4., 6.])
+    """
+
+    __slots__ = ("fn", "count", "static", "dynamic")
+
+    def __init__(self, signature: Signature, count: int, static: dict, dynamic: tuple[str, ...]):
+        self.fn, self.count, self.static, self.dynamic = signature.fn, count, static, dynamic
+
+    def __call__(self, *values: Any) -> Any:
+        options = dict(zip(self.dynamic, values[self.count:], strict=True))
+        return self.fn(*values[:self.count], **self.static, **options)

@@ -25,7 +25,7 @@ import numpy as np
 from gradcheck import engine
 from gradcheck.engine.contraction import parse_subscripts
 from gradcheck.errors import EvaluationError, ExpressionError
-from gradcheck.expr.functions import ALLOWED_FUNCTIONS, FUNCTIONS, OPTION_KINDS, Signature
+from gradcheck.expr.functions import ALLOWED_FUNCTIONS, FUNCTIONS, OPTION_KINDS, Apply
 
 CONSTANTS: Mapping[str, float] = {"e": math.e, "pi": math.pi}
 
@@ -46,6 +46,8 @@ _CONSTRUCTS = {
     ast.Tuple: "tuples (except as the first argument of stack or concatenate, a shape, sizes "
                "or an axis)",
 }
+# What a part's function may raise on given inputs: reported as EvaluationError naming the part.
+_FAILURES = (EvaluationError, ArithmeticError, ValueError, IndexError, TypeError, MemoryError)
 _BINARY = {ast.Add: engine.add, ast.Sub: engine.sub, ast.Mult: engine.mul,
            ast.Div: engine.div, ast.Pow: engine.power, ast.MatMult: engine.matmul,
            ast.FloorDiv: engine.floor_divide, ast.Mod: engine.remainder}
@@ -130,14 +132,36 @@ class Translator:
         """``fn`` applied to the values of ``runs``; its failures name this part of the text."""
         part, text = ast.get_source_segment(self.text, node) or self.text, self.text
 
-        def run(env: Env) -> Any:
-            args = [r(env) for r in runs]
-            try:
-                return fn(*args)
-            except (EvaluationError, ArithmeticError, ValueError, IndexError, TypeError,
-                    MemoryError) as exc:
-                raise EvaluationError(f"cannot evaluate {part!r}: {exc} "
-                                      f"(in expression {text!r})") from None
+        def failed(exc: Exception) -> EvaluationError:
+            return EvaluationError(f"cannot evaluate {part!r}: {exc} (in expression {text!r})")
+
+        # One closure per arity: most parts take one or two values, and every evaluation
+        # runs each part once (the agreement check evaluates the spec hundreds of times).
+        if len(runs) == 1:
+            only, = runs
+
+            def run(env: Env) -> Any:
+                value = only(env)
+                try:
+                    return fn(value)
+                except _FAILURES as exc:
+                    raise failed(exc) from None
+        elif len(runs) == 2:
+            first, second = runs
+
+            def run(env: Env) -> Any:
+                left, right = first(env), second(env)
+                try:
+                    return fn(left, right)
+                except _FAILURES as exc:
+                    raise failed(exc) from None
+        else:
+            def run(env: Env) -> Any:
+                args = [r(env) for r in runs]
+                try:
+                    return fn(*args)
+                except _FAILURES as exc:
+                    raise failed(exc) from None
         return run
 
     def _expression(self, node: ast.Expression) -> _Code:
@@ -320,8 +344,9 @@ class Translator:
             else:
                 static[keyword.arg] = self._option(name, keyword.arg, kind, keyword.value)
         self.functions.add(name)
-        return _Code(self.guarded(node, _Apply(signature, len(runs), static, tuple(dynamic)),
-                                  *runs, *dynamic.values()), "number")
+        call = Apply(signature, len(runs), static, tuple(dynamic)) if static or dynamic \
+            else signature.fn   # without options: called directly, evaluated often
+        return _Code(self.guarded(node, call, *runs, *dynamic.values()), "number")
 
     def _argument(self, function: str, kind: str, node: ast.AST, operands: int) -> Run:
         if kind == "array":
@@ -368,16 +393,3 @@ class Translator:
         ast.Attribute: _attribute, ast.Subscript: _subscript, ast.Call: _call,
     }
 
-
-class _Apply:
-    """Calls a function of the table with its positional values, then its options: the
-    constant ones given now, the ``integers`` ones evaluated with the inputs."""
-
-    __slots__ = ("fn", "count", "static", "dynamic")
-
-    def __init__(self, signature: Signature, count: int, static: dict, dynamic: tuple[str, ...]):
-        self.fn, self.count, self.static, self.dynamic = signature.fn, count, static, dynamic
-
-    def __call__(self, *values: Any) -> engine.Node:
-        options = dict(zip(self.dynamic, values[self.count:], strict=True))
-        return self.fn(*values[:self.count], **self.static, **options)
