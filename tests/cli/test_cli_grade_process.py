@@ -16,6 +16,7 @@ import gradcheck.sandbox as sandbox
 opened = sandbox.Sandbox.open
 def open_(self, *args, **kwargs):
     print("grader imported:", "gradcheck.grading.grader" in sys.modules, file=sys.stderr)
+    print("switch interval:", sys.getswitchinterval(), file=sys.stderr)
     return opened(self, *args, **kwargs)
 sandbox.Sandbox.open = open_
 atexit.register(lambda: print("torn down", file=sys.stderr))
@@ -40,6 +41,14 @@ def test_the_submission_opens_before_the_grading_modules_import():
     run = _grade(SOLUTION, "--format", "json")
     assert run.returncode == 0, run.stderr
     assert "grader imported: False" in run.stderr, run.stderr
+
+
+def test_the_thread_that_opens_the_submission_waits_briefly_for_the_gil():
+    from gradcheck.cli.common import SWITCH_INTERVAL
+
+    run = _grade(SOLUTION, "--format", "json")
+    line = next(x for x in run.stderr.splitlines() if x.startswith("switch interval:"))
+    assert abs(float(line.split(":")[1]) - SWITCH_INTERVAL) < 1e-9 and SWITCH_INTERVAL <= 1e-4
 
 
 def test_a_json_report_imports_the_json_renderer_alone():
