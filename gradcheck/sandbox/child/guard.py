@@ -23,7 +23,6 @@ from __future__ import annotations
 import ctypes
 import math
 import os
-import platform
 import struct
 import sys
 
@@ -345,13 +344,14 @@ def install_seccomp(protected: tuple[int, ...] = (), own_group: int = 0, *,
     Only the low 32 bits of a pid argument count (the kernel reads a ``pid_t``), so the
     filter compares exactly those.
     """
-    arch = SECCOMP_ARCHES.get(platform.machine())
+    machine = os.uname().machine if hasattr(os, "uname") else ""   # not platform: ~4 ms
+    arch = SECCOMP_ARCHES.get(machine)
     if LIBC is None or arch is None:
         return False
     audit_arch, numbers = arch
-    refused = dict(KEYRINGS[platform.machine()])
+    refused = dict(KEYRINGS[machine])
     if shared_ipc:
-        refused.update(SHARED_IPC[platform.machine()])
+        refused.update(SHARED_IPC[machine])
     low_word = 16 if sys.byteorder == "little" else 20   # seccomp_data.args[0], low half
     program: list = [
         ("load", 4), ("jump-if-equal", audit_arch, "native"),
