@@ -91,7 +91,8 @@ def grade(sheet, submission, fmt, output, seed, timeout, min_score, github, verb
             raise fail(exc) from None
     # Start the sandbox first: its zygote imports numpy in the background while the spec
     # loads; the submission then loads in its worker while the grading modules import and
-    # the test points are drawn here, and the fixed points are checked while it is graded.
+    # the test points are drawn here, and the fixed points are checked (in a forked process,
+    # on the core the worker leaves idle) while it is graded.
     with early.sandbox() as sandbox, ThreadPoolExecutor(2) as background:
         from gradcheck.grading import choice
 
@@ -106,7 +107,10 @@ def grade(sheet, submission, fmt, output, seed, timeout, min_score, github, verb
             # CI grading (--github) draws its points afresh: a student's repository cannot
             # slip it a cache file.
             prepared = grader.prepare(spec, seed, cache=not github, check_fixed=False)
-            background.submit(prepared.check_fixed)   # grade() waits for it before it returns
+            from gradcheck.grading.aside import check_aside
+
+            # grade() waits for the findings before it returns
+            background.submit(prepared.check_fixed, check_aside(prepared))
             result = grader.grade(prepared, path, timeout=timeout, session=opening)
             if submission is None:   # say which file was graded when another was found
                 note = choice.locate(spec.module)[1]

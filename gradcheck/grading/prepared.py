@@ -10,7 +10,7 @@ failing answers have needed at those points, shared by every submission graded w
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -51,13 +51,22 @@ class PreparedSheet:
     _state: dict = field(default_factory=dict, compare=False, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, compare=False, repr=False)
 
-    def check_fixed(self) -> None:
+    def check_fixed(self, found: Callable[[], list] | None = None) -> None:
         """Raise the spec error of a fixed test point that cannot be graded, as drawing the
         points does (``prepare(..., check_fixed=False)`` leaves this for later, e.g. for a
         thread while the submission loads); checked once, and callable from several threads.
+
+        ``found`` returns what another process found checking these points (the rows of
+        :meth:`findings`; ``grading.aside``), taken up first, with the lock held: a caller
+        meanwhile waits for them. Only points it did not check are checked here.
         """
         with self._lock:
             if "problem" not in self._state:
+                if found is not None:
+                    try:
+                        self.take_up(found())
+                    except ValueError:
+                        pass   # checked here instead
                 self._state["problem"] = self._fixed_problem()
         if self._state["problem"] is not None:
             raise self._state["problem"]
@@ -95,11 +104,24 @@ class PreparedSheet:
 
     def hand(self) -> tuple[list, bytes]:
         """What another process needs to grade with these points without drawing or
-        checking them again (:func:`take`): what checking them found, as JSON-ready
-        ``[exercise id, point index, problem]`` rows, and the points as bytes."""
+        checking them again (:func:`take`): what checking them found (:meth:`findings`),
+        and the points as bytes."""
+        return self.findings(), pointcache.dumps(self.points)
+
+    def findings(self) -> list:
+        """What checking the points found so far, as JSON-ready ``[exercise id, point index,
+        problem]`` rows (problem "" where the reference can be trusted)."""
         places = self._places()
-        checked = [[*places[key], problem] for key, problem in self._agreement.items()]
-        return checked, pointcache.dumps(self.points)
+        return [[*places[key], problem] for key, problem in self._agreement.items()]
+
+    def take_up(self, rows: list) -> None:
+        """Take up the :meth:`findings` of another process that checked these points;
+        ValueError when they do not fit them."""
+        try:
+            for e, i, problem in rows:
+                self._agreement[id(self.points[e][int(i)])] = str(problem)
+        except (KeyError, IndexError, TypeError, ValueError):
+            raise ValueError(f"the findings handed over do not fit {self.sheet.name}") from None
 
     def _places(self) -> dict[int, tuple[str, int]]:
         return {id(p): (e, i) for e, points in self.points.items() for i, p in enumerate(points)}
@@ -149,11 +171,7 @@ def take(sheet: Sheet, seed: int, checked: list, data: bytes) -> PreparedSheet:
     if points is None or set(points) != {e.id for e in sheet.automatic}:
         raise ValueError(f"the test points handed over do not fit {sheet.name}")
     prepared = PreparedSheet(sheet=sheet, seed=seed, points=points)
-    try:
-        for e, i, problem in checked:
-            prepared._agreement[id(points[e][int(i)])] = str(problem)
-    except (KeyError, IndexError, TypeError, ValueError):
-        raise ValueError(f"the findings handed over do not fit {sheet.name}") from None
+    prepared.take_up(checked)
     prepared.check_fixed()   # only what was not handed over is checked here
     return prepared
 
