@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import click
@@ -93,38 +94,50 @@ def grade(sheet, submission, fmt, output, seed, timeout, min_score, github, verb
     # loads; the submission then loads in its worker while the grading modules import and
     # the test points are drawn here, and the fixed points are checked (in a forked process,
     # on the core the worker leaves idle) while it is graded.
-    with early.sandbox() as sandbox, ThreadPoolExecutor(2) as background:
-        from gradcheck.grading import choice
+    sandbox = early.sandbox()
+    try:
+        with ThreadPoolExecutor(2) as background:
+            from gradcheck.grading import choice
 
-        spec = load_spec(sheet)
-        _check_min_score(threshold, spec.max_score)
-        try:
-            path = choice.find_submission(spec, submission)
-            opening = background.submit(sandbox.open, path, module=spec.module,
-                                        forbid=spec.forbid)
-            from gradcheck.grading import grader
+            spec = load_spec(sheet)
+            _check_min_score(threshold, spec.max_score)
+            try:
+                path = choice.find_submission(spec, submission)
+                opening = background.submit(sandbox.open, path, module=spec.module,
+                                            forbid=spec.forbid)
+                from gradcheck.grading import grader
 
-            # CI grading (--github) draws its points afresh: a student's repository cannot
-            # slip it a cache file.
-            prepared = grader.prepare(spec, seed, cache=not github, check_fixed=False)
-            from gradcheck.grading.aside import check_aside
+                # CI grading (--github) draws its points afresh: a student's repository cannot
+                # slip it a cache file.
+                prepared = grader.prepare(spec, seed, cache=not github, check_fixed=False)
+                from gradcheck.grading.aside import check_aside
 
-            # grade() waits for the findings before it returns
-            background.submit(prepared.check_fixed, check_aside(prepared))
-            result = grader.grade(prepared, path, timeout=timeout, session=opening)
-            if submission is None:   # say which file was graded when another was found
-                note = choice.locate(spec.module)[1]
-                if note:
-                    result = dataclasses.replace(result, warnings=(note, *result.warnings))
-            warning = sandbox.warning
-        except GradcheckError as exc:
-            raise fail(exc) from None
-    if warning:
-        click.echo(f"warning: {warning}", err=True)
-    if github:
-        _emit_github(result, verbose)
-    if not github or output or fmt != "table":
-        _emit(result, fmt, output, verbose, github)
+                # grade() waits for the findings before it returns
+                background.submit(prepared.check_fixed, check_aside(prepared))
+                result = grader.grade(prepared, path, timeout=timeout, session=opening)
+                if submission is None:   # say which file was graded when another was found
+                    note = choice.locate(spec.module)[1]
+                    if note:
+                        result = dataclasses.replace(result, warnings=(note, *result.warnings))
+                warning = sandbox.warning
+            except GradcheckError as exc:
+                raise fail(exc) from None
+    except BaseException:
+        sandbox.close()
+        raise
+    # The grade is final: the report is written while the sandbox closes (its worker and
+    # zygote end, its folders go), which took ~4 ms of waiting before.
+    closing = threading.Thread(target=sandbox.close)
+    closing.start()
+    try:
+        if warning:
+            click.echo(f"warning: {warning}", err=True)
+        if github:
+            _emit_github(result, verbose)
+        if not github or output or fmt != "table":
+            _emit(result, fmt, output, verbose, github)
+    finally:
+        closing.join()
     early.finish(_exit_code(result, threshold))
 
 

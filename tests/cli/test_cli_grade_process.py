@@ -73,3 +73,14 @@ def test_a_usage_error_still_exits_the_usual_way():
     run = _grade(ROOT / "no-such-file.py", "--format", "json")
     assert run.returncode == 2 and "does not exist" in run.stderr, run.stderr
     assert "torn down" in run.stderr
+
+
+def test_the_sandbox_is_closed_before_the_process_ends(tmp_path):
+    # its scratch folders are made in TMPDIR; the report is written while it closes
+    env = {**os.environ, "GRADCHECK_CACHE": "off", "TMPDIR": str(tmp_path)}
+    for submission, code in ((SOLUTION, 0), (ROOT / "no-such-file.py", 2)):
+        run = subprocess.run([sys.executable, "-m", "gradcheck", "grade", "sheet01",
+                              "--submission", str(submission), "--format", "json"],
+                             capture_output=True, text=True, timeout=120, cwd=ROOT, env=env)
+        assert run.returncode == code, run.stderr
+        assert not list(tmp_path.glob("gradcheck-sandbox-*")), run.stderr
