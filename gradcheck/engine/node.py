@@ -183,7 +183,7 @@ def _make(value: ArrayLike, parents: tuple[Node, ...], backward: Backward) -> No
         if parent.requires_grad:
             return Node(np.asarray(value, dtype=np.float64), parents, backward,
                         requires_grad=True)
-    if is_data(value):  # computed from data alone: stays data
+    if type(value) is not np.float64 and is_data(value):  # from data alone: stays data
         return constant(value)
     return Node(np.asarray(value, dtype=np.float64))
 
