@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import sys
 import warnings
 from collections.abc import Callable
@@ -71,6 +72,8 @@ def _findings(pid: int, read: int) -> list:
                 chunks.append(chunk)
                 size += len(chunk)
     finally:
+        if size > MAX_REPLY:   # it would block on the full pipe: nothing it says is used
+            os.kill(pid, signal.SIGKILL)
         try:
             os.waitpid(pid, 0)
         except ChildProcessError:

@@ -66,3 +66,12 @@ def test_gradcheck_grade_reports_the_kink_as_a_spec_error(tmp_path):
                          env={**os.environ, "GRADCHECK_CACHE": "off", "PYTHONPATH": str(ROOT)})
     assert run.returncode == 2, run.stdout + run.stderr
     assert "fixed test point 2 cannot be graded" in run.stderr and not run.stdout
+
+
+def test_a_child_that_says_too_much_is_ended_and_ignored(monkeypatch):
+    from gradcheck.grading import aside
+
+    prepared = prepare(load_sheet("sheet01"), 3, check_fixed=False)
+    monkeypatch.setattr(aside, "MAX_REPLY", 1000)
+    monkeypatch.setattr(type(prepared), "findings", lambda self: [["1a", 0, "x" * 10**6]])
+    assert check_aside(prepared)() == []
