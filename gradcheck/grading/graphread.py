@@ -226,22 +226,28 @@ def _check_size(node: ast.AST, where: str, text: str, line: int) -> None:
 
 
 def _plain(node: ast.expr) -> ast.expr:
-    """``node`` with ``np.``/``numpy.``/``math.`` dropped from called function names (in
-    place)."""
-    for item in ast.walk(node):
-        if isinstance(item, ast.Call):
-            func = item.func
-            if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) \
-                    and func.value.id in MODULE_PREFIXES:
-                item.func = ast.copy_location(ast.Name(func.attr, ast.Load()), func)
-    return node
+    """``node`` itself, or where a called function is named ``np.``/``numpy.``/``math.``
+    something, a copy of it with those prefixes dropped (the source's tree stays as it is:
+    other parts read it too)."""
+    if not any(_prefixed(item) for item in ast.walk(node)):
+        return node
+    copy = ast.parse(ast.unparse(node), mode="eval").body
+    for item in ast.walk(copy):
+        if _prefixed(item):
+            item.func = ast.copy_location(ast.Name(item.func.attr, ast.Load()), item.func)
+    return copy
+
+
+def _prefixed(node: ast.AST) -> bool:
+    return (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+            and isinstance(node.func.value, ast.Name) and node.func.value.id in MODULE_PREFIXES)
 
 
 def _read_line(statement: ast.Assign, target: str, text: str, known: dict[str, int],
                where: str) -> Line:
     line = statement.lineno
     _check_size(statement.value, where, text, line)
-    value = _plain(ast.parse(ast.unparse(statement.value), mode="eval").body)
+    value = _plain(statement.value)
     try:
         expression = expr.parse(ast.unparse(value), variables=list(known))
     except ExpressionError as exc:
