@@ -6,7 +6,8 @@ the grading of the submission needs, and a cold ``gradcheck grade`` spends ~40 m
 forked copy of the grader checks the points instead, on a core the sandbox's worker leaves
 mostly idle, and sends back what it found as JSON rows (``PreparedSheet.findings``). The
 grader takes them up before it reports a result (``check_fixed(found=...)``) and checks
-itself whatever did not come back (no fork here, a child that died, rows that do not fit):
+itself whatever did not come back (no fork here, a child that died or did not finish in
+:data:`ASIDE_TIMEOUT`, rows that do not fit):
 the verdict is the same either way.
 
 The child runs only this module's code on the copy of the sheet (no student code, no
@@ -24,14 +25,17 @@ from __future__ import annotations
 
 import json
 import os
+import select
 import signal
 import sys
+import time
 import warnings
 from collections.abc import Callable
 
 from gradcheck.grading.prepared import PreparedSheet
 
 MAX_REPLY = 1 << 22   # bytes of findings read back at most (sheet01's are ~2 KB)
+ASIDE_TIMEOUT = 30.0  # seconds the grader waits for the findings (sheet01's take ~40 ms)
 
 
 def check_aside(prepared: PreparedSheet) -> Callable[[], list]:
@@ -62,24 +66,33 @@ def check_aside(prepared: PreparedSheet) -> Callable[[], list]:
 
 
 def _findings(pid: int, read: int) -> list:
-    chunks, size = [], 0
+    """What the child at ``pid`` wrote on ``read`` (``[]`` when it sent too much, nothing
+    readable, or did not finish within :data:`ASIDE_TIMEOUT` seconds: a child that cannot
+    finish, say on a lock a thread of the grader held at the fork, is killed and the grader
+    checks the points itself)."""
+    chunks, size, deadline = [], 0, time.monotonic() + ASIDE_TIMEOUT
+    finished = False
     try:
-        with os.fdopen(read, "rb") as reply:
-            while size <= MAX_REPLY:
-                chunk = reply.read(1 << 16)
-                if not chunk:
-                    break
-                chunks.append(chunk)
-                size += len(chunk)
+        while size <= MAX_REPLY:
+            left = deadline - time.monotonic()
+            if left <= 0 or not select.select([read], [], [], left)[0]:
+                break
+            chunk = os.read(read, 1 << 16)
+            if not chunk:
+                finished = True
+                break
+            chunks.append(chunk)
+            size += len(chunk)
     finally:
-        if size > MAX_REPLY:   # it would block on the full pipe: nothing it says is used
+        os.close(read)
+        if not finished:   # too much, or too late: nothing it says is used
             os.kill(pid, signal.SIGKILL)
         try:
             os.waitpid(pid, 0)
         except ChildProcessError:
             pass
     try:
-        rows = json.loads(b"".join(chunks)) if size <= MAX_REPLY else []
+        rows = json.loads(b"".join(chunks)) if finished else []
     except ValueError:
         return []
     return rows if isinstance(rows, list) else []

@@ -75,3 +75,22 @@ def test_a_child_that_says_too_much_is_ended_and_ignored(monkeypatch):
     monkeypatch.setattr(aside, "MAX_REPLY", 1000)
     monkeypatch.setattr(type(prepared), "findings", lambda self: [["1a", 0, "x" * 10**6]])
     assert check_aside(prepared)() == []
+
+
+def test_a_child_that_never_finishes_is_ended_and_the_points_are_checked_here(monkeypatch):
+    # e.g. stuck on a lock a thread of the grader held at the fork: the grade does not hang
+    import time
+
+    from gradcheck.grading import aside
+
+    here = prepare(load_sheet("sheet01"), 4)
+    there = prepare(load_sheet("sheet01"), 4, check_fixed=False)
+    with monkeypatch.context() as patched:
+        patched.setattr(type(there), "_fixed_problem", lambda self: time.sleep(60))
+        found = check_aside(there)
+    monkeypatch.setattr(aside, "ASIDE_TIMEOUT", 0.3)
+    started = time.monotonic()
+    rows = found()
+    assert rows == [] and time.monotonic() - started < 10
+    there.check_fixed(found=lambda: rows)
+    assert sorted(map(tuple, there.findings())) == sorted(map(tuple, here.findings()))
