@@ -24,6 +24,9 @@ Then, for each ``--jobs`` value, grades them all from scratch (``fresh``) and pr
   coordinator, grading processes, zygotes, workers, kernel; and anything else running)
   divided by the count. With 2 CPUs, 2 s / rate is the most there is.
 
+With one job per CPU each grading process (and its workers) keeps to a CPU of its own, as in
+``gradcheck batch``; ``--pin off`` measures without, ``--pin on`` pins fewer jobs too.
+
 Every submission is still graded in its own worker process.
 """
 
@@ -44,6 +47,7 @@ from gradcheck.cli.common import grading_process_setup  # noqa: E402
 grading_process_setup()   # as `gradcheck batch` does before numpy is imported
 
 from gradcheck.batch import run_batch  # noqa: E402
+from gradcheck.batch.pool import pinned_cpus  # noqa: E402
 from gradcheck.batch.start import forkable  # noqa: E402
 from gradcheck.spec import find_spec, load_sheet  # noqa: E402
 
@@ -176,13 +180,14 @@ def busy_seconds() -> float:
     return (user + nice + system + irq + softirq) / os.sysconf("SC_CLK_TCK")
 
 
-def measure(folder: Path, out: Path, jobs: int, timeout: float | None) -> dict:
+def measure(folder: Path, out: Path, jobs: int, timeout: float | None,
+            pin: bool | None = None) -> dict:
     sheet = load_sheet("sheet01")
     finished: list[float] = []
     before = busy_seconds()
     started = time.perf_counter()
     report = run_batch(sheet, find_spec("sheet01"), folder, out / "grades.csv", jobs=jobs,
-                       fresh=True, timeout=timeout,
+                       fresh=True, timeout=timeout, pin=pin,
                        on_progress=lambda p: finished.append(time.perf_counter()))
     total = time.perf_counter() - started
     cpu = busy_seconds() - before
@@ -204,6 +209,9 @@ def main() -> None:
     parser.add_argument("--timeout", type=float,
                         help="seconds per call of a student function (default: the spec's)")
     parser.add_argument("--repeat", type=int, default=1, help="runs per --jobs value (best kept)")
+    parser.add_argument("--pin", choices=("auto", "on", "off"), default="auto",
+                        help="keep each grading process to a CPU (auto: as gradcheck batch "
+                             "does, with one job per CPU)")
     args = parser.parse_args()
     count = args.count or (40 if args.mix == "class" else 200)
     timeout = f"{args.timeout:g} s" if args.timeout else "the spec's"
@@ -222,14 +230,18 @@ def main() -> None:
         for kind, (first, then) in cpu.items():
             print(f"{kind:32} {1000 * first:6.0f}ms {1000 * then:6.0f}ms {then / base:9.2f}x")
     how = "forked from this one" if forkable() else "started afresh (this process runs threads)"
-    print(f"grading processes: {how}")
+    pin = {"auto": None, "on": True, "off": False}[args.pin]
+    pinned = {jobs: pinned_cpus(jobs, pin) for jobs in args.jobs}
+    print(f"grading processes: {how}; " + ", ".join(
+        f"{jobs} {'job' if jobs == 1 else 'jobs'} " + (f"on CPUs {cpus}" if cpus else "unpinned")
+        for jobs, cpus in pinned.items()))
     print(f"{'jobs':>4}  {'end to end':>18}  {'steady':>9}  {'per submission':>14}  "
           f"{'CPU/submission':>14}")
     with tempfile.TemporaryDirectory(prefix="gradcheck-bench-") as tmp:
         folder = Path(tmp) / "submissions"
         (generate_class if args.mix == "class" else generate)(folder, count)
         for jobs in args.jobs:
-            runs = [measure(folder, Path(tmp) / f"out{jobs}-{k}", jobs, args.timeout)
+            runs = [measure(folder, Path(tmp) / f"out{jobs}-{k}", jobs, args.timeout, pin)
                     for k in range(args.repeat)]
             best = max(runs, key=lambda r: r["rate"])
             print(f"{jobs:>4}  {best['total']:6.2f} s {best['rate']:6.1f}/s  "

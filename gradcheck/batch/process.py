@@ -74,6 +74,7 @@ def serve(conn: Connection, parent: int, sheet=None) -> int:
         if result is not None:
             conn.send_bytes(result)
 
+    keep_to_cpu(setup.get("cpu"))
     from gradcheck.sandbox import Sandbox
 
     try:   # the zygote starts while the grader imports and prepares
@@ -106,6 +107,18 @@ def serve(conn: Connection, parent: int, sheet=None) -> int:
             return 0
     except (EOFError, OSError, SystemExit):
         return 0   # the coordinator stopped us or went away; the sandbox has cleaned up
+
+
+def keep_to_cpu(cpu) -> bool:
+    """Run this process, and every process it starts from now on (the sandbox's zygote and
+    workers), on CPU ``cpu`` only; False when ``cpu`` is None or that cannot be done."""
+    if type(cpu) is not int or not hasattr(os, "sched_setaffinity"):
+        return False
+    try:
+        os.sched_setaffinity(0, {cpu})
+    except (OSError, ValueError):
+        return False
+    return True
 
 
 def _prepared(points: Future, grader, sheet, seed: int, handed: bool):

@@ -119,7 +119,7 @@ def run_batch(sheet: Sheet, spec: str | os.PathLike[str], submissions: str | os.
               fresh: bool = False, strip_prefix: bool = False,
               on_progress: Callable[[Progress], None] | None = None,
               roster: Sequence[Student] | None = None, lms: Sequence[str] = (),
-              assignment: str | None = None) -> BatchReport:
+              assignment: str | None = None, pin: bool | None = None) -> BatchReport:
     """Grade every submission in ``submissions`` against ``sheet`` (loaded from ``spec``).
 
     Writes the gradebook to ``output`` (atomically, when all are graded), one Markdown file
@@ -127,7 +127,9 @@ def run_batch(sheet: Sheet, spec: str | os.PathLike[str], submissions: str | os.
     ``seed``: the test points' seed; None draws a random one for a fresh journal and reuses
     it when the batch resumes (``report.summary.seed`` says which). ``jobs``: grading
     processes (default: the CPUs this process may use). ``fresh``: ignore and empty the
-    journal. ``roster``, ``lms``, ``assignment``: :mod:`gradcheck.batch.roster`. Raises
+    journal. ``roster``, ``lms``, ``assignment``: :mod:`gradcheck.batch.roster`. ``pin``:
+    keep each grading process to a CPU of its own (None: with one job per CPU;
+    :func:`gradcheck.batch.pool.pinned_cpus`). Raises
     UsageError for an empty folder or a journal in use; KeyboardInterrupt stops the grading
     processes and leaves the journal intact.
 
@@ -160,7 +162,8 @@ def run_batch(sheet: Sheet, spec: str | os.PathLike[str], submissions: str | os.
         seed = journal.seed
         with GraderPool(Path(spec), seed, timeout, jobs or default_jobs(), sheet.sha256,
                         watchdog_budget(), feedback=feedback is not None, mode=mode,
-                        hand=lambda: prepare(sheet, seed).hand(), sheet=sheet) as pool:
+                        hand=lambda: prepare(sheet, seed).hand(), sheet=sheet,
+                        pin=pin) as pool:
             todo = _grade(sheet, seed, found.submissions, rows, pool, journal, on_progress)
             elapsed = time.monotonic() - started
             ordered = tuple(rows[s.id] for s in found.submissions)
