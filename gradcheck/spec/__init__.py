@@ -17,17 +17,15 @@ from pathlib import Path
 
 from gradcheck.errors import SpecError
 from gradcheck.spec.bounds import MAX_DOCUMENT
+from gradcheck.spec.frozen import BUNDLED, load_frozen
 from gradcheck.spec.model import DEFAULT_POINTS_AT, Exercise, InputSpec, Sheet, Tolerance
 from gradcheck.spec.reader import SheetReader
-from gradcheck.spec.yamlfile import load_located
 
 __all__ = ["Sheet", "Exercise", "InputSpec", "Tolerance", "DEFAULT_POINTS_AT", "BUNDLED",
            "bundled_sheets", "find_spec", "load_sheet", "parse_sheet"]
 
 
 # --- finding and loading -------------------------------------------------------------------
-
-BUNDLED = Path(__file__).resolve().parent.parent / "exercises"
 
 
 def bundled_sheets() -> list[str]:
@@ -71,11 +69,18 @@ def load_sheet(name_or_path: str | Path) -> Sheet:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise SpecError(f"not UTF-8 text ({exc.reason})", file=str(path)) from None
-    return parse_sheet(text, file=str(path), sha256=hashlib.sha256(raw).hexdigest())
+    sha256 = hashlib.sha256(raw).hexdigest()
+    if path.resolve().parent == BUNDLED:   # parsed ahead of time (spec/frozen.py)
+        data = load_frozen(path, text)
+        if data is not None:
+            return SheetReader(str(path)).sheet(data, sha256)
+    return parse_sheet(text, file=str(path), sha256=sha256)
 
 
 def parse_sheet(text: str, *, file: str = "<spec>", sha256: str | None = None) -> Sheet:
     """Validate spec text into a ``Sheet`` (see ``docs/spec-format.md``)."""
+    from gradcheck.spec.yamlfile import load_located
+
     data = load_located(text, file)
     if sha256 is None:
         sha256 = hashlib.sha256(text.encode("utf-8")).hexdigest()

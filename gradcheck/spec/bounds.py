@@ -20,13 +20,15 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import yaml
 
 from gradcheck.errors import SpecError
 from gradcheck.spec.sizes import largest_formula
+
+if TYPE_CHECKING:   # PyYAML is imported where YAML is parsed (a bundled spec may not be)
+    import yaml
 
 MAX_DOCUMENT = 1 << 20             # bytes of YAML text
 MAX_NODES = 100_000                # YAML nodes with every alias expanded
@@ -58,6 +60,8 @@ def check_expansion(root: yaml.Node | None, file: str) -> None:
     >>> import yaml
     >>> check_expansion(yaml.compose("a: &x [1, 2]\\nb: [*x, *x]\\n"), "s.yaml")
     """
+    import yaml
+
     if root is None:
         return
     sizes: dict[int, int] = {}
@@ -66,7 +70,7 @@ def check_expansion(root: yaml.Node | None, file: str) -> None:
         node, children_done = stack.pop()
         if id(node) in sizes:
             continue
-        children = _children(node)
+        children = _children(node, yaml.MappingNode, yaml.SequenceNode)
         if children_done or not children:
             total = 1 + sum(sizes[id(c)] for c in children)
             sizes[id(node)] = min(total, MAX_NODES + 1)
@@ -93,10 +97,10 @@ def check_expansion(root: yaml.Node | None, file: str) -> None:
                     line=node.start_mark.line + 1, key=key if isinstance(key, str) else None)
 
 
-def _children(node: yaml.Node) -> list[yaml.Node]:
-    if isinstance(node, yaml.MappingNode):
+def _children(node: yaml.Node, mapping: type, sequence: type) -> list[yaml.Node]:
+    if isinstance(node, mapping):
         return [n for pair in node.value for n in pair]
-    if isinstance(node, yaml.SequenceNode):
+    if isinstance(node, sequence):
         return list(node.value)
     return []
 

@@ -28,7 +28,7 @@ import numpy as np
 
 from gradcheck.spec.bounds import MAX_MAGNITUDE
 from gradcheck.spec.fields import FieldReader, type_name
-from gradcheck.spec.yamlfile import LocatedDict
+from gradcheck.spec.located import LocatedDict
 
 DTYPES = ("float", "int", "bool", "mask")
 DATA_KEYS = ("dtype", "range", "keep")

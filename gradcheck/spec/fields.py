@@ -20,7 +20,7 @@ from typing import Any
 
 from gradcheck import expr
 from gradcheck.errors import ExpressionError, SpecError
-from gradcheck.spec.yamlfile import LocatedDict, LocatedList
+from gradcheck.spec.located import LocatedDict, LocatedList
 
 
 class FieldReader:

@@ -40,7 +40,7 @@ from gradcheck import engine, expr
 from gradcheck.errors import EvaluationError
 from gradcheck.results import LAYER, LOSS, OBJECT
 from gradcheck.spec.fields import FieldReader
-from gradcheck.spec.yamlfile import LocatedDict
+from gradcheck.spec.located import LocatedDict
 
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 MAX_OUTPUTS = 8

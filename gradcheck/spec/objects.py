@@ -33,7 +33,7 @@ import numpy as np
 
 from gradcheck.errors import ExpressionError
 from gradcheck.spec.fields import FieldReader
-from gradcheck.spec.yamlfile import LocatedDict
+from gradcheck.spec.located import LocatedDict
 
 VALUE_DEFAULTS = {"value": "data", "grad": "grad", "backward": "backward"}
 METHODS = ("tanh", "relu", "exp", "log", "sigmoid")

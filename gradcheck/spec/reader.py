@@ -23,10 +23,10 @@ from gradcheck.spec.bounds import check_sheet
 from gradcheck.spec.data import DATA_KEYS, read_data_input, read_params
 from gradcheck.spec.fields import FieldReader, type_name
 from gradcheck.spec.layer import read_gradients, read_outputs
+from gradcheck.spec.located import LocatedDict, LocatedList
 from gradcheck.spec.model import DEFAULT_POINTS_AT, Exercise, InputSpec, Sheet, Tolerance
 from gradcheck.spec.objects import read_protocol
 from gradcheck.spec.sizes import check_readable, is_name, read_derived, read_formula
-from gradcheck.spec.yamlfile import LocatedDict, LocatedList
 
 SHEET_KEYS = ("sheet", "title", "module", "seed", "timeout", "forbid", "tolerance",
               "description", "exercises")

@@ -21,26 +21,11 @@ import yaml
 
 from gradcheck.errors import SpecError
 from gradcheck.spec.bounds import check_document, check_expansion
+from gradcheck.spec.located import Located, LocatedDict, LocatedList
+
+__all__ = ["Located", "LocatedDict", "LocatedList", "load_located"]
 
 _BaseLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-
-class Located:
-    """Mixin: the line of the container itself and of each key / item (1-based)."""
-
-    line: int = 0
-    lines: dict[Any, int]
-
-    def line_of(self, key: Any) -> int:
-        return self.lines.get(key, self.line)
-
-
-class LocatedDict(dict, Located):
-    pass
-
-
-class LocatedList(list, Located):
-    pass
 
 
 class _Loader(_BaseLoader):  # type: ignore[misc, valid-type]
