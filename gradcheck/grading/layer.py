@@ -16,11 +16,13 @@ import dataclasses
 import numpy as np
 
 from gradcheck import compare
-from gradcheck.results import FAIL, LAYER, NODE, CheckResult, PointResult
+from gradcheck.results import FAIL, LAYER, LOSS, NODE, OBJECT, CheckResult, PointResult
 from gradcheck.sandbox import Request
 from gradcheck.spec import Exercise
 from gradcheck.spec.layer import split, style
 from gradcheck.spec.sampling import TestPoint
+
+REORDERED = (LAYER, LOSS, OBJECT, NODE)   # the kinds whose gradients reorder() checks
 
 
 def request(exercise: Exercise, point: TestPoint, timeout: float) -> Request:
@@ -53,15 +55,12 @@ def reorder(exercise: Exercise, point: TestPoint, answers: tuple[np.ndarray, ...
     if result.status != FAIL:
         return result
     first = first_gradient(exercise)
-    tol = exercise.tolerance
     moved: dict[int, int] = {}
     for k in range(first, len(point.expected)):
-        if result.checks[k].passed:
-            continue
-        for j in range(first, len(point.expected)):
-            if j != k and _same(point.expected[j], answers[k], tol):
+        if not result.checks[k].passed:
+            j = moved_from(exercise, point, k, answers[k])
+            if j is not None:
                 moved[k] = j
-                break
     if not moved:
         return result
     if exercise.kind == NODE:   # a node's backward: one gradient per input of forward
@@ -79,6 +78,18 @@ def reorder(exercise: Exercise, point: TestPoint, answers: tuple[np.ndarray, ...
     failing = next(c for c in checks if not c.passed)
     return dataclasses.replace(result, checks=checks,
                                message=f"{failing.label}: {diagnosis}")
+
+
+def moved_from(exercise: Exercise, point: TestPoint, k: int, received) -> int | None:
+    """The other gradient whose value answer ``k`` is (a gradient in the wrong place), or
+    None; only for the kinds :func:`reorder` diagnoses, and only for gradients."""
+    first = first_gradient(exercise)
+    if exercise.kind not in REORDERED or k < first:
+        return None
+    for j in range(first, len(point.expected)):
+        if j != k and _same(point.expected[j], received, exercise.tolerance):
+            return j
+    return None
 
 
 def _same(expected: np.ndarray, received: np.ndarray, tol) -> bool:

@@ -5,6 +5,7 @@ import json
 import re
 from pathlib import Path
 
+import numpy as np
 import pytest
 from click.testing import CliRunner
 
@@ -121,3 +122,22 @@ def test_a_node_gradient_that_is_merely_wrong_is_not_called_swapped(tmp_path):
                          "return grad_output * self.b, 2 * grad_output * self.a")
     message = messages["3a-mul"]
     assert "wrong order" not in message and "gradient of b" in message, message
+
+
+def test_swapped_gradients_are_not_weighed_as_difference_quotients():
+    # a gradient in another's place is diagnosed by its place alone: no quotient model of
+    # it is built (each costs evaluations of f); a merely wrong gradient still gets one
+    from gradcheck.grading.judge import judge
+    from gradcheck.spec import load_sheet
+    from gradcheck.spec.sampling import sample_points
+
+    exercise = load_sheet("sheet01").exercise("3a-mul")
+    point = sample_points(exercise, seed=3)[0]
+    out, da, db = point.expected
+    swapped: dict = {}
+    result = judge(exercise, point, (out, (db, da)), quotients=swapped)
+    assert [c.code for c in result.checks[1:]] == ["order", "order"], result.message
+    assert not [key for key in swapped if key[0] == id(point)]
+    wrong: dict = {}
+    result = judge(exercise, point, (out, (da, db + 0.3 * np.abs(db) + 0.1)), quotients=wrong)
+    assert result.checks[2].code != "order" and (id(point), 2) in wrong
