@@ -9,7 +9,7 @@ package's own folder is read this way; a spec anywhere else is always parsed fro
 
 After editing a bundled spec, write its parsed file again (a test fails until then)::
 
-    python -m gradcheck.spec.frozen
+    python -m gradcheck.spec
 
 >>> from gradcheck.spec.yamlfile import load_located
 >>> text = "a: 1\\nb: [x, 2.0]\\n"
@@ -23,7 +23,6 @@ True
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -45,7 +44,7 @@ def freeze(text: str, file: str) -> str:
     from gradcheck.spec.yamlfile import load_located
 
     data = {"format": FORMAT, "yaml": text, "data": _encode(load_located(text, file))}
-    return json.dumps(data, ensure_ascii=False, indent=None, separators=(",", ":")) + "\n"
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":")) + "\n"
 
 
 def thaw(text: str, frozen: str) -> Any:
@@ -122,6 +121,3 @@ def main(argv: list[str]) -> int:
         print(f"{spec.name} -> {parsed_path(spec).name}")
     return 0
 
-
-if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))

@@ -50,7 +50,7 @@ def test_every_bundled_spec_has_its_current_parsed_form(name):
     text = spec.read_text(encoding="utf-8")
     thawed = load_frozen(spec, text)
     assert thawed is not None, (f"{parsed_path(spec).name} is missing or stale: run "
-                                "python -m gradcheck.spec.frozen")
+                                "python -m gradcheck.spec")
     _same(thawed, load_located(text, str(spec)))
 
 
